@@ -1,0 +1,243 @@
+"""Prompt templates with ``{{name}}`` placeholders, and how they reach the spans.
+
+A template passed to ``trace(..., prompt_template=..., user_prompt_template=...)`` is
+recorded on that span; the variables are recorded when the template is compiled inside
+the block; and ``PromptTemplateSpanProcessor`` copies all of it onto every LLM span
+started inside the block, and onto nothing outside it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Any
+
+from . import semconv
+
+__all__ = [
+    "PromptTemplate",
+    "PromptTemplateSpanProcessor",
+    "SystemPromptTemplate",
+    "UserPromptTemplate",
+]
+
+_pattern = None
+
+
+def _placeholder():
+    global _pattern
+    if _pattern is None:
+        import re
+
+        _pattern = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
+    return _pattern
+
+
+class _Template:
+    """A string or a list of message dicts whose text holds ``{{name}}`` placeholders."""
+
+    _keys: tuple[str, str, str]  # template, variables, version attribute keys
+
+    def __init__(self, messages_or_str: str | list[dict[str, Any]], version: str | None = None) -> None:
+        if isinstance(messages_or_str, str):
+            self.template: str | list[dict[str, Any]] = messages_or_str
+        elif isinstance(messages_or_str, (list, tuple)) and all(
+            isinstance(m, dict) for m in messages_or_str
+        ):
+            self.template = [dict(m) for m in messages_or_str]
+        else:
+            raise TypeError(f"{type(self).__name__} takes a string or a list of message dicts")
+        self.version = None if version is None else str(version)
+
+    @property
+    def variables(self) -> list[str]:
+        """The placeholder names, in order of first appearance."""
+        names: list[str] = []
+        for text in self._texts():
+            for name in _placeholder().findall(text):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def _texts(self) -> list[str]:
+        if isinstance(self.template, str):
+            return [self.template]
+        texts = []
+        for message in self.template:
+            content = message.get("content")
+            if isinstance(content, str):
+                texts.append(content)
+            elif isinstance(content, list):
+                texts.extend(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+        return texts
+
+    def _fill(self, text: str, variables: dict[str, Any]) -> str:
+        def substitute(match: Any) -> str:
+            name = match.group(1)
+            if name not in variables:
+                raise ValueError(f"{type(self).__name__}: missing variable {name!r}")
+            return str(variables[name])
+
+        return _placeholder().sub(substitute, text)
+
+    def compile(self, **variables: Any) -> Any:
+        """Fill the placeholders: a ``str`` for a string template, a new message list otherwise.
+
+        Raises:
+            ValueError: a placeholder has no value among ``variables``; the message names it.
+        """
+        if isinstance(self.template, str):
+            result: Any = self._fill(self.template, variables)
+        else:
+            import copy
+
+            result = []
+            for message in self.template:
+                filled = copy.deepcopy(message)
+                content = filled.get("content")
+                if isinstance(content, str):
+                    filled["content"] = self._fill(content, variables)
+                elif isinstance(content, list):
+                    for part in content:
+                        if isinstance(part, dict) and isinstance(part.get("text"), str):
+                            part["text"] = self._fill(part["text"], variables)
+                result.append(filled)
+        _record_compile(self, variables)
+        return result
+
+    def format(self, **variables: Any) -> Any:
+        """Alias of :meth:`compile`."""
+        return self.compile(**variables)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.template!r}, version={self.version!r})"
+
+
+class PromptTemplate(_Template):
+    """The system prompt template; recorded under ``llm.prompt_template.*``."""
+
+    _keys = (
+        semconv.LLM_PROMPT_TEMPLATE,
+        semconv.LLM_PROMPT_TEMPLATE_VARIABLES,
+        semconv.LLM_PROMPT_TEMPLATE_VERSION,
+    )
+
+
+SystemPromptTemplate = PromptTemplate
+
+
+class UserPromptTemplate(_Template):
+    """The user prompt template; recorded under ``llm.user_prompt_template.*``."""
+
+    _keys = (
+        semconv.LLM_USER_PROMPT_TEMPLATE,
+        semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES,
+        semconv.LLM_USER_PROMPT_TEMPLATE_VERSION,
+    )
+
+
+# --- recording on spans -----------------------------------------------------------------
+class _TemplateScope:
+    """The templates of one ``trace(...)`` block and the attributes gathered so far."""
+
+    __slots__ = ("span", "system", "user", "attributes", "capture_content")
+
+    def __init__(self, span: Any, system: _Template | None, user: _Template | None, capture_content: bool) -> None:
+        self.span = span
+        self.system = system
+        self.user = user
+        self.capture_content = capture_content
+        self.attributes: dict[str, Any] = {}
+        for template, keys in ((system, PromptTemplate._keys), (user, UserPromptTemplate._keys)):
+            if template is None:
+                continue
+            if capture_content:
+                self.attributes[keys[0]] = _template_text(template)
+            if template.version is not None:
+                self.attributes[keys[2]] = template.version
+
+
+_active: contextvars.ContextVar[_TemplateScope | None] = contextvars.ContextVar(
+    "neatlogs_prompt_templates", default=None
+)
+
+
+def _template_text(template: _Template) -> str:
+    if isinstance(template.template, str):
+        return template.template
+    from .serialize import to_json
+
+    return to_json(template.template)
+
+
+def enter_scope(span: Any, system: Any, user: Any, capture_content: bool) -> contextvars.Token | None:
+    """Record the templates on ``span`` and make them current for LLM spans inside the block."""
+    if system is None and user is None:
+        return None
+    for template, name in ((system, "prompt_template"), (user, "user_prompt_template")):
+        if template is not None and not isinstance(template, _Template):
+            raise TypeError(f"trace({name}=...) takes a PromptTemplate or UserPromptTemplate")
+    scope = _TemplateScope(span, system, user, capture_content)
+    if span is not None and scope.attributes:
+        span.set_attributes(scope.attributes)
+    return _active.set(scope)
+
+
+def exit_scope(token: contextvars.Token | None) -> None:
+    """End the template scope that :func:`enter_scope` began."""
+    if token is None:
+        return
+    try:
+        _active.reset(token)
+    except ValueError:
+        _active.set(None)
+
+
+def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
+    scope = _active.get()
+    if scope is None or not scope.capture_content:
+        return
+    if template is scope.system:
+        key = PromptTemplate._keys[1]
+    elif template is scope.user:
+        key = UserPromptTemplate._keys[1]
+    else:
+        return
+    try:
+        from .serialize import to_json
+
+        scope.attributes[key] = to_json(variables)
+        if scope.span is not None:
+            scope.span.set_attribute(key, scope.attributes[key])
+    except Exception:
+        pass
+
+
+class PromptTemplateSpanProcessor:
+    """Copies the current ``trace(...)`` block's template attributes onto LLM spans at start.
+
+    Called on the span's thread; does no I/O and never raises.
+    """
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        scope = _active.get()
+        if scope is None or not scope.attributes or span is scope.span:
+            return
+        try:
+            if (span.attributes or {}).get(semconv.OPENINFERENCE_SPAN_KIND) == "LLM":
+                span.set_attributes(scope.attributes)
+        except Exception:
+            pass
+
+    def on_end(self, span: Any) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True

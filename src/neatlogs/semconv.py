@@ -1,0 +1,269 @@
+"""Every span attribute key neatlogs reads or writes, and nothing else.
+
+OpenInference keys come first (Phoenix and Arize read them); the OpenTelemetry GenAI
+keys sit beside them. We keep our own copies of the ``gen_ai.*`` keys because the
+OpenTelemetry semconv package marks them deprecated.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Final
+
+__all__ = [
+    "ERROR_TYPE",
+    "EXCEPTION_EVENT",
+    "GEN_AI_CONVERSATION_ID",
+    "GEN_AI_OPERATION_NAME",
+    "GEN_AI_PROVIDER_NAME",
+    "GEN_AI_REQUEST_MODEL",
+    "GEN_AI_RESPONSE_FINISH_REASONS",
+    "GEN_AI_RESPONSE_ID",
+    "GEN_AI_RESPONSE_MODEL",
+    "GEN_AI_USAGE_INPUT_TOKENS",
+    "GEN_AI_USAGE_OUTPUT_TOKENS",
+    "INPUT_MIME_TYPE",
+    "INPUT_VALUE",
+    "LLM_FINISH_REASONS",
+    "LLM_INPUT_MESSAGES",
+    "LLM_INVOCATION_PARAMETERS",
+    "LLM_MODEL_NAME",
+    "LLM_OUTPUT_MESSAGES",
+    "LLM_PROMPT_TEMPLATE",
+    "LLM_PROMPT_TEMPLATE_VARIABLES",
+    "LLM_PROMPT_TEMPLATE_VERSION",
+    "LLM_PROVIDER",
+    "LLM_SYSTEM",
+    "LLM_TOKEN_COUNT_COMPLETION",
+    "LLM_TOKEN_COUNT_COMPLETION_REASONING",
+    "LLM_TOKEN_COUNT_PROMPT",
+    "LLM_TOKEN_COUNT_PROMPT_CACHE_READ",
+    "LLM_TOKEN_COUNT_TOTAL",
+    "LLM_USER_PROMPT_TEMPLATE",
+    "LLM_USER_PROMPT_TEMPLATE_VARIABLES",
+    "LLM_USER_PROMPT_TEMPLATE_VERSION",
+    "MESSAGE_CONTENT",
+    "MESSAGE_ROLE",
+    "MESSAGE_TOOL_CALLS",
+    "MESSAGE_TOOL_CALL_ID",
+    "METADATA",
+    "MIME_JSON",
+    "MIME_TEXT",
+    "NEATLOGS_FIRST_CHUNK_MS",
+    "NEATLOGS_STREAM_INCOMPLETE",
+    "NEATLOGS_WORKFLOW_NAME",
+    "OPENINFERENCE_SPAN_KIND",
+    "OUTPUT_MIME_TYPE",
+    "OUTPUT_VALUE",
+    "SERVICE_NAME",
+    "SESSION_ID",
+    "SPAN_KINDS",
+    "TAG_TAGS",
+    "TOOL_CALL_FUNCTION_ARGUMENTS",
+    "TOOL_CALL_FUNCTION_NAME",
+    "TOOL_CALL_ID",
+    "USER_ID",
+    "ALL_KEYS",
+    "message_key",
+    "tool_call_key",
+]
+
+# --- OpenInference: span kind --------------------------------------------------
+OPENINFERENCE_SPAN_KIND: Final[str] = "openinference.span.kind"
+"""Upper-case kind of the span: AGENT, LLM, TOOL, ..."""
+
+SPAN_KINDS: Final[frozenset[str]] = frozenset(
+    {
+        "WORKFLOW",
+        "AGENT",
+        "CHAIN",
+        "LLM",
+        "TOOL",
+        "RETRIEVER",
+        "EMBEDDING",
+        "RERANKER",
+        "GUARDRAIL",
+        "EVALUATOR",
+    }
+)
+"""The values ``openinference.span.kind`` may take."""
+
+# --- sessions, users, tags ------------------------------------------------------
+SESSION_ID: Final[str] = "session.id"
+"""The conversation a span belongs to (OpenInference)."""
+
+GEN_AI_CONVERSATION_ID: Final[str] = "gen_ai.conversation.id"
+"""The same session id under the OpenTelemetry GenAI name."""
+
+USER_ID: Final[str] = "user.id"
+"""The end user the span was made for."""
+
+TAG_TAGS: Final[str] = "tag.tags"
+"""A list of free-form tags."""
+
+METADATA: Final[str] = "metadata"
+"""Free-form metadata as a JSON object string."""
+
+# --- workflow ---------------------------------------------------------------------
+SERVICE_NAME: Final[str] = "service.name"
+"""Resource attribute: the workflow name."""
+
+NEATLOGS_WORKFLOW_NAME: Final[str] = "neatlogs.workflow_name"
+"""The workflow name, also stamped on each span."""
+
+# --- input / output ---------------------------------------------------------------
+INPUT_VALUE: Final[str] = "input.value"
+"""What the span was given (JSON or text)."""
+
+INPUT_MIME_TYPE: Final[str] = "input.mime_type"
+"""``application/json`` or ``text/plain`` for ``input.value``."""
+
+OUTPUT_VALUE: Final[str] = "output.value"
+"""What the span produced (JSON or text)."""
+
+OUTPUT_MIME_TYPE: Final[str] = "output.mime_type"
+"""``application/json`` or ``text/plain`` for ``output.value``."""
+
+MIME_JSON: Final[str] = "application/json"
+"""Mime type value for JSON payloads (a value, not a key)."""
+
+MIME_TEXT: Final[str] = "text/plain"
+"""Mime type value for plain text payloads (a value, not a key)."""
+
+# --- model --------------------------------------------------------------------------
+LLM_MODEL_NAME: Final[str] = "llm.model_name"
+"""Model name (OpenInference)."""
+
+LLM_PROVIDER: Final[str] = "llm.provider"
+"""Hosting provider, e.g. ``openai``."""
+
+LLM_SYSTEM: Final[str] = "llm.system"
+"""Model family / API, e.g. ``openai``."""
+
+LLM_INVOCATION_PARAMETERS: Final[str] = "llm.invocation_parameters"
+"""Request parameters other than the messages, as JSON."""
+
+GEN_AI_REQUEST_MODEL: Final[str] = "gen_ai.request.model"
+"""The model the request asked for."""
+
+GEN_AI_RESPONSE_MODEL: Final[str] = "gen_ai.response.model"
+"""The model that answered."""
+
+GEN_AI_PROVIDER_NAME: Final[str] = "gen_ai.provider.name"
+"""Provider under the GenAI name."""
+
+GEN_AI_OPERATION_NAME: Final[str] = "gen_ai.operation.name"
+"""``chat``, ``embeddings``, ``responses``."""
+
+GEN_AI_RESPONSE_ID: Final[str] = "gen_ai.response.id"
+"""The id the API gave its response."""
+
+GEN_AI_RESPONSE_FINISH_REASONS: Final[str] = "gen_ai.response.finish_reasons"
+"""List of finish reasons, one per choice."""
+
+LLM_FINISH_REASONS: Final[str] = "llm.finish_reasons"
+"""Finish reasons under the OpenInference-style name."""
+
+# --- messages -----------------------------------------------------------------------
+LLM_INPUT_MESSAGES: Final[str] = "llm.input_messages"
+"""Prefix of the flattened input messages: ``llm.input_messages.{i}.message.*``."""
+
+LLM_OUTPUT_MESSAGES: Final[str] = "llm.output_messages"
+"""Prefix of the flattened output messages."""
+
+MESSAGE_ROLE: Final[str] = "message.role"
+"""Suffix: a message's role."""
+
+MESSAGE_CONTENT: Final[str] = "message.content"
+"""Suffix: a message's text."""
+
+MESSAGE_TOOL_CALLS: Final[str] = "message.tool_calls"
+"""Suffix prefix of a message's tool calls."""
+
+MESSAGE_TOOL_CALL_ID: Final[str] = "message.tool_call_id"
+"""Suffix: the tool call a tool message answers."""
+
+TOOL_CALL_ID: Final[str] = "tool_call.id"
+"""Suffix: a tool call's id."""
+
+TOOL_CALL_FUNCTION_NAME: Final[str] = "tool_call.function.name"
+"""Suffix: the called function's name."""
+
+TOOL_CALL_FUNCTION_ARGUMENTS: Final[str] = "tool_call.function.arguments"
+"""Suffix: the called function's arguments (JSON text)."""
+
+# --- tokens -------------------------------------------------------------------------
+LLM_TOKEN_COUNT_PROMPT: Final[str] = "llm.token_count.prompt"
+"""Input tokens."""
+
+LLM_TOKEN_COUNT_COMPLETION: Final[str] = "llm.token_count.completion"
+"""Output tokens."""
+
+LLM_TOKEN_COUNT_TOTAL: Final[str] = "llm.token_count.total"
+"""Input plus output tokens."""
+
+LLM_TOKEN_COUNT_PROMPT_CACHE_READ: Final[str] = "llm.token_count.prompt_details.cache_read"
+"""Input tokens served from the provider's cache."""
+
+LLM_TOKEN_COUNT_COMPLETION_REASONING: Final[str] = "llm.token_count.completion_details.reasoning"
+"""Output tokens spent on reasoning."""
+
+GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
+"""Input tokens under the GenAI name."""
+
+GEN_AI_USAGE_OUTPUT_TOKENS: Final[str] = "gen_ai.usage.output_tokens"
+"""Output tokens under the GenAI name."""
+
+# --- prompt templates ------------------------------------------------------------------
+LLM_PROMPT_TEMPLATE: Final[str] = "llm.prompt_template.template"
+"""The system prompt template text (a list template as JSON)."""
+
+LLM_PROMPT_TEMPLATE_VARIABLES: Final[str] = "llm.prompt_template.variables"
+"""The variables the system template was compiled with, as JSON."""
+
+LLM_PROMPT_TEMPLATE_VERSION: Final[str] = "llm.prompt_template.version"
+"""The system template's version label."""
+
+LLM_USER_PROMPT_TEMPLATE: Final[str] = "llm.user_prompt_template.template"
+"""The user prompt template text."""
+
+LLM_USER_PROMPT_TEMPLATE_VARIABLES: Final[str] = "llm.user_prompt_template.variables"
+"""The variables the user template was compiled with, as JSON."""
+
+LLM_USER_PROMPT_TEMPLATE_VERSION: Final[str] = "llm.user_prompt_template.version"
+"""The user template's version label."""
+
+# --- errors ---------------------------------------------------------------------------
+ERROR_TYPE: Final[str] = "error.type"
+"""Class name of the exception that ended the span."""
+
+EXCEPTION_EVENT: Final[str] = "exception"
+"""Name of the span event that records an exception (an event name, not a key)."""
+
+# --- neatlogs' own ------------------------------------------------------------------------
+NEATLOGS_FIRST_CHUNK_MS: Final[str] = "neatlogs.stream.first_chunk_ms"
+"""Milliseconds from a streamed call's start to its first chunk."""
+
+NEATLOGS_STREAM_INCOMPLETE: Final[str] = "neatlogs.stream.incomplete"
+"""True when a stream ended before the API finished it (closed early, dropped)."""
+
+
+def message_key(prefix: str, index: int, suffix: str) -> str:
+    """Return the flattened key of message ``index`` under ``prefix``, e.g. role."""
+    return f"{prefix}.{index}.{suffix}"
+
+
+def tool_call_key(prefix: str, index: int, call_index: int, suffix: str) -> str:
+    """Return the flattened key of tool call ``call_index`` of message ``index``."""
+    return f"{prefix}.{index}.{MESSAGE_TOOL_CALLS}.{call_index}.{suffix}"
+
+
+ALL_KEYS: Final[tuple[str, ...]] = tuple(
+    value
+    for name, value in dict(globals()).items()
+    if name.isupper()
+    and isinstance(value, str)
+    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT"}
+)
+"""Every attribute key (and key prefix or suffix) above, for the uniqueness test."""

@@ -1,0 +1,74 @@
+"""Turn arbitrary Python values into valid OTLP attribute values, safely.
+
+Objects become JSON strings; anything JSON cannot hold falls back to ``repr``; long
+strings are cut with a visible marker instead of being dropped by a backend.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["MAX_VALUE_CHARS", "attribute_value", "to_json", "truncate"]
+
+MAX_VALUE_CHARS = 32_000
+"""Longest string value kept whole; longer ones are cut with a marker."""
+
+_PRIMITIVES = (bool, int, float, str)
+
+
+def truncate(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """Return ``text`` cut to about ``limit`` characters, with a marker saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"{text[:limit]}...[neatlogs: truncated {cut} chars]"
+
+
+def _default(value: Any) -> Any:
+    """Make objects JSON can't hold into something it can; never raises."""
+    for method in ("model_dump", "to_dict", "_asdict"):
+        func = getattr(value, method, None)
+        if callable(func):
+            try:
+                return func()
+            except Exception:
+                break
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        try:
+            return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        except Exception:
+            pass
+    return repr(value)
+
+
+def to_json(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """Return ``value`` as a JSON string (truncated), falling back to ``repr`` on any failure."""
+    try:
+        text = json.dumps(value, default=_default, ensure_ascii=False)
+    except Exception:
+        # Circular references and objects whose __repr__/model_dump raise land here.
+        try:
+            text = json.dumps(repr(value), ensure_ascii=False)
+        except Exception:
+            text = '"<unserializable>"'
+    return truncate(text, limit)
+
+
+def attribute_value(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """Return ``value`` as a valid OTLP attribute value: a primitive, a flat list, or JSON."""
+    if isinstance(value, str):
+        return truncate(value, limit)
+    if isinstance(value, _PRIMITIVES):
+        return value
+    if isinstance(value, (list, tuple)) and value:
+        first = type(value[0])
+        if first in _PRIMITIVES and all(type(v) is first for v in value):
+            if first is str:
+                return [truncate(v, limit) for v in value]
+            return list(value)
+    return to_json(value, limit)

@@ -1,0 +1,203 @@
+"""Session scope (which conversation the current code serves) and the processor that stamps it.
+
+The process-wide session comes from ``init(auto_session=True)`` or ``session_id``; a
+``session(...)`` block overrides it for the code inside, including threads started there.
+``SessionSpanProcessor`` copies the session, user, tags and metadata onto every span as
+it starts, whoever made the span.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Any
+
+from . import semconv
+
+__all__ = ["SessionSpanProcessor", "current_session_id", "new_session_id", "session"]
+
+
+class _Scope:
+    __slots__ = ("session_id", "user_id")
+
+    def __init__(self, session_id: str, user_id: str | None) -> None:
+        self.session_id = session_id
+        self.user_id = user_id
+
+
+class _ProcessDefaults:
+    """What ``init()`` set for the whole process; read on every span start."""
+
+    session_id: str | None = None
+    user_id: str | None = None
+    tags: tuple[str, ...] = ()
+    metadata_json: str | None = None
+    workflow_name: str | None = None
+
+
+_defaults = _ProcessDefaults()
+_scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("neatlogs_session", default=None)
+
+
+def new_session_id() -> str:
+    """Return a new random session id (a version-4 UUID string)."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def configure(
+    session_id: str | None,
+    user_id: str | None,
+    tags: tuple[str, ...],
+    metadata_json: str | None,
+    workflow_name: str | None,
+) -> None:
+    """Set the process-wide defaults stamped on spans outside any ``session()`` block."""
+    _defaults.session_id = session_id
+    _defaults.user_id = user_id
+    _defaults.tags = tuple(tags)
+    _defaults.metadata_json = metadata_json
+    _defaults.workflow_name = workflow_name
+
+
+def current_session_id() -> str | None:
+    """Return the session id that spans started here would get, or None."""
+    scope = _scope.get()
+    return scope.session_id if scope is not None else _defaults.session_id
+
+
+class session:
+    """Scope a session: spans started inside (across ``await`` and new threads) get its id.
+
+    Usable as ``with neatlogs.session("id"):`` or ``async with``; the previous session is
+    restored on exit. With no id, a new one is made; ``.session_id`` tells which.
+    """
+
+    def __init__(self, session_id: str | None = None, user_id: str | None = None) -> None:
+        self.session_id = str(session_id) if session_id is not None else new_session_id()
+        self.user_id = user_id
+        self._tokens: list[tuple[contextvars.Token, _Scope | None]] = []
+
+    def __enter__(self) -> session:
+        previous = _scope.get()
+        user = self.user_id if self.user_id is not None else (previous.user_id if previous else None)
+        token = _scope.set(_Scope(self.session_id, user))
+        self._tokens.append((token, previous))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        token, previous = self._tokens.pop()
+        try:
+            _scope.reset(token)
+        except ValueError:
+            # Exited in another context (a generator resumed elsewhere): restore by value.
+            _scope.set(previous)
+
+    async def __aenter__(self) -> session:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__(*exc)
+
+
+class SessionSpanProcessor:
+    """Stamps session, user, tags, metadata and workflow on every span at start.
+
+    Called on the span's thread; does no I/O and never raises.
+    """
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        try:
+            scope = _scope.get()
+            defaults = _defaults
+            session_id = scope.session_id if scope is not None else defaults.session_id
+            user_id = scope.user_id if scope is not None and scope.user_id else defaults.user_id
+            existing = span.attributes or {}
+            attributes: dict[str, Any] = {}
+            if session_id and semconv.SESSION_ID not in existing:
+                attributes[semconv.SESSION_ID] = session_id
+                attributes[semconv.GEN_AI_CONVERSATION_ID] = session_id
+            if user_id and semconv.USER_ID not in existing:
+                attributes[semconv.USER_ID] = user_id
+            if defaults.tags and semconv.TAG_TAGS not in existing:
+                attributes[semconv.TAG_TAGS] = list(defaults.tags)
+            if defaults.metadata_json and semconv.METADATA not in existing:
+                attributes[semconv.METADATA] = defaults.metadata_json
+            if defaults.workflow_name:
+                attributes[semconv.NEATLOGS_WORKFLOW_NAME] = defaults.workflow_name
+            if attributes:
+                span.set_attributes(attributes)
+        except Exception:
+            pass
+
+    def on_end(self, span: Any) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+# --- carrying the session into threads ------------------------------------------------
+_threads_patched = False
+
+
+def _carry(scope: _Scope | None, func: Any) -> Any:
+    """Wrap ``func`` so it runs with ``scope`` as the current session."""
+
+    def run_in_scope(*args: Any, **kwargs: Any) -> Any:
+        token = _scope.set(scope)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _scope.reset(token)
+
+    return run_in_scope
+
+
+def propagate_to_threads() -> None:
+    """Make threads and thread-pool tasks started in a ``session()`` block inherit it. Idempotent."""
+    global _threads_patched
+    if _threads_patched:
+        return
+    _threads_patched = True
+    import threading
+
+    original_start = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        scope = _scope.get()
+        if scope is not None:
+            try:
+                self.run = _carry(scope, self.run)  # type: ignore[method-assign]
+            except Exception:
+                pass
+        original_start(self)
+
+    threading.Thread.start = start  # type: ignore[method-assign]
+
+    from ._import_hooks import when_imported
+
+    when_imported("concurrent.futures.thread", _patch_thread_pool)
+
+
+def _patch_thread_pool(module: Any) -> None:
+    # Pool workers are long-lived: each task, not the worker thread, carries the
+    # submitter's session (None included, so one task's session never leaks to the next).
+    pool = module.ThreadPoolExecutor
+    original_submit = pool.submit
+
+    def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return original_submit(self, _carry(_scope.get(), fn), *args, **kwargs)
+
+    pool.submit = submit
