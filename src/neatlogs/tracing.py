@@ -34,6 +34,7 @@ _router: Any = None
 _building = False
 _atexit_registered = False
 _instrumentations: set[str] = set()
+_test_exporter: Any = None  # set by neatlogs._testing: export synchronously to it instead
 
 
 def is_enabled() -> bool:
@@ -130,18 +131,18 @@ def _build() -> Any:
     global _provider, _owns_provider, _router
     from opentelemetry import trace as trace_api
     from opentelemetry.sdk.trace import SpanLimits, TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
     from .prompts import PromptTemplateSpanProcessor
 
     settings_ = _settings
     _router = _RoutingSpanExporter()
     _router.configure(settings_)
-    processors = [
-        sessions.SessionSpanProcessor(),
-        PromptTemplateSpanProcessor(),
-        BatchSpanProcessor(_router, schedule_delay_millis=500),
-    ]
+    if _test_exporter is not None:
+        export_processor: Any = SimpleSpanProcessor(_test_exporter)
+    else:
+        export_processor = BatchSpanProcessor(_router, schedule_delay_millis=500)
+    processors = [sessions.SessionSpanProcessor(), PromptTemplateSpanProcessor(), export_processor]
     existing = trace_api.get_tracer_provider()
     if hasattr(existing, "add_span_processor"):
         provider = existing

@@ -1,0 +1,371 @@
+"""A stand-in OpenAI-compatible model on loopback: deterministic replies, no network, no key.
+
+Used by ``neatlogs demo``, by the tests (the real ``openai`` client talks to it) and by the
+benchmarks. It answers ``/v1/chat/completions`` (plain and SSE streaming, with usage and
+tool calls), ``/v1/responses`` (plain and streaming), ``/v1/embeddings`` and, for anthropic
+clients, ``/v1/messages``. Every reply says it comes from a stand-in.
+
+Behaviour on demand, chosen by the request's model name:
+
+- ``error-<status>`` answers with that HTTP status and an OpenAI-style error body;
+- a model name containing ``slow`` waits 50 ms between stream chunks;
+- a model name containing ``long`` streams 200 chunks instead of a handful.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+
+__all__ = ["StandinModel", "reply_text"]
+
+REPLY_PREFIX = "[stand-in model] "
+
+
+def reply_text(messages: list[dict[str, Any]]) -> str:
+    """The deterministic reply to a chat: it echoes the last user message."""
+    last = ""
+    for message in messages:
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            last = str(content or "")
+    turn = sum(1 for m in messages if m.get("role") == "user")
+    return f"{REPLY_PREFIX}Turn {turn}: you said {last!r}. How else can I help?"
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+def _schema_example(schema: dict[str, Any]) -> Any:
+    """A value matching a JSON schema, for structured-output requests."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object":
+        return {k: _schema_example(v) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_schema_example(schema.get("items", {}))]
+    return {"integer": 1, "number": 1.5, "boolean": True, "null": None}.get(kind, "stand-in")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Without this every keep-alive call stalls ~40 ms on delayed ACKs (measured here).
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    # --- plumbing --------------------------------------------------------------------------
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("x-request-id", f"req_{self.server.count}")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_sse(self, events: Iterator[tuple[str | None, Any]], delay: float) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-request-id", f"req_{self.server.count}")
+        self.end_headers()
+        try:
+            for event, data in events:
+                text = "" if event is None else f"event: {event}\n"
+                payload = data if isinstance(data, str) else json.dumps(data)
+                chunk = f"{text}data: {payload}\n\n".encode()
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.flush()
+                if delay:
+                    time.sleep(delay)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send_json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
+            return
+        with self.server.lock:
+            self.server.count += 1
+            self.server.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+        model = str(body.get("model", ""))
+        if model.startswith("error-"):
+            status = int(model.split("-", 1)[1] or 500)
+            self._send_json(
+                status,
+                {"error": {"message": f"stand-in error {status}", "type": "api_error", "code": str(status)}},
+                {"retry-after": "0"} if status == 429 else None,
+            )
+            return
+        path = self.path.split("?")[0].rstrip("/")
+        delay = 0.05 if "slow" in model else 0.0
+        if path.endswith("/chat/completions"):
+            self._chat(body, model, delay)
+        elif path.endswith("/responses"):
+            self._responses(body, model, delay)
+        elif path.endswith("/embeddings"):
+            self._embeddings(body, model)
+        elif path.endswith("/messages"):
+            self._anthropic(body, model, delay)
+        else:
+            self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+
+    # --- chat completions ----------------------------------------------------------------------
+    def _chat(self, body: dict[str, Any], model: str, delay: float) -> None:
+        messages = body.get("messages", [])
+        tools = body.get("tools") or []
+        wants_tool = bool(tools) and messages and messages[-1].get("role") == "user"
+        text = reply_text(messages)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            text = json.dumps(_schema_example(fmt["json_schema"].get("schema", {})))
+        prompt_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
+        completion_tokens = _tokens(text)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        }
+        created = int(time.time())
+        rid = f"chatcmpl-standin-{self.server.count}"
+        tool_calls = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": tool["function"]["name"], "arguments": json.dumps({"query": "stand-in"})},
+            }
+            for i, tool in enumerate(tools[:1])
+        ] if wants_tool else None
+        if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": None if tool_calls else text}
+            if tool_calls:
+                message["tool_calls"] = tool_calls
+            self._send_json(200, {
+                "id": rid, "object": "chat.completion", "created": created, "model": model,
+                "choices": [{"index": 0, "message": message, "logprobs": None,
+                             "finish_reason": "tool_calls" if tool_calls else "stop"}],
+                "usage": usage,
+            })
+            return
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
+                    "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+
+        def events() -> Iterator[tuple[str | None, Any]]:
+            yield None, chunk({"role": "assistant", "content": ""})
+            if tool_calls:
+                for i, call in enumerate(tool_calls):
+                    args = call["function"]["arguments"]
+                    yield None, chunk({"tool_calls": [{"index": i, "id": call["id"], "type": "function",
+                                                       "function": {"name": call["function"]["name"], "arguments": ""}}]})
+                    for part in (args[: len(args) // 2], args[len(args) // 2:]):
+                        yield None, chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]})
+                yield None, chunk({}, "tool_calls")
+            else:
+                words = text.split(" ")
+                if "long" in model:
+                    words = (words * (200 // len(words) + 1))[:200]
+                for i, word in enumerate(words):
+                    yield None, chunk({"content": word if i == 0 else " " + word})
+                yield None, chunk({}, "stop")
+            if include_usage:
+                yield None, {"id": rid, "object": "chat.completion.chunk", "created": created,
+                             "model": model, "choices": [], "usage": usage}
+            yield None, "[DONE]"
+
+        self._send_sse(events(), delay)
+
+    # --- responses -------------------------------------------------------------------------------
+    def _responses(self, body: dict[str, Any], model: str, delay: float) -> None:
+        raw_input = body.get("input", "")
+        messages = [{"role": "user", "content": raw_input}] if isinstance(raw_input, str) else list(raw_input)
+        text = reply_text(messages)
+        fmt = (body.get("text") or {}).get("format") or {}
+        if fmt.get("type") == "json_schema":
+            text = json.dumps(_schema_example(fmt.get("schema", {})))
+        in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
+        out_tokens = _tokens(text)
+        rid = f"resp_standin_{self.server.count}"
+        item_id = f"msg_standin_{self.server.count}"
+
+        def response(status: str, done: bool) -> dict[str, Any]:
+            output = [{
+                "id": item_id, "type": "message", "role": "assistant", "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }] if done else []
+            return {
+                "id": rid, "object": "response", "created_at": time.time(), "model": model,
+                "status": status, "output": output, "parallel_tool_calls": True, "tool_choice": "auto",
+                "tools": [], "instructions": body.get("instructions"), "error": None,
+                "incomplete_details": None, "metadata": {}, "temperature": body.get("temperature"),
+                "top_p": None,
+                "usage": {
+                    "input_tokens": in_tokens, "output_tokens": out_tokens,
+                    "total_tokens": in_tokens + out_tokens,
+                    "input_tokens_details": {"cached_tokens": 0},
+                    "output_tokens_details": {"reasoning_tokens": 0},
+                } if done else None,
+            }
+
+        if not body.get("stream"):
+            self._send_json(200, response("completed", True))
+            return
+
+        def events() -> Iterator[tuple[str | None, Any]]:
+            seq = iter(range(1_000_000))
+            yield "response.created", {"type": "response.created", "sequence_number": next(seq),
+                                       "response": response("in_progress", False)}
+            item = {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress", "content": []}
+            yield "response.output_item.added", {"type": "response.output_item.added", "sequence_number": next(seq),
+                                                 "output_index": 0, "item": item}
+            part = {"type": "output_text", "text": "", "annotations": []}
+            yield "response.content_part.added", {"type": "response.content_part.added", "sequence_number": next(seq),
+                                                  "item_id": item_id, "output_index": 0, "content_index": 0, "part": part}
+            for i, word in enumerate(text.split(" ")):
+                yield "response.output_text.delta", {
+                    "type": "response.output_text.delta", "sequence_number": next(seq), "item_id": item_id,
+                    "output_index": 0, "content_index": 0, "delta": word if i == 0 else " " + word, "logprobs": [],
+                }
+            yield "response.output_text.done", {"type": "response.output_text.done", "sequence_number": next(seq),
+                                                "item_id": item_id, "output_index": 0, "content_index": 0,
+                                                "text": text, "logprobs": []}
+            done_part = {"type": "output_text", "text": text, "annotations": []}
+            yield "response.content_part.done", {"type": "response.content_part.done", "sequence_number": next(seq),
+                                                 "item_id": item_id, "output_index": 0, "content_index": 0,
+                                                 "part": done_part}
+            done_item = dict(item, status="completed", content=[done_part])
+            yield "response.output_item.done", {"type": "response.output_item.done", "sequence_number": next(seq),
+                                                "output_index": 0, "item": done_item}
+            yield "response.completed", {"type": "response.completed", "sequence_number": next(seq),
+                                         "response": response("completed", True)}
+
+        self._send_sse(events(), delay)
+
+    # --- embeddings ------------------------------------------------------------------------------
+    def _embeddings(self, body: dict[str, Any], model: str) -> None:
+        inputs = body.get("input", "")
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        data = [
+            {"object": "embedding", "index": i, "embedding": [round((len(str(x)) + j) / 10, 3) for j in range(8)]}
+            for i, x in enumerate(inputs)
+        ]
+        tokens = sum(_tokens(str(x)) for x in inputs)
+        self._send_json(200, {"object": "list", "data": data, "model": model,
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    # --- anthropic messages ---------------------------------------------------------------------
+    def _anthropic(self, body: dict[str, Any], model: str, delay: float) -> None:
+        messages = body.get("messages", [])
+        text = reply_text(messages)
+        in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
+        out_tokens = _tokens(text)
+        mid = f"msg_standin_{self.server.count}"
+        message = {"id": mid, "type": "message", "role": "assistant", "model": model,
+                   "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                   "stop_sequence": None, "usage": {"input_tokens": in_tokens, "output_tokens": out_tokens}}
+        if not body.get("stream"):
+            self._send_json(200, message)
+            return
+
+        def events() -> Iterator[tuple[str | None, Any]]:
+            start = dict(message, content=[], stop_reason=None, usage={"input_tokens": in_tokens, "output_tokens": 0})
+            yield "message_start", {"type": "message_start", "message": start}
+            yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                          "content_block": {"type": "text", "text": ""}}
+            for i, word in enumerate(text.split(" ")):
+                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                              "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}
+            yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+            yield "message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                    "usage": {"output_tokens": out_tokens}}
+            yield "message_stop", {"type": "message_stop"}
+
+        self._send_sse(events(), delay)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self.lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        self.count = 0
+
+
+class StandinModel:
+    """Runs the stand-in model in a background thread: ``with StandinModel() as m: m.base_url``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = _Server((host, port))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="standin-model", daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """The ``base_url`` to give an OpenAI client (ends in ``/v1``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request received so far: path, parsed JSON body and headers."""
+        return self._server.requests
+
+    def start(self) -> StandinModel:
+        """Start serving in a daemon thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> StandinModel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    """Serve the stand-in model in the foreground: ``python -m neatlogs_cli.standin_model [PORT]``."""
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    model = StandinModel(port=port)
+    print(f"stand-in model at {model.base_url}", flush=True)
+    try:
+        model._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
