@@ -72,6 +72,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        # A client hanging up on a keep-alive connection is normal, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 class OtlpReceiver:
     """OTLP/HTTP receiver on 127.0.0.1: ``with OtlpReceiver() as r: ... r.spans()``."""

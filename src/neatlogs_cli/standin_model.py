@@ -308,6 +308,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        # A client hanging up on a keep-alive connection is normal, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, _Handler)
         self.lock = threading.Lock()
