@@ -48,14 +48,14 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         receiver = self.server.receiver
         with receiver.lock:
-            receiver.raw.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            receiver.raw.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
             status = receiver.status
         if status != 200:
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
             return
-        data = gzip.decompress(body) if self.headers.get("content-encoding") == "gzip" else body
+        data = gzip.decompress(body) if (self.headers.get("content-encoding") or "").lower() == "gzip" else body
         request = ExportTraceServiceRequest()
         request.ParseFromString(data)
         with receiver.lock:
