@@ -28,6 +28,9 @@ def reset() -> None:
     tracing._settings = None
     tracing._test_exporter = None
     tracing._instrumentations.clear()
+    from . import instrumentation
+
+    instrumentation.disable_all()
     sessions.configure(None, None, (), None, None)
     try:
         from opentelemetry import trace as trace_api

@@ -64,6 +64,9 @@ __all__ = [
     "TOOL_CALL_FUNCTION_NAME",
     "TOOL_CALL_ID",
     "USER_ID",
+    "EMBEDDING_EMBEDDINGS",
+    "EMBEDDING_MODEL_NAME",
+    "EMBEDDING_TEXT",
     "ALL_KEYS",
     "message_key",
     "tool_call_key",
@@ -247,6 +250,16 @@ NEATLOGS_FIRST_CHUNK_MS: Final[str] = "neatlogs.stream.first_chunk_ms"
 
 NEATLOGS_STREAM_INCOMPLETE: Final[str] = "neatlogs.stream.incomplete"
 """True when a stream ended before the API finished it (closed early, dropped)."""
+
+# --- embeddings ---------------------------------------------------------------------------
+EMBEDDING_MODEL_NAME: Final[str] = "embedding.model_name"
+"""The embedding model asked for (OpenInference)."""
+
+EMBEDDING_EMBEDDINGS: Final[str] = "embedding.embeddings"
+"""Prefix of the flattened embedded items: ``embedding.embeddings.{i}.embedding.text``."""
+
+EMBEDDING_TEXT: Final[str] = "embedding.text"
+"""Suffix: the text of one embedded item (vectors are never recorded)."""
 
 
 def message_key(prefix: str, index: int, suffix: str) -> str:

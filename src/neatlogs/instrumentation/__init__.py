@@ -11,7 +11,7 @@ import importlib
 
 from .. import _log
 
-__all__ = ["REGISTRY", "enable"]
+__all__ = ["REGISTRY", "disable_all", "enable"]
 
 REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
@@ -23,8 +23,10 @@ REGISTRY: dict[str, tuple[str, str]] = {
 _enabled: set[str] = set()
 
 
-def _apply(instrumentation_module: str):
+def _apply(name: str, instrumentation_module: str):
     def on_import(library: object) -> None:
+        if name not in _enabled:
+            return  # disabled (disable_all) before the program imported the library
         try:
             importlib.import_module(instrumentation_module).instrument(library)
         except Exception:
@@ -50,4 +52,18 @@ def enable(names) -> None:
             continue
         _enabled.add(name)
         library, module = REGISTRY[name]
-        when_imported(library, _apply(module))
+        when_imported(library, _apply(name, module))
+
+
+def disable_all() -> None:
+    """Undo every instrumentation applied so far (tests use it to start from scratch)."""
+    import sys
+
+    for name in list(_enabled):
+        _enabled.discard(name)
+        module = sys.modules.get(REGISTRY[name][1])
+        if module is not None:
+            try:
+                module.uninstrument()
+            except Exception:
+                _log.debug("uninstrumenting %s failed", name, exc_info=True)

@@ -1,0 +1,147 @@
+"""One traced LLM call: its span, its settings, and the single place the span ends.
+
+Shared by every instrumented client (OpenAI, Anthropic): the patched method starts an
+:class:`LLMCall`, the response or the stream proxy finishes it. ``finish`` ends the span
+exactly once, whichever path (return, error, stream end, close, garbage collection) gets
+there first; later calls are no-ops. Nothing here raises into the host program.
+"""
+
+from __future__ import annotations
+
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Any
+
+from ... import _log, semconv, tracing
+
+__all__ = ["LLMCall", "start_call"]
+
+_otel: Any = None  # (context, trace, SpanKind.CLIENT, Status OK, suppress key), once OTel is loaded
+
+
+def _otel_parts() -> Any:
+    global _otel
+    if _otel is None:
+        from opentelemetry import context, trace
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        _otel = (context, trace, SpanKind.CLIENT, Status(StatusCode.OK), context._SUPPRESS_INSTRUMENTATION_KEY)
+    return _otel
+
+
+class LLMCall:
+    """A started CLIENT span plus the content settings in force when the call began."""
+
+    __slots__ = ("span", "capture_content", "mask", "start_ns", "first_chunk_ns", "_finished")
+
+    def __init__(self, span: Any, capture_content: bool, mask: Any) -> None:
+        self.span = span
+        self.capture_content = capture_content
+        self.mask = mask
+        self.start_ns = time.monotonic_ns()
+        self.first_chunk_ns: int | None = None
+        self._finished = False
+
+    @property
+    def finished(self) -> bool:
+        """True once the span has been ended."""
+        return self._finished
+
+    def masked(self, value: Any) -> Any:
+        """``value`` passed through the user's ``mask`` (None if the mask itself fails)."""
+        if self.mask is None:
+            return value
+        try:
+            return self.mask(value)
+        except Exception:
+            # A failing mask must not leak the unmasked value.
+            _log.debug("mask raised; value dropped", exc_info=True)
+            return None
+
+    def attach(self) -> Any:
+        """Make the span current while the request is sent; returns the token for :meth:`detach`."""
+        try:
+            context, trace = _otel[0], _otel[1]
+            return context.attach(trace.set_span_in_context(self.span))
+        except Exception:
+            _log.debug("attaching the LLM span failed", exc_info=True)
+            return None
+
+    def detach(self, token: Any) -> None:
+        """Undo :meth:`attach` in the same frame that attached."""
+        if token is None:
+            return
+        try:
+            _otel[0].detach(token)
+        except Exception:
+            _log.debug("detaching the LLM span failed", exc_info=True)
+
+    def mark_first_chunk(self) -> None:
+        """Record the time to the first streamed chunk (only the first call counts)."""
+        if self.first_chunk_ns is None:
+            self.first_chunk_ns = time.monotonic_ns()
+
+    def finish(
+        self,
+        attributes: dict[str, Any] | None = None,
+        error: BaseException | None = None,
+        incomplete: bool = False,
+    ) -> None:
+        """Set the final attributes and status and end the span; only the first call does anything."""
+        if self._finished:
+            return
+        self._finished = True
+        span = self.span
+        try:
+            if attributes:
+                span.set_attributes(attributes)
+            if self.first_chunk_ns is not None:
+                span.set_attribute(
+                    semconv.NEATLOGS_FIRST_CHUNK_MS, round((self.first_chunk_ns - self.start_ns) / 1e6, 3)
+                )
+            if error is not None:
+                _record_error(span, error)
+            elif incomplete:
+                span.set_attribute(semconv.NEATLOGS_STREAM_INCOMPLETE, True)
+            else:
+                span.set_status(_otel[3])
+        except Exception:
+            _log.debug("recording the LLM call's result failed", exc_info=True)
+        try:
+            span.end()
+        except Exception:
+            _log.debug("ending the LLM span failed", exc_info=True)
+
+
+def _record_error(span: Any, error: BaseException) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
+    span.record_exception(error, escaped=True)
+    span.set_attribute(semconv.ERROR_TYPE, type(error).__qualname__)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1000]))
+
+
+def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
+    """Start the span for one call, or return None when it must not be traced.
+
+    ``attributes_of(request, call)`` returns the start attributes (the span kind among them,
+    so processors see it at start); it runs only when tracing is on. Returns None when
+    neatlogs is not enabled, instrumentation is suppressed, or anything fails.
+    """
+    tracer = tracing.get_tracer()
+    if tracer is None:
+        return None
+    try:
+        context, _trace, client_kind, _ok, suppress_key = _otel or _otel_parts()
+        if context.get_value(suppress_key):
+            return None
+        settings = tracing.settings()
+        call = LLMCall(None, settings.capture_content, settings.mask)
+        attributes = attributes_of(request, call)
+        call.span = tracer.start_span(name, kind=client_kind, attributes=attributes)
+        return call
+    except Exception:
+        _log.debug("starting the LLM span failed", exc_info=True)
+        return None
