@@ -20,6 +20,8 @@ from . import _log, sessions
 __all__ = ["flush", "get_tracer", "init", "is_enabled", "settings", "shutdown"]
 
 TRACER_NAME = "neatlogs"
+EXIT_BUDGET_MILLIS = 3000
+"""Longest neatlogs may hold the program's exit; what is unsent by then goes to the spool."""
 MAX_SPAN_ATTRIBUTES = 4096
 """Flattened chat messages need far more than OpenTelemetry's default of 128 attributes."""
 
@@ -33,6 +35,7 @@ _processors: list[Any] = []
 _router: Any = None
 _building = False
 _atexit_registered = False
+_spool_checked = False
 _instrumentations: set[str] = set()
 _test_exporter: Any = None  # set by neatlogs._testing: export synchronously to it instead
 
@@ -53,7 +56,7 @@ def init(**arguments: Any) -> None:
     Raises:
         ConfigError: a setting has a bad value (the message names it and its source).
     """
-    global _settings, _enabled, _atexit_registered
+    global _settings, _enabled, _atexit_registered, _spool_checked
     from . import config
 
     resolved = config.load(arguments)
@@ -82,6 +85,12 @@ def init(**arguments: Any) -> None:
 
             atexit.register(_at_exit)
             _atexit_registered = True
+            from . import _lifecycle  # SIGTERM/SIGHUP and forked children, which atexit misses
+
+            _lifecycle.install()
+        if resolved.endpoint and not _spool_checked:
+            _spool_checked = True
+            send_spool_in_background(resolved)
     if resolved.instrumentations:
         from . import instrumentation
 
@@ -131,8 +140,9 @@ def _build() -> Any:
     global _provider, _owns_provider, _router
     from opentelemetry import trace as trace_api
     from opentelemetry.sdk.trace import SpanLimits, TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+    from .export.batch import SpoolingBatchSpanProcessor
     from .prompts import PromptTemplateSpanProcessor
 
     settings_ = _settings
@@ -141,7 +151,7 @@ def _build() -> Any:
     if _test_exporter is not None:
         export_processor: Any = SimpleSpanProcessor(_test_exporter)
     else:
-        export_processor = BatchSpanProcessor(_router, schedule_delay_millis=500)
+        export_processor = SpoolingBatchSpanProcessor(_router)
     processors = [sessions.SessionSpanProcessor(), PromptTemplateSpanProcessor(), export_processor]
     existing = trace_api.get_tracer_provider()
     if hasattr(existing, "add_span_processor"):
@@ -187,9 +197,7 @@ class _RoutingSpanExporter:
             return
         old = self._target
         if settings_.endpoint:
-            from .export.otlp import create_otlp_exporter
-
-            self._target = create_otlp_exporter(settings_.endpoint, settings_.api_key)
+            self._target = _otlp_exporter(settings_)
         else:
             from .export.local import SqliteSpanExporter
 
@@ -217,6 +225,41 @@ class _RoutingSpanExporter:
     def shutdown(self) -> None:
         self._target.shutdown()
 
+    def __getattr__(self, name: str) -> Any:
+        # spill, set_deadline, spool, inflight...: whatever the current exporter offers.
+        return getattr(self._target, name)
+
+
+def _otlp_exporter(settings_: Any) -> Any:
+    from .export.otlp import OtlpHttpSpanExporter
+    from .export.spool import Spool, spool_folder
+
+    spool = Spool(spool_folder(settings_.home, settings_.endpoint), settings_.endpoint)
+    return OtlpHttpSpanExporter(settings_.endpoint, settings_.api_key, spool)
+
+
+def send_spool_in_background(settings_: Any) -> None:
+    """Send spans an earlier run left in the spool, on a daemon thread, if there are any."""
+    import os
+
+    from .export.spool import spool_folder
+
+    folder = spool_folder(settings_.home, settings_.endpoint)
+    try:
+        if not any(name.endswith(".otlp.gz") for name in os.listdir(folder)):
+            return
+    except OSError:
+        return
+    import threading
+
+    def send() -> None:
+        try:
+            _otlp_exporter(settings_).send_spool(max_seconds=30.0)
+        except Exception:
+            _log.debug("sending the spool failed", exc_info=True)
+
+    threading.Thread(target=send, name="neatlogs-spool", daemon=True).start()
+
 
 def flush(timeout_millis: int = 30000) -> bool:
     """Export every finished span now; True when all were handed to the exporter in time."""
@@ -231,25 +274,44 @@ def shutdown(timeout_millis: int = 30000) -> bool:
     """Flush and stop tracing; later spans are no-ops until ``init()`` is called again."""
     global _enabled, _tracer, _router, _provider
     with _lock:
-        ok = flush(timeout_millis)
+        ok = True
         processors, _processors[:] = list(_processors), []
+        router, _router = _router, None
         _enabled = False
         _tracer = None
         try:
+            from .export.batch import SpoolingBatchSpanProcessor
+
             for processor in processors:
-                processor.shutdown()
+                if isinstance(processor, SpoolingBatchSpanProcessor):
+                    # Flushes within the bound and spools what is left.
+                    processor.shutdown(timeout_millis=timeout_millis)
+                else:
+                    processor.shutdown()
             if _owns_provider and _provider is not None:
                 _provider.shutdown()
         except Exception:
             _log.debug("shutdown failed", exc_info=True)
             ok = False
-        _router = None
         _provider = None
+        if router is not None:
+            _report_unsent(router)
         return ok
+
+
+def _report_unsent(router: Any) -> None:
+    """One stderr line when spans went to the spool or were dropped during this run."""
+    spooled = getattr(router, "spooled", 0)
+    dropped = getattr(router, "dropped", 0)
+    if spooled:
+        _log.warning(f"endpoint unreachable: {spooled} spans kept in the spool; the next run or "
+                     "`neatlogs push` sends them")
+    if dropped:
+        _log.warning(f"{dropped} spans were dropped (see the spool's dropped.log)")
 
 
 def _at_exit() -> None:
     try:
-        shutdown(timeout_millis=5000)
+        shutdown(timeout_millis=EXIT_BUDGET_MILLIS)
     except Exception:
         pass

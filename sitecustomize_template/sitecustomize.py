@@ -1,0 +1,161 @@
+"""The neatlogs bootstrap: traces an unmodified Python program started by ``neatlogs run``.
+
+``neatlogs run`` puts this file's folder first on PYTHONPATH, so Python's ``site`` module
+imports it at start-up, before the program. It then:
+
+1. takes its own folder back off ``sys.path`` (the program must not see it);
+2. calls ``neatlogs.init(auto_session=True)`` with settings from the environment and the
+   config file, the OpenAI instrumentation on unless other instrumentations were chosen; the
+   program may call ``neatlogs.init(...)`` itself later and its arguments take over;
+3. finds the next ``sitecustomize`` on the path (a venv's, a distro's, the user's own) and
+   runs it, once, as Python would have without us;
+4. at exit, when stderr is a terminal, tells in one line where to see the session.
+
+It runs once per interpreter and never raises into the program: when ``neatlogs`` cannot be
+imported (another interpreter or venv) or ``init`` fails, one line on stderr says so (the
+reason too with ``NEATLOGS_DEBUG``) and the program runs untraced. It must stay cheap: it
+imports neither OpenTelemetry nor the instrumented libraries. Written for any Python 3, as
+it is also loaded by interpreters neatlogs does not support.
+"""
+
+import os
+import sys
+
+__all__ = []
+
+DEFAULT_INSTRUMENTATIONS = ["openai"]
+RUN_PID_ENV = "NEATLOGS_RUN_PID"  # same name as neatlogs_cli.run.RUN_PID_ENV
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _debug_on():
+    return os.environ.get("NEATLOGS_DEBUG", "").strip().lower() in _TRUE
+
+
+def _warn(message, reason=None):
+    try:
+        if reason and _debug_on():
+            message = message + " (" + reason + ")"
+        sys.stderr.write("neatlogs: " + message + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def _same_folder(entry, folder):
+    try:
+        return os.path.normcase(os.path.abspath(entry or os.curdir)) == folder
+    except Exception:
+        return False
+
+
+def _remove_folder(folder):
+    sys.path[:] = [entry for entry in sys.path if not _same_folder(entry, folder)]
+
+
+def _start_tracing():
+    try:
+        import neatlogs
+    except Exception as exc:
+        _warn(
+            "not tracing this program: neatlogs is not installed for %s (Python %d.%d); "
+            "install it there, or run the program with the Python that has it" % (
+                sys.executable, sys.version_info[0], sys.version_info[1]),
+            "%s: %s" % (type(exc).__name__, exc),
+        )
+        return False
+    try:
+        from neatlogs import config
+
+        arguments = {"auto_session": True}
+        resolved = config.load(arguments)
+        if resolved.sources.get("instrumentations") == "default":
+            arguments["instrumentations"] = DEFAULT_INSTRUMENTATIONS
+        neatlogs.init(**arguments)
+    except Exception as exc:
+        # ConfigError messages are one line that already starts with "neatlogs: ".
+        text = str(exc)
+        prefix = "neatlogs: "
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+        _warn("not tracing this program: " + (text or type(exc).__name__), None)
+        return False
+    return True
+
+
+def _run_next_sitecustomize():
+    """Import the ``sitecustomize`` that ours shadowed, once; report its errors as site.py would."""
+    ours = sys.modules.pop("sitecustomize", None)
+    try:
+        import sitecustomize  # noqa: F401 - the next one on the path, now that our folder is off it
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "sitecustomize":
+            _report_site_error(exc)
+        elif ours is not None:
+            sys.modules["sitecustomize"] = ours  # there is no other one: keep ours as the module
+    except Exception as exc:
+        _report_site_error(exc)
+
+
+def _report_site_error(exc):
+    # What site.py prints for a failing sitecustomize; the program goes on, as it would.
+    if sys.flags.verbose:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    else:
+        sys.stderr.write("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s\n" % (type(exc).__name__, exc))
+
+
+def _session_hint():
+    """One line telling where to see the session; only when something was traced."""
+    try:
+        if "opentelemetry.sdk.trace" not in sys.modules or not sys.stderr.isatty():
+            return
+        from neatlogs import tracing
+
+        settings = tracing.settings()
+        session_id = os.environ.get("NEATLOGS_SESSION_ID") or (settings and settings.session_id)
+        if settings is None or settings.disabled or not session_id:
+            return
+        endpoint = settings.endpoint
+        if not endpoint:
+            line = "session %s recorded; see it with: neatlogs show %s" % (session_id, session_id)
+        elif _is_loopback(endpoint):
+            base = endpoint.rstrip("/")
+            if base.endswith("/v1/traces"):
+                base = base[: -len("/v1/traces")]
+            line = "session %s: %s/sessions/%s" % (session_id, base, session_id)
+        else:
+            line = "session %s sent to %s" % (session_id, endpoint)
+        sys.stderr.write("neatlogs: " + line + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def _is_loopback(url):
+    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    else:
+        host = host.split(":", 1)[0]
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _bootstrap():
+    if getattr(sys, "_neatlogs_bootstrapped", False):
+        return
+    sys._neatlogs_bootstrapped = True
+    folder = os.path.normcase(os.path.dirname(os.path.abspath(__file__)))
+    _remove_folder(folder)
+    traced = _start_tracing()
+    if traced and os.environ.get(RUN_PID_ENV) == str(os.getpid()):
+        import atexit
+
+        atexit.register(_session_hint)
+    _run_next_sitecustomize()
+
+
+try:
+    _bootstrap()
+except Exception as _exc:  # never break the program
+    _warn("bootstrap failed; the program runs untraced", "%s: %s" % (type(_exc).__name__, _exc))

@@ -1,0 +1,118 @@
+"""Flushing on the ways out that ``atexit`` misses: SIGTERM/SIGHUP, and forked children.
+
+- SIGTERM and SIGHUP kill a Python program without running ``atexit``. Where the program
+  left such a signal at its default action, a handler flushes (bounded to a few seconds),
+  then puts the default back and sends the signal again, so the process ends exactly as it
+  would have: killed by that signal (exit status 128+N in a shell). Ctrl-C needs nothing:
+  Python's default handler raises KeyboardInterrupt, and ``atexit`` flushes on the way out.
+- After ``fork`` the child gets its own exporter: OpenTelemetry's batch processor restarts
+  its worker in the child, and the HTTP connection pool of the parent must not be shared.
+- A ``multiprocessing`` child made by fork ends with ``os._exit`` (no ``atexit``), so a
+  multiprocessing finalizer flushes it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import _log, tracing
+
+__all__ = ["FLUSH_BOUND_SECONDS", "install"]
+
+FLUSH_BOUND_SECONDS = 3.0
+"""The longest a signal or a child's exit waits for spans to be handed over."""
+
+FLUSHED_SIGNALS = ("SIGTERM", "SIGHUP")
+"""Signals whose default action kills the process without running ``atexit``."""
+
+_installed = False
+
+
+class _Anchor:
+    """A weak-referenceable object that ``multiprocessing.util.register_after_fork`` needs."""
+
+
+_anchor = _Anchor()
+
+
+def install() -> None:
+    """Install the signal handlers (main thread only, where the defaults are in place) and fork hooks; once."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    _install_signal_handlers()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+    from ._import_hooks import when_imported
+
+    when_imported("multiprocessing.util", _hook_multiprocessing)
+
+
+def _install_signal_handlers() -> None:
+    import signal
+
+    for name in FLUSHED_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, _on_signal)
+        except (ValueError, OSError):
+            # Not the main thread (signal.signal refuses there): the program keeps the default.
+            _log.debug("cannot install a %s handler here; spans are flushed at exit only", name)
+
+
+def flush_bounded(seconds: float = FLUSH_BOUND_SECONDS) -> None:
+    """Flush in a helper thread and wait at most ``seconds``.
+
+    A signal handler runs between two bytecodes of the main thread, which may hold a lock the
+    flush needs; waiting in another thread keeps that from hanging the process.
+    """
+    import threading
+
+    worker = threading.Thread(target=tracing.flush, args=(int(seconds * 1000),), name="neatlogs-flush", daemon=True)
+    worker.start()
+    worker.join(seconds)
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    import signal
+
+    try:
+        signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
+        flush_bounded()
+    except Exception:
+        pass
+    os.kill(os.getpid(), signum)
+    os._exit(128 + signum)  # only reached if the signal is blocked in this thread
+
+
+def _after_fork_in_child() -> None:
+    # No lock is taken here: another thread of the parent may have held it at fork time.
+    router = tracing._router
+    settings = tracing._settings
+    if router is None or settings is None:
+        return
+    try:
+        router._target = None  # the parent's exporter and its connections stay the parent's
+        router._key = None
+        router.configure(settings)
+    except Exception:
+        _log.debug("re-creating the exporter after fork failed", exc_info=True)
+
+
+def _hook_multiprocessing(util: object) -> None:
+    # Runs in every multiprocessing child just before its target, after the child has
+    # cleared the finalizers it inherited.
+    util.register_after_fork(_anchor, _in_multiprocessing_child)  # type: ignore[attr-defined]
+
+
+def _in_multiprocessing_child(_anchor: object) -> None:
+    try:
+        from multiprocessing import util
+
+        util.Finalize(None, flush_bounded, exitpriority=-100)  # after the program's own finalizers
+    except Exception:
+        _log.debug("cannot register the multiprocessing exit flush", exc_info=True)
