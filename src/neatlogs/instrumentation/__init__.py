@@ -61,7 +61,8 @@ def disable_all() -> None:
 
     for name in list(_enabled):
         _enabled.discard(name)
-        module = sys.modules.get(REGISTRY[name][1])
+        entry = REGISTRY.get(name)
+        module = sys.modules.get(entry[1]) if entry else None
         if module is not None:
             try:
                 module.uninstrument()
