@@ -50,9 +50,16 @@ class _Handler(BaseHTTPRequestHandler):
         with receiver.lock:
             receiver.raw.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
             status = receiver.status
+            if receiver.fail_next > 0:
+                receiver.fail_next -= 1
+                status = receiver.fail_status
+            if receiver.max_body is not None and len(body) > receiver.max_body:
+                status = 413
         if status != 200:
             self.send_response(status)
             self.send_header("content-length", "0")
+            if receiver.retry_after is not None:
+                self.send_header("retry-after", str(receiver.retry_after))
             self.end_headers()
             return
         data = gzip.decompress(body) if (self.headers.get("content-encoding") or "").lower() == "gzip" else body
@@ -83,14 +90,18 @@ class _Server(ThreadingHTTPServer):
 class OtlpReceiver:
     """OTLP/HTTP receiver on 127.0.0.1: ``with OtlpReceiver() as r: ... r.spans()``."""
 
-    def __init__(self) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+    def __init__(self, port: int = 0) -> None:
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.receiver = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.lock = threading.Lock()
         self.raw: list[dict[str, Any]] = []
         self.requests: list[ExportTraceServiceRequest] = []
-        self.status = 200
+        self.status = 200  # the answer to every request
+        self.fail_next = 0  # answer fail_status to this many requests first
+        self.fail_status = 500
+        self.retry_after: float | None = None  # sent with every non-200 answer
+        self.max_body: int | None = None  # bodies larger than this get 413
 
     @property
     def endpoint(self) -> str:

@@ -1,0 +1,182 @@
+"""``SpoolingBatchSpanProcessor``: batches finished spans for the exporter in a background thread.
+
+Unlike OpenTelemetry's batch processor it counts every span it drops, bounds the time
+``shutdown`` may hold the program's exit, and at that bound hands what is still queued
+(and the batch in flight) to the exporter's spool instead of discarding it. After
+``fork`` the child starts its own worker, lazily, on its first span.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import time
+import weakref
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+from .. import _log
+
+__all__ = ["SpoolingBatchSpanProcessor"]
+
+MAX_QUEUE = 20_000
+"""Finished spans held in memory at most; beyond this the oldest are dropped (and counted)."""
+
+BATCH_SIZE = 512
+"""Spans per export call."""
+
+SCHEDULE_DELAY_SECONDS = 0.5
+"""Longest a finished span waits before its batch is exported."""
+
+
+class SpoolingBatchSpanProcessor:
+    """Queues finished spans and exports them in batches on a worker thread.
+
+    ``on_end`` runs on the span's thread; it never blocks or raises.
+    """
+
+    def __init__(self, exporter: Any, max_queue: int = MAX_QUEUE, batch_size: int = BATCH_SIZE,
+                 schedule_delay: float = SCHEDULE_DELAY_SECONDS) -> None:
+        self.exporter = exporter
+        self.max_queue = max_queue
+        self.batch_size = batch_size
+        self.schedule_delay = schedule_delay
+        self.dropped = 0
+        self._shutdown = False
+        self._init_worker_state()
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (p := ref()) is not None and p._init_worker_state())
+
+    def _init_worker_state(self) -> None:
+        # Called at construction and in a forked child: the parent's queue and thread are not ours.
+        self._queue: collections.deque = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._export_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._busy = False
+
+    # --- SpanProcessor interface -------------------------------------------------------------
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def on_end(self, span: Any) -> None:
+        if self._shutdown or not span.context.trace_flags.sampled:
+            return
+        if self._pid != os.getpid():
+            self._init_worker_state()
+        queue = self._queue
+        if len(queue) >= self.max_queue:
+            try:
+                queue.popleft()
+                self.dropped += 1
+            except IndexError:
+                pass
+        queue.append(span)
+        if self._worker is None:
+            self._start_worker()
+        elif len(queue) >= self.batch_size:
+            with self._cond:
+                self._cond.notify()
+
+    def _start_worker(self) -> None:
+        with self._cond:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="neatlogs-export", daemon=True)
+                self._worker.start()
+
+    def _run(self) -> None:
+        while not self._shutdown:
+            with self._cond:
+                if len(self._queue) < self.batch_size:
+                    self._cond.wait(self.schedule_delay)
+            if self._shutdown:
+                break
+            self._export_all()
+
+    def _take_batch(self) -> list:
+        batch = []
+        queue = self._queue
+        while queue and len(batch) < self.batch_size:
+            batch.append(queue.popleft())
+        return batch
+
+    def _export_all(self, deadline: float | None = None) -> bool:
+        with self._export_lock:
+            while self._queue:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                batch = self._take_batch()
+                self._busy = True
+                try:
+                    self.exporter.export(batch)
+                except Exception:
+                    _log.debug("export of %d spans failed", len(batch), exc_info=True)
+                finally:
+                    self._busy = False
+        return True
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Export everything queued now; False when ``timeout_millis`` ran out first."""
+        if self._shutdown:
+            return True
+        return self.force_flush_until(time.monotonic() + timeout_millis / 1000)
+
+    def shutdown(self, timeout_millis: int = 3000) -> None:
+        """Export what is queued within ``timeout_millis``; spool the rest. Idempotent."""
+        if self._shutdown:
+            return
+        deadline = time.monotonic() + timeout_millis / 1000
+        set_deadline = getattr(self.exporter, "set_deadline", None)
+        if set_deadline is not None:
+            set_deadline(deadline)
+        self._shutdown = True
+        with self._cond:
+            self._cond.notify_all()
+        finished = self.force_flush_until(deadline)
+        if not finished:
+            self._spill_remaining()
+        try:
+            self.exporter.shutdown()
+        except Exception:
+            _log.debug("exporter shutdown failed", exc_info=True)
+        if self.dropped:
+            _log.warning(f"{self.dropped} spans were dropped: more were made than could be exported")
+
+    def force_flush_until(self, deadline: float) -> bool:
+        """Export queued spans until ``deadline``; True when the queue emptied in time."""
+        # Flush on a helper thread so a stuck request cannot hold the caller past the deadline.
+        done = threading.Event()
+        result = [False]
+
+        def flush() -> None:
+            result[0] = self._export_all(deadline)
+            done.set()
+
+        threading.Thread(target=flush, name="neatlogs-flush", daemon=True).start()
+        done.wait(max(0.0, deadline - time.monotonic()))
+        return done.is_set() and result[0]
+
+    def _spill_remaining(self) -> None:
+        spill = getattr(self.exporter, "spill", None)
+        remaining = list(self._queue)
+        self._queue.clear()
+        inflight = getattr(self.exporter, "inflight", None)
+        spool = getattr(self.exporter, "spool", None)
+        if inflight is not None and spool is not None:
+            # The request stuck in flight would die with the process: keep its body too.
+            try:
+                spool.put(inflight, self.exporter.inflight_count)
+            except OSError:
+                pass
+        if remaining and spill is not None:
+            spill(remaining)
+        elif remaining:
+            self.dropped += len(remaining)
