@@ -17,10 +17,17 @@ class Wire:
     def __init__(self, receiver: Any) -> None:
         self.receiver = receiver
 
-    def spans(self, count: int) -> list[dict[str, Any]]:
-        """Flush, wait for ``count`` spans and return them (asserting no more arrived)."""
+    def spans(self, count: int, scope: str | None = None) -> list[dict[str, Any]]:
+        """Flush, wait for ``count`` spans (of tracer ``scope`` if given) and return exactly those."""
+        import time
+
         neatlogs.flush()
-        spans = self.receiver.wait_for(count)
+        deadline = time.monotonic() + 10
+        while True:
+            spans = [s for s in self.receiver.spans() if scope is None or s["scope"] == scope]
+            if len(spans) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         assert len(spans) == count, [s["name"] for s in spans]
         return spans
 

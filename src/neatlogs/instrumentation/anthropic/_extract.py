@@ -1,0 +1,172 @@
+"""Anthropic Messages requests, responses and streams as span attributes.
+
+Content blocks are flattened the OpenInference way: text blocks become the message
+content, ``tool_use`` blocks become tool calls, a ``tool_result`` block becomes a ``tool``
+message answering its ``tool_use_id``.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Any
+
+from ... import semconv
+from ...serialize import to_json
+from ..openai._extract import finish_attributes, output_text, output_value
+from ..openai._messages import flatten_messages, get, is_given, text_of, usage_attributes
+
+__all__ = ["MessagesStreamAccumulator", "messages_request", "messages_response"]
+
+PROVIDER = "anthropic"
+
+_NOT_PARAMETERS = frozenset({"model", "messages", "system", "extra_headers", "extra_query", "extra_body", "timeout"})
+
+
+def _split_blocks(role: Any, content: Any) -> Any:
+    """One request message as flattened messages: its tool results, then its text and tool calls."""
+    if content is None or isinstance(content, str):
+        yield (role, content, (), None)
+        return
+    texts, calls = [], []
+    results = []
+    for block in content:
+        kind = get(block, "type")
+        if kind == "text":
+            texts.append(get(block, "text"))
+        elif kind == "tool_use":
+            calls.append((get(block, "id"), get(block, "name"), to_json(get(block, "input"))))
+        elif kind == "tool_result":
+            results.append(("tool", text_of(get(block, "content")), (), get(block, "tool_use_id")))
+        else:
+            texts.append(to_json(block))
+    # Tool results answer the previous assistant turn, so they come first.
+    yield from results
+    if texts or calls:
+        yield (role, "\n".join(t for t in texts if isinstance(t, str)) or None, calls, None)
+
+
+def _request_messages(messages: Any) -> Any:
+    for message in messages or ():
+        yield from _split_blocks(get(message, "role"), get(message, "content"))
+
+
+def messages_request(kwargs: dict[str, Any], call: Any) -> dict[str, Any]:
+    """Start attributes of ``messages.create`` / ``parse``."""
+    attributes: dict[str, Any] = {
+        semconv.OPENINFERENCE_SPAN_KIND: "LLM",
+        semconv.GEN_AI_OPERATION_NAME: "chat",
+        semconv.LLM_PROVIDER: PROVIDER,
+        semconv.LLM_SYSTEM: PROVIDER,
+        semconv.GEN_AI_PROVIDER_NAME: PROVIDER,
+    }
+    parameters = {
+        k: (v.__name__ if isinstance(v, type) else v)
+        for k, v in kwargs.items()
+        if k not in _NOT_PARAMETERS and is_given(v)
+    }
+    attributes[semconv.LLM_INVOCATION_PARAMETERS] = to_json(parameters)
+    model = kwargs.get("model")
+    if is_given(model):
+        attributes[semconv.LLM_MODEL_NAME] = attributes[semconv.GEN_AI_REQUEST_MODEL] = str(model)
+    start = 0
+    system = kwargs.get("system")
+    if is_given(system):
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text_of(system), (), None)], attributes, call)
+    messages = kwargs.get("messages")
+    if is_given(messages):
+        if not isinstance(messages, (list, tuple)):
+            messages = list(messages)
+            kwargs["messages"] = messages
+        flatten_messages(semconv.LLM_INPUT_MESSAGES, _request_messages(messages), attributes, call, start)
+        if call.capture_content:
+            masked = call.masked(messages)
+            if masked is not None:
+                attributes[semconv.INPUT_VALUE] = to_json(masked)
+                attributes[semconv.INPUT_MIME_TYPE] = semconv.MIME_JSON
+    return attributes
+
+
+def _usage(attributes: dict[str, Any], usage: Any, input_tokens: Any = None) -> None:
+    prompt = get(usage, "input_tokens")
+    if not isinstance(prompt, int):
+        prompt = input_tokens
+    usage_attributes(attributes, prompt, get(usage, "output_tokens"), None, get(usage, "cache_read_input_tokens"))
+
+
+def _result(attributes: dict[str, Any], call: Any, text: Any, calls: list, message_id: Any, model: Any, stop: Any) -> None:
+    flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, calls, None)], attributes, call)
+    output_value(attributes, call, output_text([text], [calls]))
+    finish_attributes(attributes, message_id, model, [str(stop)] if stop else [])
+
+
+def messages_response(message: Any, call: Any) -> dict[str, Any]:
+    """Final attributes of a ``Message``."""
+    attributes: dict[str, Any] = {}
+    texts, calls = [], []
+    for block in get(message, "content") or ():
+        kind = get(block, "type")
+        if kind == "text":
+            texts.append(get(block, "text"))
+        elif kind == "tool_use":
+            calls.append((get(block, "id"), get(block, "name"), to_json(get(block, "input"))))
+    text = "".join(t for t in texts if isinstance(t, str)) if texts else None
+    _result(attributes, call, text, calls, get(message, "id"), get(message, "model"), get(message, "stop_reason"))
+    usage = get(message, "usage")
+    if usage is not None:
+        _usage(attributes, usage)
+    return attributes
+
+
+class MessagesStreamAccumulator:
+    """Accumulates Messages stream events: text and tool-use blocks by index, stop reason, usage."""
+
+    __slots__ = ("message_id", "model", "blocks", "stop_reason", "input_tokens", "usage")
+
+    def __init__(self) -> None:
+        self.message_id: Any = None
+        self.model: Any = None
+        self.blocks: dict[int, list[Any]] = {}  # index -> [kind, id, name, parts]
+        self.stop_reason: Any = None
+        self.input_tokens: Any = None
+        self.usage: Any = None
+
+    def feed(self, event: Any) -> None:
+        """Take one stream event as the program received it."""
+        kind = getattr(event, "type", None)
+        if kind == "content_block_delta":
+            block = self.blocks.get(event.index)
+            if block is not None:
+                delta = event.delta
+                piece = getattr(delta, "text", None)
+                if piece is None:
+                    piece = getattr(delta, "partial_json", None)
+                if piece:
+                    block[3].append(piece)
+        elif kind == "content_block_start":
+            block = event.content_block
+            self.blocks[event.index] = [block.type, getattr(block, "id", None), getattr(block, "name", None), []]
+        elif kind == "message_start":
+            message = event.message
+            self.message_id, self.model = message.id, message.model
+            self.input_tokens = get(message.usage, "input_tokens")
+            self.usage = message.usage
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+            self.usage = event.usage
+
+    def attributes(self, call: Any) -> dict[str, Any]:
+        """The final attributes of what was received so far."""
+        attributes: dict[str, Any] = {}
+        texts, calls = [], []
+        for index in sorted(self.blocks):
+            kind, block_id, name, parts = self.blocks[index]
+            if kind == "text":
+                texts.append("".join(parts))
+            elif kind == "tool_use":
+                calls.append((block_id, name, "".join(parts) or "{}"))
+        text = "".join(texts) if texts else None
+        _result(attributes, call, text, calls, self.message_id, self.model, self.stop_reason)
+        if self.usage is not None:
+            _usage(attributes, self.usage, self.input_tokens)
+        return attributes

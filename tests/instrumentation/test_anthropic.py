@@ -1,0 +1,91 @@
+"""Anthropic messages.create through the real anthropic client against the stand-in model."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from neatlogs import semconv as sc
+
+anthropic = pytest.importorskip("anthropic")
+
+USER = [{"role": "user", "content": "hello claude"}]
+
+
+@pytest.fixture
+def base_url(standin_model) -> str:
+    return standin_model.base_url.removesuffix("/v1")
+
+
+def test_create_plain_on_the_wire(wire, base_url) -> None:
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    history = [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "tu_1", "name": "lookup", "input": {"q": 1}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": "found"},
+                                     {"type": "text", "text": "and now?"}]},
+    ]
+    reply = client.messages.create(model="claude-test", max_tokens=64, system="be brief", messages=history)
+    [span] = w.spans(1, scope="neatlogs")
+    a = span["attributes"]
+    assert span["name"] == "chat claude-test"
+    assert span["kind"] == 3
+    assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
+    assert a[sc.LLM_PROVIDER] == a[sc.GEN_AI_PROVIDER_NAME] == "anthropic"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == "be brief"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.2.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_NAME}"] == "lookup"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.2.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_ARGUMENTS}"] == '{"q": 1}'
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.3.{sc.MESSAGE_TOOL_CALL_ID}"] == "tu_1"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.3.{sc.MESSAGE_CONTENT}"] == "found"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.4.{sc.MESSAGE_CONTENT}"] == "and now?"
+    assert a[sc.OUTPUT_VALUE] == reply.content[0].text
+    assert a[sc.LLM_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.GEN_AI_RESPONSE_ID] == reply.id
+    assert a[sc.LLM_TOKEN_COUNT_PROMPT] == reply.usage.input_tokens
+    assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == reply.usage.output_tokens
+    assert '"max_tokens": 64' in a[sc.LLM_INVOCATION_PARAMETERS]
+
+
+def test_create_streamed_sync_and_async(wire, base_url) -> None:
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    events = list(client.messages.create(model="claude-stream", max_tokens=64, messages=USER, stream=True))
+    text = "".join(e.delta.text for e in events if e.type == "content_block_delta")
+
+    async def main() -> None:
+        async with anthropic.AsyncAnthropic(base_url=base_url, api_key="x", max_retries=0) as aclient:
+            reply = await aclient.messages.create(model="claude-async", max_tokens=64, messages=USER)
+            assert reply.content[0].text
+            stream = await aclient.messages.create(model="claude-async-stream", max_tokens=64, messages=USER,
+                                                   stream=True)
+            async for _ in stream:
+                break
+            await stream.close()
+
+    asyncio.run(main())
+    spans = {s["name"]: s for s in w.spans(3, scope="neatlogs")}
+    a = spans["chat claude-stream"]["attributes"]
+    assert a[sc.OUTPUT_VALUE] == text
+    assert a[sc.LLM_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == events[-2].usage.output_tokens
+    assert a[sc.LLM_TOKEN_COUNT_PROMPT] == events[0].message.usage.input_tokens
+    assert spans["chat claude-async"]["status_code"] == 1
+    assert spans["chat claude-async-stream"]["attributes"][sc.NEATLOGS_STREAM_INCOMPLETE] is True
+
+
+def test_dropped_stream_and_api_error(memory, base_url) -> None:
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    stream = client.messages.create(model="claude-drop", max_tokens=8, messages=USER, stream=True)
+    next(iter(stream))
+    del stream
+    gc.collect()
+    with pytest.raises(anthropic.InternalServerError):
+        client.messages.create(model="error-500", max_tokens=8, messages=USER)
+    # The anthropic SDK makes its own call span too (a child of ours); count ours.
+    spans = {s.name: s for s in memory.get_finished_spans() if s.instrumentation_scope.name == "neatlogs"}
+    assert spans["chat claude-drop"].attributes[sc.NEATLOGS_STREAM_INCOMPLETE] is True
+    assert spans["chat error-500"].attributes[sc.ERROR_TYPE] == "InternalServerError"
+    assert len(spans) == 2
