@@ -23,13 +23,14 @@ __all__ = [
     "connect",
     "find_session_ids",
     "get_session",
+    "get_session_summary",
     "get_trace",
     "insert_spans",
     "iter_spans",
     "list_sessions",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -66,8 +67,25 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_last ON sessions (last_end_ns);
 """
 
+# Version 2: a full-text index over each turn's input and output (root spans only, so
+# the index stays a fraction of the store), for the dashboard's search. Trigram tokens
+# make it a substring search, like LIKE, without scanning every span. Contentless: the
+# text already lives in spans.attributes; the index maps it to spans' rowids.
+_SEARCH_TEXT_SQL = (
+    f"COALESCE(json_extract(attributes, '$.\"{semconv.INPUT_VALUE}\"'), '') || ' ' || "
+    f"COALESCE(json_extract(attributes, '$.\"{semconv.OUTPUT_VALUE}\"'), '')"
+)
+_SCHEMA_V2 = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS span_text USING fts5(text, content='', tokenize='trigram');
+INSERT INTO span_text (rowid, text)
+    SELECT rowid, {_SEARCH_TEXT_SQL} FROM spans WHERE parent_span_id IS NULL
+"""
+
 # _MIGRATIONS[n] takes a file at version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
+
+_SEARCH_TEXT_CHARS = 4096
+"""How much of a turn's input and output the search index keeps."""
 
 
 @dataclass
@@ -172,6 +190,10 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             if cursor.rowcount != 1:
                 continue
             added += 1
+            if r.parent_span_id is None:
+                text = _search_text(r.attributes)
+                if text:
+                    conn.execute("INSERT INTO span_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, text))
             if r.session_id is None:
                 continue
             t = totals.setdefault(r.session_id, [r.service_name, r.start_time_ns, r.end_time_ns, 0, 0, 0, 0])
@@ -202,6 +224,12 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
     return added
 
 
+def _search_text(attributes: dict[str, Any]) -> str:
+    parts = [attributes.get(semconv.INPUT_VALUE), attributes.get(semconv.OUTPUT_VALUE)]
+    text = " ".join(str(p) for p in parts if p is not None)
+    return text[:_SEARCH_TEXT_CHARS]
+
+
 def _span_dict(row: sqlite3.Row) -> dict[str, Any]:
     span = dict(row)
     for key in ("attributes", "events", "resource"):
@@ -214,22 +242,36 @@ def list_sessions(
 ) -> list[dict[str, Any]]:
     """Return the most recently active sessions, newest first, as dicts of their totals.
 
-    ``search`` matches a part of the session id, or text anywhere in a span's attributes.
+    ``search`` matches a part of the session id, or (three characters or more) a part of
+    any turn's input or output text.
     """
     if not search:
         rows = conn.execute(
             "SELECT * FROM sessions ORDER BY last_end_ns DESC LIMIT ?", (limit,)
         ).fetchall()
         return [dict(r) for r in rows]
-    like = f"%{search}%"
+    like = "%" + _escape_like(search) + "%"
+    if len(search) < 3:
+        # A trigram index matches nothing under three characters: search the ids alone.
+        rows = conn.execute(
+            """SELECT * FROM sessions WHERE session_id LIKE ? ESCAPE '\\'
+               ORDER BY last_end_ns DESC LIMIT ?""",
+            (like, limit),
+        ).fetchall()
+        return [dict(r) for r in rows]
+    phrase = '"' + search.replace('"', '""') + '"'
     rows = conn.execute(
-        """SELECT * FROM sessions WHERE session_id LIKE ?1
-             OR session_id IN (SELECT DISTINCT session_id FROM spans
-                               WHERE session_id IS NOT NULL AND attributes LIKE ?1)
-           ORDER BY last_end_ns DESC LIMIT ?2""",
-        (like, limit),
+        """SELECT * FROM sessions WHERE session_id LIKE ?1 ESCAPE '\\'
+             OR session_id IN (SELECT session_id FROM spans WHERE rowid IN
+                               (SELECT rowid FROM span_text WHERE span_text MATCH ?2))
+           ORDER BY last_end_ns DESC LIMIT ?3""",
+        (like, phrase, limit),
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def find_session_ids(conn: sqlite3.Connection, prefix: str, limit: int = 2) -> list[str]:
@@ -237,12 +279,18 @@ def find_session_ids(conn: sqlite3.Connection, prefix: str, limit: int = 2) -> l
     exact = conn.execute("SELECT session_id FROM sessions WHERE session_id = ?", (prefix,)).fetchone()
     if exact:
         return [exact[0]]
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = _escape_like(prefix)
     rows = conn.execute(
         "SELECT session_id FROM sessions WHERE session_id LIKE ? ESCAPE '\\' LIMIT ?",
         (escaped + "%", limit),
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def get_session_summary(conn: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
+    """Return a session's totals alone (cheap: one row), or None when unknown."""
+    row = conn.execute("SELECT * FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+    return dict(row) if row is not None else None
 
 
 def get_session(conn: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,80 @@
+"""The JSON API the pages use and users can script.
+
+    GET /api/sessions?limit=50&q=TEXT    recent sessions, newest first
+    GET /api/sessions/{id}               one session's totals and its traces in order, with spans
+    GET /api/sessions/{id}/summary       its totals alone (what a running page polls)
+    GET /api/traces/{id}                 one trace's spans in start order
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from neatlogs import store
+
+from .access import Access
+
+__all__ = ["MAX_LIMIT", "get_session", "get_session_summary", "get_trace", "list_sessions", "parse_limit"]
+
+MAX_LIMIT = 1000
+"""Most sessions one list request returns."""
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def parse_limit(raw: str | None, default: int = 50) -> int:
+    """Return the ``limit`` query value, clamped to 1..MAX_LIMIT.
+
+    Raises:
+        ValueError: the value is not a whole number (the message names it).
+    """
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"limit must be a whole number, got {raw!r}")
+    return max(1, min(int(raw), MAX_LIMIT))
+
+
+def _access(request: Request) -> Access:
+    return request.app.state.access
+
+
+def list_sessions(request: Request) -> JSONResponse:
+    """GET /api/sessions: the most recently active sessions."""
+    try:
+        limit = parse_limit(request.query_params.get("limit"))
+    except ValueError as error:
+        return _error(400, str(error))
+    search = request.query_params.get("q") or None
+    sessions = store.list_sessions(_access(request).reader(), limit=limit, search=search)
+    return JSONResponse({"sessions": sessions})
+
+
+def get_session(request: Request) -> JSONResponse:
+    """GET /api/sessions/{id}: a session with its traces and spans."""
+    session_id = request.path_params["session_id"]
+    session = store.get_session(_access(request).reader(), session_id)
+    if session is None:
+        return _error(404, f"no session {session_id!r}")
+    return JSONResponse(session)
+
+
+def get_session_summary(request: Request) -> JSONResponse:
+    """GET /api/sessions/{id}/summary: a session's totals alone."""
+    session_id = request.path_params["session_id"]
+    summary = store.get_session_summary(_access(request).reader(), session_id)
+    if summary is None:
+        return _error(404, f"no session {session_id!r}")
+    return JSONResponse(summary)
+
+
+def get_trace(request: Request) -> JSONResponse:
+    """GET /api/traces/{id}: one trace's spans."""
+    trace_id = request.path_params["trace_id"]
+    spans = store.get_trace(_access(request).reader(), trace_id)
+    if not spans:
+        return _error(404, f"no trace {trace_id!r}")
+    return JSONResponse({"trace_id": trace_id, "spans": spans})

@@ -1,0 +1,143 @@
+"""The dashboard's HTML pages: sessions list, session timeline, trace, and the key form.
+
+Templates render with Jinja2 autoescaping on, so every value a program supplied (session
+ids, prompts, replies, attribute values) reaches the browser as text, never as markup.
+The pages' script only ever sets ``textContent``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from neatlogs import semconv, store
+
+from .access import KEY_COOKIE, Access
+from .api import parse_limit
+from .timeline import build_turns, is_running, span_messages
+
+__all__ = ["SECURITY_HEADERS", "login_form", "login_submit", "session_page", "sessions_page", "trace_page"]
+
+SECURITY_HEADERS = {
+    # Scripts only from our own static files: even a missed escape could not run code.
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+"""Headers every page carries."""
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(resources.files("neatlogs_cli.server") / "templates")),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _format_time(ns: int | None) -> str:
+    if not ns:
+        return ""
+    return datetime.fromtimestamp(ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _format_ms(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+
+
+def _pretty(value: Any) -> str:
+    """Attribute values that hold JSON are shown indented; anything else as is."""
+    if isinstance(value, str):
+        stripped = value.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
+            except ValueError:
+                return value
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_environment.filters["time"] = _format_time
+_environment.filters["ms"] = _format_ms
+_environment.filters["pretty"] = _pretty
+_environment.globals["semconv"] = semconv
+_environment.globals["span_messages"] = span_messages
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render template ``name`` into an HTML response with the security headers."""
+    html = _environment.get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _access(request: Request) -> Access:
+    return request.app.state.access
+
+
+def sessions_page(request: Request) -> Response:
+    """GET /: recent sessions, newest first, with a search box."""
+    search = request.query_params.get("q", "").strip()
+    try:
+        limit = parse_limit(request.query_params.get("limit"), default=100)
+    except ValueError as error:
+        return render("error.html", status=400, message=str(error))
+    sessions = store.list_sessions(_access(request).reader(), limit=limit, search=search or None)
+    return render("sessions.html", sessions=sessions, search=search, limit=limit)
+
+
+def session_page(request: Request) -> Response:
+    """GET /sessions/{id}: the conversation timeline, one turn per trace."""
+    session_id = request.path_params["session_id"]
+    session = store.get_session(_access(request).reader(), session_id)
+    if session is None:
+        return render("error.html", status=404, message=f"No session {session_id!r} in this store.")
+    turns = build_turns(session["traces"])
+    return render("session.html", session=session, turns=turns, running=is_running(session))
+
+
+def trace_page(request: Request) -> Response:
+    """GET /traces/{id}: one trace's span tree as a waterfall."""
+    trace_id = request.path_params["trace_id"]
+    spans = store.get_trace(_access(request).reader(), trace_id)
+    if not spans:
+        return render("error.html", status=404, message=f"No trace {trace_id!r} in this store.")
+    turn = build_turns([{"trace_id": trace_id, "spans": spans}])[0]
+    return render("trace.html", turn=turn, session_id=turn.root.get("session_id"))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: the form must not become an open redirect.
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+def login_form(request: Request, status: int = 401, message: str | None = None) -> Response:
+    """The form asking for the dashboard's API key (shown instead of a page when it is missing)."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.url.path == "/login":
+        target = request.query_params.get("next", "/")
+    return render("login.html", status=status, next=_safe_next(target), message=message)
+
+
+async def login_submit(request: Request) -> Response:
+    """POST /login: check the key and set the login cookie."""
+    access = _access(request)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    key = (form.get("key") or [""])[0]
+    target = _safe_next((form.get("next") or ["/"])[0])
+    if not access.key_matches(key) or access.cookie_value is None:
+        return render("login.html", status=401, next=target, message="That key is not the one this server was started with.")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(KEY_COOKIE, access.cookie_value, httponly=True, samesite="strict", path="/")
+    return response
