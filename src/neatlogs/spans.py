@@ -32,29 +32,42 @@ def _capture_content() -> bool:
     return settings is None or settings.capture_content
 
 
-def _masked(value: Any) -> Any:
+# OpenTelemetry API pieces, loaded once on the first real span (``import neatlogs`` stays cheap).
+_context: Any = None
+_set_span_in_context: Any = None
+_Status: Any = None
+_StatusCode: Any = None
+_STATUS_OK: Any = None
+
+
+def _load_otel() -> None:
+    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
+    from opentelemetry import context
+    from opentelemetry.trace import Status, StatusCode, set_span_in_context
+
+    _context, _set_span_in_context, _Status, _StatusCode = context, set_span_in_context, Status, StatusCode
+    _STATUS_OK = Status(StatusCode.OK)
+
+
+def _value_attributes(value_key: str, mime_key: str, value: Any) -> dict[str, Any]:
+    """The attributes recording ``value`` (masked, as text or JSON); empty when content is off."""
     settings = tracing.settings()
-    if settings is not None and settings.mask is not None:
-        return settings.mask(value)
-    return value
-
-
-def _set_value(span: Any, value_key: str, mime_key: str, value: Any) -> None:
+    if settings is not None:
+        if not settings.capture_content:
+            return {}
+        if settings.mask is not None:
+            value = settings.mask(value)
     from .serialize import attribute_value, to_json
 
-    value = _masked(value)
     if isinstance(value, str):
-        span.set_attributes({value_key: attribute_value(value), mime_key: semconv.MIME_TEXT})
-    else:
-        span.set_attributes({value_key: to_json(value), mime_key: semconv.MIME_JSON})
+        return {value_key: attribute_value(value), mime_key: semconv.MIME_TEXT}
+    return {value_key: to_json(value), mime_key: semconv.MIME_JSON}
 
 
 def _record_error(span: Any, error: BaseException) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
     span.record_exception(error, escaped=True)
     span.set_attribute(semconv.ERROR_TYPE, type(error).__qualname__)
-    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1000]))
+    span.set_status(_Status(_StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1000]))
 
 
 class _Active:
@@ -62,13 +75,22 @@ class _Active:
 
     __slots__ = ("span", "token")
 
-    def __init__(self, name: str, attributes: dict[str, Any]) -> None:
+    def __init__(self, name: str, attributes: dict[str, Any], input_value: Any = None) -> None:
+        """Start the span; a non-None ``input_value`` is recorded in its start attributes."""
         self.span: Any = None
         self.token: Any = None
         try:
             tracer = tracing.get_tracer()
-            if tracer is not None:
-                self.span = tracer.start_span(name, attributes=attributes)
+            if tracer is None:
+                return
+            if _STATUS_OK is None:
+                _load_otel()
+            if input_value is not None:
+                try:
+                    attributes = {**attributes, **_value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, input_value)}
+                except Exception:
+                    _log.debug("recording the input of %s failed", name, exc_info=True)
+            self.span = tracer.start_span(name, attributes=attributes)
         except Exception:
             _log.debug("starting span %s failed", name, exc_info=True)
 
@@ -76,9 +98,7 @@ class _Active:
         if self.span is None:
             return
         try:
-            from opentelemetry import context, trace as trace_api
-
-            self.token = context.attach(trace_api.set_span_in_context(self.span))
+            self.token = _context.attach(_set_span_in_context(self.span))
         except Exception:
             _log.debug("attaching span context failed", exc_info=True)
 
@@ -87,42 +107,43 @@ class _Active:
             return
         token, self.token = self.token, None
         try:
-            from opentelemetry import context
-
-            context.detach(token)
+            _context.detach(token)
         except Exception:
             _log.debug("detaching span context failed", exc_info=True)
 
     def set_input(self, value: Any) -> None:
-        if self.span is None or not _capture_content():
-            return
-        try:
-            _set_value(self.span, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, value)
-        except Exception:
-            _log.debug("recording input failed", exc_info=True)
+        _record_value(self.span, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, value)
 
     def set_output(self, value: Any) -> None:
-        if self.span is None or not _capture_content():
-            return
-        try:
-            _set_value(self.span, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, value)
-        except Exception:
-            _log.debug("recording output failed", exc_info=True)
+        _record_value(self.span, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, value)
 
-    def finish(self, error: BaseException | None = None) -> None:
-        if self.span is None:
-            return
+    def finish(self, error: BaseException | None = None, output: Any = None) -> None:
+        """End the span: ERROR with ``error``, else OK with ``output`` recorded unless None."""
         span, self.span = self.span, None
+        if span is None:
+            return
         try:
             if error is not None:
                 _record_error(span, error)
             else:
-                from opentelemetry.trace import Status, StatusCode
-
-                span.set_status(Status(StatusCode.OK))
+                if output is not None:
+                    _record_value(span, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, output)
+                span.set_status(_STATUS_OK)
             span.end()
         except Exception:
             _log.debug("ending span failed", exc_info=True)
+
+
+def _record_value(span: Any, value_key: str, mime_key: str, value: Any) -> None:
+    """Set ``value`` on ``span`` under ``value_key``; failures are logged, never raised."""
+    if span is None:
+        return
+    try:
+        attributes = _value_attributes(value_key, mime_key, value)
+        if attributes:
+            span.set_attributes(attributes)
+    except Exception:
+        _log.debug("recording %s failed", value_key, exc_info=True)
 
 
 def _bound_arguments(signature: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -170,15 +191,18 @@ def span(
             signature = inspect.signature(func)
         except (TypeError, ValueError):
             signature = None
+        has_defaults = signature is not None and any(
+            p.default is not p.empty for p in signature.parameters.values()
+        )
 
         def begin(args: tuple, kwargs: dict) -> _Active:
-            active = _Active(span_name, static)
-            if capture_input and active.span is not None and signature is not None:
+            arguments = None
+            if capture_input and signature is not None and (args or kwargs or has_defaults):
                 try:
-                    active.set_input(_bound_arguments(signature, args, kwargs))
+                    arguments = _bound_arguments(signature, args, kwargs) or None
                 except Exception:
                     _log.debug("binding arguments of %s failed", span_name, exc_info=True)
-            return active
+            return _Active(span_name, static, arguments)
 
         if inspect.isasyncgenfunction(func):
             wrapper = _async_generator_wrapper(func, begin, capture_output)
@@ -198,9 +222,7 @@ def span(
                     active.finish(error)
                     raise
                 active.detach()
-                if capture_output:
-                    active.set_output(result)
-                active.finish()
+                active.finish(output=result if capture_output else None)
                 return result
 
         else:
@@ -217,9 +239,7 @@ def span(
                     active.finish(error)
                     raise
                 active.detach()
-                if capture_output:
-                    active.set_output(result)
-                active.finish()
+                active.finish(output=result if capture_output else None)
                 return result
 
         return functools.wraps(func)(wrapper)
@@ -246,9 +266,7 @@ def _generator_wrapper(func: Callable, begin: Callable, capture_output: bool) ->
                     item = generator.send(to_send)
             except StopIteration as stop:
                 active.detach()
-                if capture_output:
-                    active.set_output(items)
-                active.finish()
+                active.finish(output=items if capture_output else None)
                 return stop.value
             except BaseException as error:
                 active.detach()
@@ -261,9 +279,7 @@ def _generator_wrapper(func: Callable, begin: Callable, capture_output: bool) ->
                 to_send = yield item
             except GeneratorExit:
                 generator.close()
-                if capture_output:
-                    active.set_output(items)
-                active.finish()
+                active.finish(output=items if capture_output else None)
                 raise
             except BaseException as error:
                 to_throw = error
@@ -292,9 +308,7 @@ def _async_generator_wrapper(func: Callable, begin: Callable, capture_output: bo
                     item = await generator.asend(to_send)
             except StopAsyncIteration:
                 active.detach()
-                if capture_output:
-                    active.set_output(items)
-                active.finish()
+                active.finish(output=items if capture_output else None)
                 return
             except BaseException as error:
                 active.detach()
@@ -307,9 +321,7 @@ def _async_generator_wrapper(func: Callable, begin: Callable, capture_output: bo
                 to_send = yield item
             except GeneratorExit:
                 await generator.aclose()
-                if capture_output:
-                    active.set_output(items)
-                active.finish()
+                active.finish(output=items if capture_output else None)
                 raise
             except BaseException as error:
                 to_throw = error

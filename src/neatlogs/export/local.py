@@ -18,8 +18,22 @@ def _hex(value: int, width: int) -> str:
 
 
 def _plain(value: Any) -> Any:
-    # BoundedAttributes hold tuples for list values; JSON wants lists.
+    # BoundedAttributes hold tuples for list values; readers of the store expect lists.
     return list(value) if isinstance(value, tuple) else value
+
+
+_resource_cache: tuple[Any, dict[str, Any]] | None = None
+
+
+def _resource_dict(resource: Any) -> dict[str, Any]:
+    # Every span of a process shares one Resource: convert it once, not per span.
+    global _resource_cache
+    cached = _resource_cache
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    converted = {k: _plain(v) for k, v in resource.attributes.items()}
+    _resource_cache = (resource, converted)
+    return converted
 
 
 def span_to_record(span: Any) -> store.SpanRecord:
@@ -27,7 +41,10 @@ def span_to_record(span: Any) -> store.SpanRecord:
     from .. import semconv
 
     ctx = span.context
-    attributes = {k: _plain(v) for k, v in (span.attributes or {}).items()}
+    attributes = dict(span.attributes or {})
+    for key, value in attributes.items():
+        if type(value) is tuple:
+            attributes[key] = list(value)
     parent = span.parent
     return store.SpanRecord(
         trace_id=_hex(ctx.trace_id, 32),
@@ -48,8 +65,10 @@ def span_to_record(span: Any) -> store.SpanRecord:
                 "attributes": {k: _plain(v) for k, v in (e.attributes or {}).items()},
             }
             for e in span.events
-        ],
-        resource={k: _plain(v) for k, v in span.resource.attributes.items()},
+        ]
+        if span.events
+        else [],
+        resource=_resource_dict(span.resource),
     )
 
 
