@@ -3,8 +3,9 @@
 - SIGTERM and SIGHUP kill a Python program without running ``atexit``. Where the program
   left such a signal at its default action, a handler flushes (bounded to a few seconds),
   then puts the default back and sends the signal again, so the process ends exactly as it
-  would have: killed by that signal (exit status 128+N in a shell). Ctrl-C needs nothing:
-  Python's default handler raises KeyboardInterrupt, and ``atexit`` flushes on the way out.
+  would have: killed by that signal (exit status 128+N in a shell). Ctrl-C needs no handler:
+  Python's default one raises KeyboardInterrupt, and ``atexit`` flushes on the way out; then
+  ``keep_interrupt_exit_status`` makes sure the process still dies by SIGINT.
 - After ``fork`` the child gets its own exporter: OpenTelemetry's batch processor restarts
   its worker in the child, and the HTTP connection pool of the parent must not be shared.
 - A ``multiprocessing`` child made by fork ends with ``os._exit`` (no ``atexit``), so a
@@ -17,7 +18,7 @@ import os
 
 from . import _log, tracing
 
-__all__ = ["FLUSH_BOUND_SECONDS", "install"]
+__all__ = ["FLUSH_BOUND_SECONDS", "flush_bounded", "install", "keep_interrupt_exit_status"]
 
 FLUSH_BOUND_SECONDS = 3.0
 """The longest a signal or a child's exit waits for spans to be handed over."""
@@ -87,6 +88,20 @@ def _on_signal(signum: int, frame: object) -> None:
         pass
     os.kill(os.getpid(), signum)
     os._exit(128 + signum)  # only reached if the signal is blocked in this thread
+
+
+def keep_interrupt_exit_status() -> None:
+    """Call at exit after an unhandled KeyboardInterrupt, once our own work is done.
+
+    CPython ends such a program by SIGINT (exit status 130) only while its "unhandled
+    KeyboardInterrupt" flag is set, and any ``exec``/``eval`` of source text at exit (a
+    namedtuple made by a lazy import in the flush, say) clears it: the program would then
+    exit with status 1. Evaluating a source that raises KeyboardInterrupt sets it again.
+    """
+    try:
+        exec("raise KeyboardInterrupt")
+    except KeyboardInterrupt:
+        pass
 
 
 def _after_fork_in_child() -> None:

@@ -311,7 +311,12 @@ def _report_unsent(router: Any) -> None:
 
 
 def _at_exit() -> None:
+    interrupted = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
     try:
         shutdown(timeout_millis=EXIT_BUDGET_MILLIS)
     except Exception:
         pass
+    if interrupted:  # Ctrl-C ended the program: it must still die by SIGINT, as without us
+        from ._lifecycle import keep_interrupt_exit_status
+
+        keep_interrupt_exit_status()
