@@ -117,7 +117,21 @@ def _any_value(value: Any) -> Any:
 
 
 def _pb_attributes(pairs: Iterable[Any]) -> dict[str, Any]:
-    return {kv.key: _any_value(kv.value) for kv in pairs}
+    # The hot loop of ingest: plain strings and numbers are read inline (bench/ingest.py).
+    out: dict[str, Any] = {}
+    for kv in pairs:
+        value = kv.value
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            out[kv.key] = value.string_value
+        elif which in _SCALARS:
+            out[kv.key] = getattr(value, which)
+        else:
+            out[kv.key] = _any_value(value)
+    return out
+
+
+_SCALARS = frozenset({"int_value", "double_value", "bool_value"})
 
 
 def _from_protobuf(body: bytes) -> list[SpanRecord]:
