@@ -168,14 +168,9 @@ class SpoolingBatchSpanProcessor:
         spill = getattr(self.exporter, "spill", None)
         remaining = list(self._queue)
         self._queue.clear()
-        inflight = getattr(self.exporter, "inflight", None)
-        spool = getattr(self.exporter, "spool", None)
-        if inflight is not None and spool is not None:
-            # The request stuck in flight would die with the process: keep its body too.
-            try:
-                spool.put(inflight, self.exporter.inflight_count)
-            except OSError:
-                pass
+        spool_inflight = getattr(self.exporter, "spool_inflight", None)
+        if spool_inflight is not None:
+            spool_inflight()
         if remaining and spill is not None:
             spill(remaining)
         elif remaining:

@@ -73,8 +73,9 @@ class OtlpHttpSpanExporter:
         self._down_until = 0.0
         self._down_for = 0.0
         self._deadline: float | None = None  # set at shutdown: never wait past it
-        self.inflight: bytes | None = None
-        self.inflight_count = 0
+        self._inflight: tuple[bytes, int] | None = None
+        self._inflight_lock = threading.Lock()
+        self._spooled_at_exit: bytes | None = None
         self.dropped = 0
         self.spooled = 0
 
@@ -103,6 +104,15 @@ class OtlpHttpSpanExporter:
         except Exception:
             _log.debug("spilling %d spans failed", len(spans), exc_info=True)
 
+    def spool_inflight(self) -> None:
+        """At the exit bound, keep the body of a request still in flight: it would die with the process."""
+        with self._inflight_lock:
+            if self._inflight is None:
+                return
+            body, count = self._inflight
+            self._spooled_at_exit = body
+        self._to_spool(body, count)
+
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (a ``time.monotonic()`` value)."""
         self._deadline = deadline
@@ -123,15 +133,20 @@ class OtlpHttpSpanExporter:
         if time.monotonic() < self._down_until:
             return self._to_spool(body, count)
         for attempt in range(MAX_ATTEMPTS):
-            self.inflight, self.inflight_count = body, count
+            with self._inflight_lock:
+                self._inflight = (body, count)
             try:
                 status, retry_after = self._post(body)
             except _Unreachable as error:
                 _log.debug("endpoint %s unreachable: %s", self.url, error)
                 self._open_circuit()
+                status, retry_after = 0, None
+            with self._inflight_lock:
+                self._inflight = None
+                if self._spooled_at_exit is body:
+                    return True  # spool_inflight() already kept it
+            if status == 0:
                 return self._to_spool(body, count)
-            finally:
-                self.inflight = None
             if 200 <= status < 300:
                 self._down_for = 0.0
                 return True

@@ -36,6 +36,7 @@ class Spool:
         self.endpoint = endpoint
         self.max_bytes = max_bytes
         self._seq = 0
+        self._bytes: int | None = None  # running total; None until read from disk
 
     # --- writing -------------------------------------------------------------------------
     def put(self, body: bytes, span_count: int) -> None:
@@ -51,11 +52,19 @@ class Spool:
         with open(tmp, "wb") as f:
             f.write(body)
         os.replace(tmp, os.path.join(self.folder, name))
-        self._enforce_bound()
+        # Listing the folder on every put would make a long outage quadratic: keep a running
+        # total (other processes' files are counted whenever the folder is listed again).
+        if self._bytes is None:
+            self._bytes = sum(size for _, size in self._files())
+        else:
+            self._bytes += len(body)
+        if self._bytes > self.max_bytes:
+            self._enforce_bound()
 
     def _enforce_bound(self) -> None:
         files = self._files()
         total = sum(size for _, size in files)
+        self._bytes = total
         for path, size in files:
             if total <= self.max_bytes:
                 break
@@ -64,6 +73,7 @@ class Spool:
             except FileNotFoundError:
                 continue
             total -= size
+            self._bytes = total
             self.count_dropped(span_count_of(path), "spool full")
 
     def count_dropped(self, span_count: int, reason: str) -> None:
