@@ -76,6 +76,55 @@ def demo() -> None:
     raise typer.Exit(demo_main())
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+)
+def run(ctx: typer.Context) -> None:
+    """Run COMMAND traced, no code changes: neatlogs run [OPTIONS] -- COMMAND [ARGS...] (see neatlogs run --help)."""
+    # The console script handles `run` before typer is imported (neatlogs_cli.__main__);
+    # this entry lists it in --help and serves callers of app() directly.
+    from .run import main as run_main
+
+    raise typer.Exit(run_main(list(ctx.args)))
+
+
+@app.command()
+def init(
+    workflow_name: str = typer.Option(None, "--workflow-name", help="Service name of every span."),
+    endpoint: str = typer.Option(None, "--endpoint", help="OTLP/HTTP endpoint; empty for the local store."),
+    instrument: str = typer.Option(None, "--instrument", help="Libraries to instrument, comma separated."),
+    auto_session: bool = typer.Option(None, "--auto-session/--no-auto-session", help="One session per run."),
+    api_key: str = typer.Option(None, "--api-key", help="Written to the file (mode 0600) only when given."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Ask nothing: defaults for what no flag gave."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing neatlogs.toml."),
+) -> None:
+    """Write a neatlogs.toml in the current folder, by questions or by flags."""
+    import os
+
+    from neatlogs.config import ConfigError
+
+    from .config_file import InitAnswers, write_config
+
+    answers = InitAnswers(workflow_name, endpoint, instrument, auto_session, api_key)
+    ask = None if yes else (lambda text, default: typer.prompt(text, default=default, show_default=bool(default)))
+    confirm = None if yes else (lambda text, default: typer.confirm(text, default=default))
+    try:
+        _, notes = write_config(answers, os.getcwd(), force=force, ask=ask, confirm=confirm)
+    except (FileExistsError, ConfigError) as exc:
+        typer.echo(f"neatlogs: {str(exc).removeprefix('neatlogs: ')}", err=True)
+        raise typer.Exit(1)
+    for note in notes:
+        typer.echo(note)
+
+
+@app.command()
+def doctor() -> None:
+    """Show the settings in effect and where each came from; check the endpoint and the bootstrap."""
+    from .doctor import doctor as run_doctor
+
+    raise typer.Exit(run_doctor(typer.echo))
+
+
 def main() -> None:
     """Entry point of the ``neatlogs`` console script."""
     app()
