@@ -232,10 +232,8 @@ class _RoutingSpanExporter:
 
 def _otlp_exporter(settings_: Any) -> Any:
     from .export.otlp import OtlpHttpSpanExporter
-    from .export.spool import Spool, spool_folder
 
-    spool = Spool(spool_folder(settings_.home, settings_.endpoint), settings_.endpoint)
-    return OtlpHttpSpanExporter(settings_.endpoint, settings_.api_key, spool)
+    return OtlpHttpSpanExporter.for_settings(settings_)
 
 
 def send_spool_in_background(settings_: Any) -> None:

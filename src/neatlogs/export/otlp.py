@@ -79,6 +79,14 @@ class OtlpHttpSpanExporter:
         self.dropped = 0
         self.spooled = 0
 
+    @classmethod
+    def for_settings(cls, settings) -> OtlpHttpSpanExporter:
+        """The exporter for ``settings.endpoint``, spooling under ``settings.home``."""
+        from .spool import Spool, spool_folder
+
+        spool = Spool(spool_folder(settings.home, settings.endpoint), settings.endpoint)
+        return cls(settings.endpoint, settings.api_key, spool)
+
     # --- SpanExporter interface ----------------------------------------------------------------
     def export(self, spans):
         from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans

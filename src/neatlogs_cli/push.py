@@ -1,0 +1,36 @@
+"""``neatlogs push``: send what the spool holds to the endpoint now."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["push"]
+
+
+def push() -> int:
+    """Send every spooled span to the configured endpoint; return the exit code (0: spool empty)."""
+    from neatlogs import config
+    from neatlogs.export.otlp import OtlpHttpSpanExporter
+
+    try:
+        settings = config.load()
+    except config.ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if not settings.endpoint:
+        print("neatlogs: no endpoint configured (set NEATLOGS_ENDPOINT or endpoint in neatlogs.toml); "
+              "nothing to push", file=sys.stderr)
+        return 2
+    exporter = OtlpHttpSpanExporter.for_settings(settings)
+    before = exporter.spool.pending_spans()
+    if before == 0:
+        print(f"spool empty: nothing to send to {exporter.url}")
+        return 0
+    sent, pending = exporter.send_spool()
+    dropped = exporter.spool.dropped_total()
+    print(f"sent {sent} spans to {exporter.url}; {pending} still in the spool"
+          + (f"; {dropped} dropped in all (see {exporter.spool.folder}/dropped.log)" if dropped else ""))
+    if pending:
+        print(f"neatlogs: {exporter.url} did not take the rest; try again when it is up", file=sys.stderr)
+        return 1
+    return 0
