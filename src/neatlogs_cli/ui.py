@@ -44,7 +44,7 @@ def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | No
     return create_app(
         db_path,
         api_key=api_key,
-        max_body=max_body or DEFAULT_MAX_BODY,
+        max_body=DEFAULT_MAX_BODY if max_body is None else max_body,
         # On loopback, answer only loopback Host headers: a web page cannot rebind a name to us.
         allowed_hosts=LOOPBACK_HOSTS if is_loopback(host) else None,
     )
