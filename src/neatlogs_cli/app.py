@@ -125,6 +125,14 @@ def doctor() -> None:
     raise typer.Exit(run_doctor(typer.echo))
 
 
+@app.command()
+def push() -> None:
+    """Send what the spool holds (spans an unreachable endpoint could not take) to the endpoint now."""
+    from .push import push as push_spool
+
+    raise typer.Exit(push_spool())
+
+
 def main() -> None:
     """Entry point of the ``neatlogs`` console script."""
     app()

@@ -141,3 +141,29 @@ def test_two_senders_never_send_the_same_spool_file(tmp_path):
     path = spool.pending()[0]
     claims = [spool.claim(path) for _ in range(2)]
     assert sum(c is not None for c in claims) == 1
+
+
+def test_neatlogs_push_sends_the_spool(tmp_path, otlp_receiver):
+    endpoint = otlp_receiver.endpoint
+    otlp_receiver.status = 503  # refuses the first run: everything is spooled
+    first = run(tmp_path, endpoint, spans=3)
+    assert first.returncode == 0, first.stderr
+    assert spool_of(tmp_path, endpoint).pending_spans() == 3
+    otlp_receiver.status = 200
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
+    env.update(NEATLOGS_HOME=str(tmp_path), NEATLOGS_ENDPOINT=endpoint)
+    pushed = subprocess.run([sys.executable, "-m", "neatlogs_cli", "push"], env=env, capture_output=True,
+                            text=True, timeout=HANG_GUARD_SECONDS)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "sent 3 spans" in pushed.stdout
+    assert sorted(s["name"] for s in otlp_receiver.wait_for(3)) == ["turn-0", "turn-1", "turn-2"]
+    assert spool_of(tmp_path, endpoint).pending_spans() == 0
+
+
+def test_neatlogs_push_without_an_endpoint_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
+    env["NEATLOGS_HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "neatlogs_cli", "push"], env=env, capture_output=True,
+                            text=True, timeout=HANG_GUARD_SECONDS, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "no endpoint configured" in result.stderr
