@@ -1,0 +1,94 @@
+"""Run every benchmark and write one markdown report, bench/RESULTS.md.
+
+Each benchmark runs as its own process (so its peak RSS is its own) and prints its figures
+as ratios against a baseline measured in the same run; this script keeps the lines that
+answer each goal for the summary table and the whole output below it.
+Usage: python bench/run_all.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# (title, script and arguments, quick arguments, goal, pattern of the lines that answer the goal)
+BENCHMARKS = [
+    ("import and init()", ["import_time.py"], ["--runs", "10"],
+     "import < 5 ms, init() < 40 ms", r"adds .* ms \(goal"),
+    ("startup under `neatlogs run`", ["startup.py"], ["--runs", "8"],
+     "bootstrap < 15 ms, run < 100 ms, import openai +<= 15%", r"^\s+(bare|bootstrap|neatlogs run|opentelemetry-instrument)"),
+    ("@span vs a bare OpenTelemetry span", ["span_overhead.py"], ["--spans", "5000", "--rounds", "3"],
+     "<= 1.5x the bare span", r"^ratio"),
+    ("OpenAI call overhead vs OpenInference", ["openai_overhead.py"], ["--calls", "50", "--rounds", "3"],
+     "neatlogs adds <= half of OpenInference", r"neatlogs adds"),
+    ("collector ingest", ["ingest.py"], ["--spans", "5000"],
+     ">= 10,000 spans/s queryable", r"collector, queryable|goal"),
+    ("session page in a large store", ["session_page.py"], ["--sizes", "10000,100000", "--runs", "5"],
+     "< 300 ms, flat from 10k to 1M spans", r"vs .* spans: page"),
+    ("burst with the endpoint down", ["burst.py"], ["--spans", "50000", "--peer-spans", "20000"],
+     "bounded memory, every drop reported", r"^(neatlogs|OpenTelemetry SDK)"),
+]
+
+
+def run_one(argv: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """Run one benchmark; return its output, wall seconds and peak RSS in MiB."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(HERE / argv[0]), *argv[1:]], stdout=out,
+                                stderr=subprocess.STDOUT, env=env, cwd=HERE.parent)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        text = out.read()
+    if proc.returncode != 0:
+        text += f"\n(exit status {proc.returncode})"
+    return text, elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    """Run the benchmarks and write bench/RESULTS.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a first look")
+    parser.add_argument("--only", help="comma list of script names to run")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed programs run: with .pyc files
+    rows, sections = [], []
+    for title, argv, quick, goal, pattern in BENCHMARKS:
+        if args.only and argv[0] not in args.only.split(","):
+            continue
+        print(f"running {argv[0]} ...", flush=True)
+        text, seconds, rss = run_one(argv + (quick if args.quick else []), env)
+        answers = [line.strip() for line in text.splitlines() if re.search(pattern, line)]
+        rows.append(f"| {title} | {'<br>'.join(answers) or 'see below'} | {goal} | {rss:.0f} | {seconds:.0f} |")
+        sections.append(f"## {title}\n\n`python bench/{' '.join(argv + (quick if args.quick else []))}`\n\n```\n{text.rstrip()}\n```\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report = [
+        "# neatlogs benchmark results",
+        "",
+        f"Written by `python bench/run_all.py{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d %H:%M')}: "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, load average {load:.1f} at the end. "
+        "Every figure is measured beside its baseline in the same run; peak RSS is the benchmark process's own.",
+        "",
+        "| benchmark | result | goal | peak RSS MiB | seconds |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        *sections,
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(report))
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
