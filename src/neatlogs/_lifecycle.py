@@ -50,15 +50,23 @@ def install() -> None:
     when_imported("multiprocessing.util", _hook_multiprocessing)
 
 
-def _install_signal_handlers() -> None:
-    import signal
+def _signal_module():
+    # The C module: `signal` itself imports enum, a few milliseconds of every traced start-up.
+    try:
+        import _signal
+    except ImportError:  # pragma: no cover - an interpreter without the C module
+        import signal as _signal
+    return _signal
 
+
+def _install_signal_handlers() -> None:
+    signal = _signal_module()
     for name in FLUSHED_SIGNALS:
         signum = getattr(signal, name, None)
         if signum is None:
             continue
         try:
-            if signal.getsignal(signum) is signal.SIG_DFL:
+            if signal.getsignal(signum) == signal.SIG_DFL:
                 signal.signal(signum, _on_signal)
         except (ValueError, OSError):
             # Not the main thread (signal.signal refuses there): the program keeps the default.
@@ -79,8 +87,7 @@ def flush_bounded(seconds: float = FLUSH_BOUND_SECONDS) -> None:
 
 
 def _on_signal(signum: int, frame: object) -> None:
-    import signal
-
+    signal = _signal_module()
     try:
         signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
         flush_bounded()

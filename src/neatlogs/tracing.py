@@ -278,10 +278,10 @@ def shutdown(timeout_millis: int = 30000) -> bool:
         _enabled = False
         _tracer = None
         try:
-            from .export.batch import SpoolingBatchSpanProcessor
-
+            # Not imported when nothing was traced: it costs ~8 ms of every untraced exit.
+            batch = sys.modules.get(__name__.rpartition(".")[0] + ".export.batch")
             for processor in processors:
-                if isinstance(processor, SpoolingBatchSpanProcessor):
+                if batch is not None and isinstance(processor, batch.SpoolingBatchSpanProcessor):
                     # Flushes within the bound and spools what is left.
                     processor.shutdown(timeout_millis=timeout_millis)
                 else:
