@@ -9,13 +9,14 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+from neatlogs_cli.loopback import BackgroundHTTPServer, QuietHandler
 
 __all__ = ["OtlpReceiver", "any_value"]
 
@@ -36,17 +37,12 @@ def _attributes(pairs: Any) -> dict[str, Any]:
     return {kv.key: any_value(kv.value) for kv in pairs}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
+class _Handler(QuietHandler):
+    server: Any  # its .owner is the OtlpReceiver
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        receiver = self.server.receiver
+        receiver = self.server.owner
         with receiver.lock:
             receiver.raw.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
             status = receiver.status
@@ -75,25 +71,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        import sys
-
-        # A client hanging up on a keep-alive connection is normal, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-class OtlpReceiver:
+class OtlpReceiver(BackgroundHTTPServer):
     """OTLP/HTTP receiver on 127.0.0.1: ``with OtlpReceiver() as r: ... r.spans()``."""
 
     def __init__(self, port: int = 0) -> None:
-        self._server = _Server(("127.0.0.1", port), _Handler)
-        self._server.receiver = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(_Handler, port=port)
         self.lock = threading.Lock()
         self.raw: list[dict[str, Any]] = []
         self.requests: list[ExportTraceServiceRequest] = []
@@ -106,7 +88,7 @@ class OtlpReceiver:
     @property
     def endpoint(self) -> str:
         """The base URL to give neatlogs as its endpoint."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def spans(self) -> list[dict[str, Any]]:
         """Every span received so far, decoded, in arrival order."""
@@ -144,19 +126,3 @@ class OtlpReceiver:
                 return spans
             time.sleep(0.02)
         return self.spans()
-
-    def start(self) -> OtlpReceiver:
-        """Start serving in a daemon thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> OtlpReceiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

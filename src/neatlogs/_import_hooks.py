@@ -8,7 +8,7 @@ of wrapt's post-import hooks we need, without wrapt's import cost.
 from __future__ import annotations
 
 import sys
-import threading
+import _thread  # not threading: the bootstrap should not pay for its import
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Callable
@@ -18,7 +18,7 @@ from . import _log
 __all__ = ["when_imported"]
 
 _callbacks: dict[str, list[Callable[[object], None]]] = {}
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _finder: _PostImportFinder | None = None
 
 
@@ -34,7 +34,7 @@ class _PostImportFinder:
     """A meta-path finder that lets the real finders find the module, then hooks its loader."""
 
     def __init__(self) -> None:
-        self._busy = threading.local()
+        self._busy = _thread._local()
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in _callbacks or getattr(self._busy, fullname, False):

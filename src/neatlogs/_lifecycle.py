@@ -18,7 +18,7 @@ import os
 
 from . import _log, tracing
 
-__all__ = ["FLUSH_BOUND_SECONDS", "flush_bounded", "install", "keep_interrupt_exit_status"]
+__all__ = ["FLUSH_BOUND_SECONDS", "install", "keep_interrupt_exit_status", "shutdown_bounded"]
 
 FLUSH_BOUND_SECONDS = 3.0
 """The longest a signal or a child's exit waits for spans to be handed over."""
@@ -73,24 +73,26 @@ def _install_signal_handlers() -> None:
             _log.debug("cannot install a %s handler here; spans are flushed at exit only", name)
 
 
-def flush_bounded(seconds: float = FLUSH_BOUND_SECONDS) -> None:
-    """Flush in a helper thread and wait at most ``seconds``.
+def shutdown_bounded(seconds: float = FLUSH_BOUND_SECONDS) -> None:
+    """Shut tracing down (export, spool what is left) in a helper thread; wait at most ``seconds``.
 
-    A signal handler runs between two bytecodes of the main thread, which may hold a lock the
-    flush needs; waiting in another thread keeps that from hanging the process.
+    The process is ending, so what cannot be sent in time goes to the spool. A signal
+    handler runs between two bytecodes of the main thread, which may hold a lock the
+    shutdown needs; waiting in another thread keeps that from hanging the process.
     """
     import threading
 
-    worker = threading.Thread(target=tracing.flush, args=(int(seconds * 1000),), name="neatlogs-flush", daemon=True)
+    worker = threading.Thread(target=tracing.shutdown, args=(int(seconds * 1000),), name="neatlogs-shutdown",
+                              daemon=True)
     worker.start()
-    worker.join(seconds)
+    worker.join(seconds + 0.5)
 
 
 def _on_signal(signum: int, frame: object) -> None:
     signal = _signal_module()
     try:
         signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
-        flush_bounded()
+        shutdown_bounded()
     except Exception:
         pass
     os.kill(os.getpid(), signum)
@@ -135,6 +137,6 @@ def _in_multiprocessing_child(_anchor: object) -> None:
     try:
         from multiprocessing import util
 
-        util.Finalize(None, flush_bounded, exitpriority=-100)  # after the program's own finalizers
+        util.Finalize(None, shutdown_bounded, exitpriority=-100)  # after the program's own finalizers
     except Exception:
         _log.debug("cannot register the multiprocessing exit flush", exc_info=True)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+if TYPE_CHECKING:  # typing and collections cost milliseconds at import; annotations only
+    from collections.abc import Mapping
     from typing import Any, Callable
 
 __all__ = ["ConfigError", "PARAMS", "Param", "Settings", "find_config_file", "load"]
@@ -214,7 +213,7 @@ def _coerce(param: Param, value: Any, where: str) -> Any:
             return tuple(value)
         raise bad("a list of strings")
     if kind == "dict":
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return dict(value)
         raise bad("a table / dict")
     if kind == "rate":

@@ -171,24 +171,26 @@ def propagate_to_threads() -> None:
     if _threads_patched:
         return
     _threads_patched = True
-    import threading
+    from ._import_hooks import when_imported
 
+    # Hooked, not imported: a program that starts no thread never pays for threading.
+    when_imported("threading", _patch_threads)
+    when_imported("concurrent.futures.thread", _patch_thread_pool)
+
+
+def _patch_threads(threading: Any) -> None:
     original_start = threading.Thread.start
 
-    def start(self: threading.Thread) -> None:
+    def start(self: Any) -> None:
         scope = _scope.get()
         if scope is not None:
             try:
-                self.run = _carry(scope, self.run)  # type: ignore[method-assign]
+                self.run = _carry(scope, self.run)
             except Exception:
                 pass
         original_start(self)
 
-    threading.Thread.start = start  # type: ignore[method-assign]
-
-    from ._import_hooks import when_imported
-
-    when_imported("concurrent.futures.thread", _patch_thread_pool)
+    threading.Thread.start = start
 
 
 def _patch_thread_pool(module: Any) -> None:

@@ -65,6 +65,8 @@ def init(**arguments: Any) -> None:
             _log.enable_debug()
         if resolved.disabled:
             _log.debug("disabled by %s", resolved.sources["disabled"])
+            if _enabled:
+                shutdown()  # a later init(disabled=True) turns tracing off
             _settings = resolved
             return
         _instrumentations.update(resolved.instrumentations or ())

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
+
+from .loopback import BackgroundHTTPServer, QuietHandler
 
 __all__ = ["StandinModel", "reply_text"]
 
@@ -54,14 +55,8 @@ def _schema_example(schema: dict[str, Any]) -> Any:
     return {"integer": 1, "number": 1.5, "boolean": True, "null": None}.get(kind, "stand-in")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Without this every keep-alive call stalls ~40 ms on delayed ACKs (measured here).
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
+class _Handler(QuietHandler):
+    server: Any  # its .owner is the StandinModel
 
     # --- plumbing --------------------------------------------------------------------------
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
@@ -69,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
-        self.send_header("x-request-id", f"req_{self.server.count}")
+        self.send_header("x-request-id", f"req_{self.server.owner.count}")
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -79,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("transfer-encoding", "chunked")
-        self.send_header("x-request-id", f"req_{self.server.count}")
+        self.send_header("x-request-id", f"req_{self.server.owner.count}")
         self.end_headers()
         try:
             for event, data in events:
@@ -102,9 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
             return
-        with self.server.lock:
-            self.server.count += 1
-            self.server.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+        with self.server.owner.lock:
+            self.server.owner.count += 1
+            self.server.owner.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
         model = str(body.get("model", ""))
         if model.startswith("error-"):
             status = int(model.split("-", 1)[1] or 500)
@@ -146,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             "completion_tokens_details": {"reasoning_tokens": 0},
         }
         created = int(time.time())
-        rid = f"chatcmpl-standin-{self.server.count}"
+        rid = f"chatcmpl-standin-{self.server.owner.count}"
         tool_calls = [
             {
                 "id": f"call_{i}",
@@ -206,8 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
             text = json.dumps(_schema_example(fmt.get("schema", {})))
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
         out_tokens = _tokens(text)
-        rid = f"resp_standin_{self.server.count}"
-        item_id = f"msg_standin_{self.server.count}"
+        rid = f"resp_standin_{self.server.owner.count}"
+        item_id = f"msg_standin_{self.server.owner.count}"
 
         def response(status: str, done: bool) -> dict[str, Any]:
             output = [{
@@ -280,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
         text = reply_text(messages)
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
         out_tokens = _tokens(text)
-        mid = f"msg_standin_{self.server.count}"
+        mid = f"msg_standin_{self.server.owner.count}"
         message = {"id": mid, "type": "message", "role": "assistant", "model": model,
                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
                    "stop_sequence": None, "usage": {"input_tokens": in_tokens, "output_tokens": out_tokens}}
@@ -304,61 +299,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_sse(events(), delay)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        import sys
-
-        # A client hanging up on a keep-alive connection is normal, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-    def __init__(self, address: tuple[str, int]) -> None:
-        super().__init__(address, _Handler)
-        self.lock = threading.Lock()
-        self.requests: list[dict[str, Any]] = []
-        self.count = 0
-
-
-class StandinModel:
+class StandinModel(BackgroundHTTPServer):
     """Runs the stand-in model in a background thread: ``with StandinModel() as m: m.base_url``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server((host, port))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="standin-model", daemon=True)
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        return self._server.server_address[1]
+        super().__init__(_Handler, host, port)
+        self.lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        """Every request received so far: path, parsed JSON body and headers."""
+        self.count = 0
 
     @property
     def base_url(self) -> str:
         """The ``base_url`` to give an OpenAI client (ends in ``/v1``)."""
         return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """Every request received so far: path, parsed JSON body and headers."""
-        return self._server.requests
-
-    def start(self) -> StandinModel:
-        """Start serving in a daemon thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> StandinModel:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def main() -> None:
@@ -369,7 +323,7 @@ def main() -> None:
     model = StandinModel(port=port)
     print(f"stand-in model at {model.base_url}", flush=True)
     try:
-        model._server.serve_forever()
+        model.serve_forever()
     except KeyboardInterrupt:
         pass
 

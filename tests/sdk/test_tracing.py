@@ -59,6 +59,16 @@ def test_disabled_makes_init_a_noop(monkeypatch):
         assert handle.span is None
 
 
+def test_a_later_init_disabled_turns_tracing_off():
+    exporter = _testing.init_in_memory()
+    with neatlogs.trace("before"):
+        pass
+    neatlogs.init(disabled=True)
+    with neatlogs.trace("after") as handle:
+        assert handle.span is None
+    assert [s.name for s in exporter.get_finished_spans()] == ["before"]
+
+
 def test_joins_an_existing_global_provider_instead_of_replacing_it(otlp_receiver, caplog):
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider

@@ -11,7 +11,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from ... import _log
 
 __all__ = ["instrument", "uninstrument"]
 
@@ -50,18 +49,9 @@ class _LazyHandler:
 def _patch(module: Any) -> None:
     if not _active:
         return
-    from ..openai._patching import patch_method
+    from ..openai._patching import patch_classes
 
-    handler = _LazyHandler()
-    for class_name in _CLASSES:
-        cls = getattr(module, class_name, None)
-        if not isinstance(cls, type):
-            continue
-        for method in _METHODS:
-            try:
-                patch_method(cls, method, handler, is_async=class_name.startswith("Async"))
-            except Exception:
-                _log.debug("patching %s.%s failed", class_name, method, exc_info=True)
+    patch_classes(module, _CLASSES, _METHODS, _LazyHandler())
 
 
 def instrument(module: Any) -> None:

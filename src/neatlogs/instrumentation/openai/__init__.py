@@ -13,7 +13,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from ... import _log
 
 __all__ = ["instrument", "uninstrument"]
 
@@ -72,18 +71,9 @@ class _LazyHandler:
 def _patch_module(module: Any, operation: str, class_names: tuple[str, ...]) -> None:
     if not _active:
         return  # uninstrumented before the client loaded this resource
-    from ._patching import patch_method
+    from ._patching import patch_classes
 
-    handler = _LazyHandler(operation)
-    for class_name in class_names:
-        cls = getattr(module, class_name, None)
-        if not isinstance(cls, type):
-            continue
-        for method in _METHODS:
-            try:
-                patch_method(cls, method, handler, is_async=class_name.startswith("Async"))
-            except Exception:
-                _log.debug("patching %s.%s failed", class_name, method, exc_info=True)
+    patch_classes(module, class_names, _METHODS, _LazyHandler(operation))
 
 
 def instrument(module: Any) -> None:

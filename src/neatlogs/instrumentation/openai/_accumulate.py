@@ -12,8 +12,8 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from ... import semconv
-from ._extract import finish_attributes, output_text, output_value, responses_response
-from ._messages import flatten_messages, get, usage_attributes
+from ._extract import chat_usage_attributes, finish_attributes, output_text, output_value, responses_response
+from ._messages import flatten_messages, get
 
 __all__ = ["ChatStreamAccumulator", "ResponsesStreamAccumulator"]
 
@@ -91,16 +91,7 @@ class ChatStreamAccumulator:
         flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, call)
         output_value(attributes, call, output_text(texts, calls))
         finish_attributes(attributes, self.response_id, self.model, reasons)
-        usage = self.usage
-        if usage is not None:
-            usage_attributes(
-                attributes,
-                get(usage, "prompt_tokens"),
-                get(usage, "completion_tokens"),
-                get(usage, "total_tokens"),
-                get(get(usage, "prompt_tokens_details"), "cached_tokens"),
-                get(get(usage, "completion_tokens_details"), "reasoning_tokens"),
-            )
+        chat_usage_attributes(attributes, self.usage)
         return attributes
 
 

@@ -19,6 +19,7 @@ from ._messages import flatten_messages, get, is_given, text_of, usage_attribute
 __all__ = [
     "chat_request",
     "chat_response",
+    "chat_usage_attributes",
     "embeddings_request",
     "embeddings_response",
     "finish_attributes",
@@ -164,17 +165,22 @@ def chat_response(response: Any, call: Any) -> dict[str, Any]:
     flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, call)
     output_value(attributes, call, output_text(texts, calls))
     finish_attributes(attributes, get(response, "id"), get(response, "model"), reasons)
-    usage = get(response, "usage")
-    if usage is not None:
-        usage_attributes(
-            attributes,
-            get(usage, "prompt_tokens"),
-            get(usage, "completion_tokens"),
-            get(usage, "total_tokens"),
-            get(get(usage, "prompt_tokens_details"), "cached_tokens"),
-            get(get(usage, "completion_tokens_details"), "reasoning_tokens"),
-        )
+    chat_usage_attributes(attributes, get(response, "usage"))
     return attributes
+
+
+def chat_usage_attributes(attributes: dict[str, Any], usage: Any) -> None:
+    """Add the token counts of a chat completion's ``usage`` (absent when the API sent none)."""
+    if usage is None:
+        return
+    usage_attributes(
+        attributes,
+        get(usage, "prompt_tokens"),
+        get(usage, "completion_tokens"),
+        get(usage, "total_tokens"),
+        get(get(usage, "prompt_tokens_details"), "cached_tokens"),
+        get(get(usage, "completion_tokens_details"), "reasoning_tokens"),
+    )
 
 
 # --- responses ------------------------------------------------------------------------

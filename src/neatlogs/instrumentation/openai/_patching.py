@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 from ... import _log
 from ._call import start_call
 
-__all__ = ["CallHandler", "patch_method", "unpatch_all"]
+__all__ = ["CallHandler", "patch_classes", "patch_method", "unpatch_all"]
 
 _ORIGINAL = "__neatlogs_original__"
 _patched: list[tuple[type, str]] = []
@@ -152,6 +152,19 @@ def patch_method(cls: type, name: str, handler: CallHandler, is_async: bool) -> 
     setattr(cls, name, wrapper)
     _patched.append((cls, name))
     return True
+
+
+def patch_classes(module: Any, class_names: tuple[str, ...], methods: tuple[str, ...], handler: CallHandler) -> None:
+    """Patch ``methods`` of each class of ``module`` named in ``class_names`` (``Async*`` ones as async)."""
+    for class_name in class_names:
+        cls = getattr(module, class_name, None)
+        if not isinstance(cls, type):
+            continue
+        for method in methods:
+            try:
+                patch_method(cls, method, handler, is_async=class_name.startswith("Async"))
+            except Exception:
+                _log.debug("patching %s.%s failed", class_name, method, exc_info=True)
 
 
 def unpatch_all(owner: str | None = None) -> None:
