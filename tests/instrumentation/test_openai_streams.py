@@ -120,6 +120,30 @@ def test_stream_helper_and_responses_stream(memory, client) -> None:
     assert len(spans) == 2
 
 
+def test_leaving_a_stream_helper_early_ends_the_span_at_once(memory, client) -> None:
+    with client.chat.completions.stream(model="gpt-long", messages=USER) as stream:
+        for _ in stream:
+            break
+        assert not memory.get_finished_spans()
+    one_span(memory, incomplete=True)  # at the with's exit, not when garbage is collected
+
+
+def test_leaving_an_async_responses_stream_helper_early_ends_the_span(memory, async_client_factory) -> None:
+    async def main() -> None:
+        async with async_client_factory() as client:
+            async with client.responses.stream(model="gpt-long", input="hi") as events:
+                async for _ in events:
+                    break
+            assert len(memory.get_finished_spans()) == 1
+
+    gc.disable()  # prove the span did not wait for the garbage collector
+    try:
+        asyncio.run(main())
+    finally:
+        gc.enable()
+    one_span(memory, incomplete=True)
+
+
 def test_stream_keeps_the_client_interface(memory, client) -> None:
     stream = client.chat.completions.create(model="gpt-s", messages=USER, stream=True)
     assert isinstance(stream.response, httpx2.Response)

@@ -4,7 +4,8 @@
 unknown attributes, ``.response`` and ``isinstance`` checks pass through). Every exit path
 goes through ``_finish``: exhaustion, an error mid-stream, ``close()``/``aclose()``, leaving
 ``with``/``async with``, cancellation, and garbage collection of an unfinished stream
-(``weakref.finalize``; the span is then marked incomplete). No OpenTelemetry context is
+(``weakref.finalize``; the span is then marked incomplete), and closing its ``.response``
+(what the client's ``.stream()`` helpers do on leaving ``with``). No OpenTelemetry context is
 attached while the program iterates, so nothing is held across its ``yield``s.
 
 ``RawResponseProxy`` wraps what ``with_raw_response`` / ``with_streaming_response`` return
@@ -50,6 +51,30 @@ def _abandoned(call: Any, accumulator: Any) -> None:
     finish_stream(call, accumulator, incomplete=True)
 
 
+class _ClosingResponse(wrapt.ObjectProxy):
+    """The stream's HTTP response; closing it ends the span too.
+
+    The client's ``.stream()`` helpers keep ``raw_stream.response`` and, on leaving their
+    ``with``, close only that: without this the span would wait for garbage collection.
+    """
+
+    def __init__(self, response: Any, on_close: Callable[[], None]) -> None:
+        super().__init__(response)
+        self._self_on_close = on_close
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_on_close()
+
+    async def aclose(self) -> Any:
+        try:
+            return await self.__wrapped__.aclose()
+        finally:
+            self._self_on_close()
+
+
 class _StreamBase(wrapt.ObjectProxy):
     def __init__(self, stream: Any, call: Any, accumulator: Any) -> None:
         super().__init__(stream)
@@ -60,6 +85,18 @@ class _StreamBase(wrapt.ObjectProxy):
     def _self_finish(self, error: BaseException | None = None, incomplete: bool = False) -> None:
         self._self_finalizer.detach()
         finish_stream(self._self_call, self._self_accumulator, error, incomplete)
+
+    @property
+    def response(self) -> Any:
+        """The client's HTTP response, whose ``close()``/``aclose()`` also end the span."""
+        call, accumulator = self._self_call, self._self_accumulator
+        finalizer = self._self_finalizer
+
+        def on_close() -> None:
+            finalizer.detach()
+            finish_stream(call, accumulator, incomplete=True)
+
+        return _ClosingResponse(self.__wrapped__.response, on_close)
 
     def _self_feed(self, item: Any) -> None:
         call = self._self_call
