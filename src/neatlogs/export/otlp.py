@@ -1,7 +1,7 @@
 """OTLP/HTTP export: protobuf, gzip, ``x-api-key``, to ``{endpoint}/v1/traces``, never losing a batch.
 
-Spans are encoded with OpenTelemetry's own OTLP encoder; the sending is ours, for what the
-stock exporter cannot do: keep the exact request body in the on-disk spool when the
+Spans are encoded by ``otlp_wire`` (the same bytes as OpenTelemetry's encoder, several times
+faster); the sending is ours, for what the stock exporter cannot do: keep the exact request body in the on-disk spool when the
 endpoint is down, split a batch the endpoint rejects as too large (413) so one huge span
 never costs the rest, honour ``Retry-After``, stop waiting on a dead or black-holed
 endpoint (a circuit opens and later batches go straight to the spool), and send through
@@ -17,6 +17,7 @@ import time
 import urllib.parse
 
 from .. import _log
+from .otlp_wire import encode_spans
 from .spool import Spool
 
 __all__ = ["OtlpHttpSpanExporter", "traces_url"]
@@ -89,11 +90,10 @@ class OtlpHttpSpanExporter:
 
     # --- SpanExporter interface ----------------------------------------------------------------
     def export(self, spans):
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
         from opentelemetry.sdk.trace.export import SpanExportResult
 
         try:
-            body = gzip.compress(encode_spans(spans).SerializeToString(), compresslevel=5)
+            body = gzip.compress(encode_spans(spans), compresslevel=5)
         except Exception:
             _log.debug("encoding %d spans failed", len(spans), exc_info=True)
             self._drop(len(spans), "could not be encoded")
@@ -105,10 +105,8 @@ class OtlpHttpSpanExporter:
 
     def spill(self, spans) -> None:
         """Put spans straight into the spool, without trying the network (used at exit)."""
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
         try:
-            self._to_spool(gzip.compress(encode_spans(spans).SerializeToString(), compresslevel=5), len(spans))
+            self._to_spool(gzip.compress(encode_spans(spans), compresslevel=5), len(spans))
         except Exception:
             _log.debug("spilling %d spans failed", len(spans), exc_info=True)
 
@@ -179,9 +177,7 @@ class OtlpHttpSpanExporter:
         return self._to_spool(body, count)
 
     def _split(self, spans: list) -> bool:
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        body = gzip.compress(encode_spans(spans).SerializeToString(), compresslevel=5)
+        body = gzip.compress(encode_spans(spans), compresslevel=5)
         return self._deliver(body, spans)
 
     def _can_wait(self, seconds: float) -> bool:

@@ -1,0 +1,180 @@
+"""Encode finished spans as an OTLP ``ExportTraceServiceRequest``, straight to protobuf bytes.
+
+OpenTelemetry's own encoder builds a protobuf object per span, attribute and value, and
+hashes each span's Resource by serialising it to JSON: about 80 µs a span here, slower than
+making the span. Writing the wire format directly is several times faster, which is what
+lets the export thread keep up with a busy program. ``tests/sdk/test_otlp_wire.py`` proves
+the bytes decode to the same message the stock encoder makes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Sequence
+
+__all__ = ["encode_spans"]
+
+_pack_fixed64 = struct.Struct("<Q").pack
+_pack_fixed32 = struct.Struct("<I").pack
+_pack_double = struct.Struct("<d").pack
+
+# OTLP span flags: the "has is_remote" bit, and the "parent is remote" bit.
+_FLAGS_HAS_IS_REMOTE = 0x100
+_FLAGS_IS_REMOTE = 0x200
+
+
+_ONE_BYTE = [bytes((i,)) for i in range(0x80)]
+
+
+def _varint(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
+    if 0 <= value < 0x4000:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
+    if value < 0:
+        value += 1 << 64  # int64 on the wire: two's complement, ten bytes
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _len_field(tag: int, payload: bytes) -> bytes:
+    """A length-delimited field; ``tag`` is the field number."""
+    return _LEN_TAGS[tag] + _varint(len(payload)) + payload
+
+
+_LEN_TAGS = [_varint((tag << 3) | 2) for tag in range(16)]
+
+
+def _str_field(tag: int, text: str) -> bytes:
+    return _len_field(tag, text.encode("utf-8", "surrogatepass")) if text else b""
+
+
+def _any_value(value: Any) -> bytes:
+    """An ``AnyValue`` message body for an attribute value."""
+    if isinstance(value, str):
+        return _len_field(1, value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bool):
+        return b"\x10" + (b"\x01" if value else b"\x00")
+    if isinstance(value, int):
+        return b"\x18" + _varint(value)
+    if isinstance(value, float):
+        return b"\x21" + _pack_double(value)
+    if isinstance(value, (bytes, bytearray)):
+        return _len_field(7, bytes(value))
+    if isinstance(value, (list, tuple)):
+        return _len_field(5, b"".join(_len_field(1, _any_value(v)) for v in value))
+    if isinstance(value, dict):
+        return _len_field(6, b"".join(_len_field(1, _key_value(str(k), v)) for k, v in value.items()))
+    return _len_field(1, str(value).encode("utf-8", "surrogatepass"))
+
+
+_SHORT = 256
+_kv_cache: dict[tuple[str, Any, type], bytes] = {}
+
+
+def _key_value(key: str, value: Any) -> bytes:
+    # Session id, workflow, kind...: most short attributes repeat on every span of a process.
+    kind = type(value)
+    cacheable = kind is not str or len(value) < _SHORT
+    if cacheable and kind in (str, bool, int):
+        cached = _kv_cache.get((key, value, kind))
+        if cached is not None:
+            return cached
+    encoded = _str_field(1, key) + _len_field(2, _any_value(value))
+    if cacheable and kind in (str, bool, int):
+        if len(_kv_cache) >= 4096:
+            _kv_cache.clear()
+        _kv_cache[(key, value, kind)] = encoded
+    return encoded
+
+
+def _attributes(tag: int, attributes: Any) -> bytes:
+    if not attributes:
+        return b""
+    return b"".join(_len_field(tag, _key_value(k, v)) for k, v in attributes.items())
+
+
+def _dropped(tag: int, count: int) -> bytes:
+    return _varint(tag << 3) + _varint(count) if count else b""
+
+
+def _span(span: Any) -> bytes:
+    ctx = span.context
+    parent = span.parent
+    parts = [
+        b"\x0a\x10" + ctx.trace_id.to_bytes(16, "big"),
+        b"\x12\x08" + ctx.span_id.to_bytes(8, "big"),
+    ]
+    trace_state = ctx.trace_state.to_header() if ctx.trace_state else ""
+    parts.append(_str_field(3, trace_state))
+    if parent is not None:
+        parts.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))
+    parts.append(_str_field(5, span.name))
+    parts.append(b"\x30" + _varint(span.kind.value + 1))  # SDK kinds start at 0, OTLP's at 1
+    parts.append(b"\x39" + _pack_fixed64(span.start_time or 0))
+    parts.append(b"\x41" + _pack_fixed64(span.end_time or 0))
+    parts.append(_attributes(9, span.attributes))
+    parts.append(_dropped(10, span.dropped_attributes))
+    for event in span.events:
+        body = b"\x09" + _pack_fixed64(event.timestamp) + _str_field(2, event.name) + _attributes(3, event.attributes)
+        parts.append(_len_field(11, body))
+    parts.append(_dropped(12, span.dropped_events))
+    for link in span.links:
+        body = (
+            b"\x0a\x10" + link.context.trace_id.to_bytes(16, "big")
+            + b"\x12\x08" + link.context.span_id.to_bytes(8, "big")
+            + _str_field(3, link.context.trace_state.to_header() if link.context.trace_state else "")
+            + _attributes(4, link.attributes)
+            + b"\x35" + _pack_fixed32(_flags(link.context))
+        )
+        parts.append(_len_field(13, body))
+    parts.append(_dropped(14, span.dropped_links))
+    status = span.status
+    code = status.status_code.value
+    parts.append(_len_field(15, _str_field(2, status.description or "") + (b"\x18" + _varint(code) if code else b"")))
+    parts.append(b"\x85\x01" + _pack_fixed32(_flags(parent)))
+    return b"".join(parts)
+
+
+def _flags(parent: Any) -> int:
+    if parent is None:
+        return _FLAGS_HAS_IS_REMOTE
+    return _FLAGS_HAS_IS_REMOTE | (_FLAGS_IS_REMOTE if parent.is_remote else 0)
+
+
+def _scope(scope: Any) -> bytes:
+    if scope is None:
+        return b""
+    body = _str_field(1, scope.name) + _str_field(2, scope.version or "")
+    body += _attributes(3, getattr(scope, "attributes", None))
+    return body
+
+
+def encode_spans(spans: Sequence[Any]) -> bytes:
+    """The serialised ``ExportTraceServiceRequest`` for ``spans`` (grouped by resource, then scope)."""
+    groups: dict[int, tuple[Any, dict[Any, tuple[Any, list[bytes]]]]] = {}
+    for span in spans:
+        resource = span.resource
+        by_scope = groups.setdefault(id(resource), (resource, {}))[1]
+        scope = span.instrumentation_scope
+        key = None if scope is None else (scope.name, scope.version, scope.schema_url)
+        by_scope.setdefault(key, (scope, []))[1].append(_len_field(2, _span(span)))
+    out = []
+    for resource, by_scope in groups.values():
+        body = _len_field(1, _attributes(1, resource.attributes))
+        for scope, encoded in by_scope.values():
+            scope_body = _len_field(1, _scope(scope)) + b"".join(encoded)
+            if scope is not None and scope.schema_url:
+                scope_body += _str_field(3, scope.schema_url)
+            body += _len_field(2, scope_body)
+        if resource.schema_url:
+            body += _str_field(3, resource.schema_url)
+        out.append(_len_field(1, body))
+    return b"".join(out)
