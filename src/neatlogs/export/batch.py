@@ -82,7 +82,8 @@ class SpoolingBatchSpanProcessor:
         queue.append(span)
         if self._worker is None:
             self._start_worker()
-        elif len(queue) >= self.batch_size:
+        elif len(queue) == self.batch_size:
+            # Wake the worker once per full batch, not on every span after it.
             with self._cond:
                 self._cond.notify()
 
@@ -102,9 +103,12 @@ class SpoolingBatchSpanProcessor:
             self._export_all()
 
     def _take_batch(self) -> list:
-        batch = []
         queue = self._queue
-        while queue and len(batch) < self.batch_size:
+        # Behind a burst, take bigger batches: every export releases the GIL for I/O and
+        # waits to get it back from a busy program, so fewer, larger exports keep up better.
+        size = self.batch_size * 8 if len(queue) > self.batch_size * 4 else self.batch_size
+        batch = []
+        while queue and len(batch) < size:
             batch.append(queue.popleft())
         return batch
 

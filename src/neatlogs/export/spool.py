@@ -37,15 +37,16 @@ class Spool:
         self.max_bytes = max_bytes
         self._seq = 0
         self._bytes: int | None = None  # running total; None until read from disk
+        self._ready = False  # folder and endpoint.txt written
 
     # --- writing -------------------------------------------------------------------------
     def put(self, body: bytes, span_count: int) -> None:
         """Keep one request body; drop the oldest files (counted) if the spool is over its bound."""
-        os.makedirs(self.folder, exist_ok=True)
-        marker = os.path.join(self.folder, "endpoint.txt")
-        if not os.path.exists(marker):
-            with open(marker, "w") as f:
+        if not self._ready:
+            os.makedirs(self.folder, exist_ok=True)
+            with open(os.path.join(self.folder, "endpoint.txt"), "w") as f:
                 f.write(self.endpoint + "\n")
+            self._ready = True
         self._seq += 1
         name = f"{time.time_ns():020d}-{os.getpid()}-{self._seq}-{span_count}{_SUFFIX}"
         tmp = os.path.join(self.folder, f".{name}.tmp")
