@@ -77,9 +77,11 @@ def run_neatlogs(spans: int) -> None:
     elapsed = time.perf_counter() - start
     spool = Spool(spool_folder(home, endpoint), endpoint)
     kept = spool.pending_spans()
+    spool_full = spool.dropped_total()
     dropped = spans - kept
     print(f"{'neatlogs':<28} {spans:>10,} {elapsed:>9.1f} {int(result.stdout.split()[-1]):>13,} "
-          f"{kept:>12,} {dropped:>10,}")
+          f"{kept:>12,} {dropped:>10,}   (spool full, oldest dropped: {spool_full:,}; "
+          f"queue overflow: {dropped - spool_full:,}; spool bound {spool.max_bytes // 2**20} MiB)")
     if result.stderr.strip():
         print(f"    (it said: {result.stderr.strip().splitlines()[-1]})")
 

@@ -308,6 +308,9 @@ def _report_unsent(router: Any) -> None:
                      "`neatlogs push` sends them")
     if dropped:
         _log.warning(f"{dropped} spans were dropped (see the spool's dropped.log)")
+    evicted = getattr(getattr(router, "spool", None), "evicted", 0)
+    if evicted:
+        _log.warning(f"the spool is full: its {evicted} oldest spans were dropped to keep it within its bound")
 
 
 def _at_exit() -> None:

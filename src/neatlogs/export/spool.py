@@ -38,6 +38,8 @@ class Spool:
         self._seq = 0
         self._bytes: int | None = None  # running total; None until read from disk
         self._ready = False  # folder and endpoint.txt written
+        self.evicted = 0
+        """Spans this process dropped because the spool was full (also in dropped.log)."""
 
     # --- writing -------------------------------------------------------------------------
     def put(self, body: bytes, span_count: int) -> None:
@@ -75,6 +77,7 @@ class Spool:
                 continue
             total -= size
             self._bytes = total
+            self.evicted += span_count_of(path)
             self.count_dropped(span_count_of(path), "spool full")
 
     def count_dropped(self, span_count: int, reason: str) -> None:
