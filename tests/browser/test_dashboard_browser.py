@@ -139,3 +139,31 @@ def test_a_reply_holding_markup_shows_as_text(tmp_path, page):
         assert HOSTILE in page.locator("details.span-row").nth(2).inner_text()
         assert page.evaluate("window.__pwned") is None
         assert page.locator("main script, main img").count() == 0
+
+
+def test_long_text_control_characters_and_hostile_session_ids(tmp_path, page):
+    """Very long values and control characters render as text; ids with slashes and quotes stay data."""
+    from otlp_bodies import protobuf_body, turn_spans
+
+    from neatlogs import store
+    from neatlogs_cli.server.otlp import decode_request
+    from neatlogs_cli.ui import DashboardServer
+
+    session_id = "a/b\\c'\"; DROP TABLE spans; --"
+    long_reply = "word " * 20_000 + "THE-END"
+    control = "bell\x07 null\x00 escape\x1b[31m tab\tnewline\nend"
+    db = str(tmp_path / "odd.db")
+    with DashboardServer(db) as server:
+        body = protobuf_body(turn_spans(session_id, 0, control, long_reply))
+        store.insert_spans(store.connect(db), decode_request(body, "application/x-protobuf", None, 1 << 22))
+        page.goto(server.url + "/")
+        assert page.locator("a.session-link").inner_text() == session_id
+        page.locator("a.session-link").click()
+        page.wait_for_url("**/sessions/**")
+        assert page.locator(".bubble.reply .text").inner_text().rstrip().endswith("THE-END")
+        user_text = page.locator(".bubble.user .text").inner_text()
+        assert "bell" in user_text and "end" in user_text and "<" not in user_text
+        assert page.locator("main script").count() == 0
+        conn = store.connect(db)
+        assert conn.execute("SELECT COUNT(*) FROM spans").fetchone()[0] == 3  # nothing was dropped
+        assert store.get_session(conn, session_id) is not None
