@@ -34,6 +34,8 @@ BENCHMARKS = [
      ">= 10,000 spans/s queryable", r"collector, queryable|goal"),
     ("session page in a large store", ["session_page.py"], ["--sizes", "10000,100000", "--runs", "5"],
      "< 300 ms, flat from 10k to 1M spans", r"vs .* spans: page"),
+    ("exit held by a dead endpoint", ["exit_hold.py"], ["--runs", "1"],
+     "neatlogs holds exit <= 5 s", r"(closed port|black hole)"),
     ("burst with the endpoint down", ["burst.py"], ["--spans", "50000", "--peer-spans", "20000"],
      "bounded memory, every drop reported", r"^(neatlogs|OpenTelemetry SDK)"),
 ]
