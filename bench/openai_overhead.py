@@ -1,12 +1,16 @@
 """Per-call overhead of tracing an OpenAI chat completion: neatlogs beside OpenInference.
 
-One process, the real ``openai`` client against the loopback stand-in model. Three modes,
-interleaved round by round so drift hits them alike: uninstrumented; neatlogs
-(``instrumentations=["openai"]``, exporting OTLP/HTTP to a loopback receiver); and
-OpenInference's OpenAI instrumentor on a plain OpenTelemetry SDK provider with a batch
-OTLP/HTTP exporter to the same receiver. Both a plain call and a streamed call (read to
-the end) are timed, in wall-clock and in process-CPU time. Prints median µs per call, the overhead over uninstrumented in µs,
-and neatlogs' overhead as a share of OpenInference's (goal: at most 0.5).
+The real ``openai`` client against the stand-in model; the model and an OTLP receiver run
+in processes of their own, as a model API and a backend would, so their work is not
+counted and does not compete for this process's GIL. Three modes, interleaved round by
+round so drift hits them alike: uninstrumented; neatlogs (``instrumentations=["openai"]``,
+exporting OTLP/HTTP to the receiver); and OpenInference's OpenAI instrumentor on a plain
+OpenTelemetry SDK provider with a batch OTLP/HTTP exporter to the same receiver. Each
+timed round ends with that mode's flush, so each pays for its own exporting (a batch
+processor would otherwise do it later, inside another mode's round). Both a plain call
+and a streamed call (read to the end) are timed, in wall-clock and in process-CPU time.
+Prints median µs per call, the overhead over uninstrumented in µs, and neatlogs' overhead
+as a share of OpenInference's (goal: at most 0.5).
 
 Usage: python bench/openai_overhead.py [--calls N] [--rounds R]
 (needs the ``bench`` extra: openinference-instrumentation-openai)
@@ -17,11 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests")
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -37,17 +42,30 @@ def streamed(client) -> None:
         pass
 
 
-def per_call_us(call, client, calls: int) -> tuple[float, float]:
-    """Mean wall-clock and process-CPU µs per call over ``calls`` calls.
+def per_call_us(call, client, calls: int, flush=lambda: None) -> tuple[float, float]:
+    """Mean wall-clock and process-CPU µs per call over ``calls`` calls, the mode's flush included.
 
-    CPU time (all threads of this process: client, exporter, server, receiver) is far
-    steadier than wall time on a shared, loaded machine, and it still counts the
-    exporting that each instrumentation causes on its background thread.
+    CPU time (all threads of this process: client and exporter) is far steadier than wall
+    time on a shared, loaded machine, and it still counts the exporting that each
+    instrumentation causes on its background thread.
     """
     start, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         call(client)
+    flush()
     return (time.perf_counter() - start) / calls * 1e6, (time.process_time() - cpu) / calls * 1e6
+
+
+def start_servers() -> tuple[subprocess.Popen, subprocess.Popen, str, str]:
+    """The stand-in model and an OTLP receiver, each in a process of its own; their URLs."""
+    model = subprocess.Popen([sys.executable, "-m", "neatlogs_cli.standin_model", "0"], stdout=subprocess.PIPE, text=True)
+    base_url = model.stdout.readline().split()[-1]
+    receiver = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); from otlp_receiver import OtlpReceiver; "
+         "r = OtlpReceiver().start(); print(r.endpoint, flush=True); time.sleep(3600)", TESTS],
+        stdout=subprocess.PIPE, text=True)
+    endpoint = receiver.stdout.readline().strip()
+    return model, receiver, base_url, endpoint
 
 
 class Modes:
@@ -71,6 +89,15 @@ class Modes:
         self.peer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
         self._peer = OpenAIInstrumentor()
 
+    def flush(self, mode: str) -> None:
+        """Export what the mode's calls made, now."""
+        if mode == "neatlogs":
+            import neatlogs
+
+            neatlogs.flush()
+        elif mode == "openinference":
+            self.peer_provider.force_flush()
+
     def enter(self, mode: str) -> None:
         if mode == "neatlogs":
             self._neatlogs_openai.instrument(self._openai)
@@ -93,33 +120,34 @@ def main() -> None:
     os.environ["NEATLOGS_HOME"] = tempfile.mkdtemp(prefix="neatlogs-bench-")
 
     import openai
-    from otlp_receiver import OtlpReceiver
 
     import neatlogs
-    from neatlogs_cli.standin_model import StandinModel
 
     modes = ("uninstrumented", "neatlogs", "openinference")
     shapes = {"plain": plain, "streamed": streamed}
     results: dict[tuple[str, str], list[tuple[float, float]]] = {(m, s): [] for m in modes for s in shapes}
-    with StandinModel() as model, OtlpReceiver() as receiver:
-        switch = Modes(receiver.endpoint)
-        client = openai.OpenAI(base_url=model.base_url, api_key="x", max_retries=0)
+    model, receiver, base_url, endpoint = start_servers()
+    try:
+        switch = Modes(endpoint)
+        client = openai.OpenAI(base_url=base_url, api_key="x", max_retries=0)
         for mode in modes:  # warm up every path once
             switch.enter(mode)
             for call in shapes.values():
-                per_call_us(call, client, 50)
+                per_call_us(call, client, 50, lambda: switch.flush(mode))
             switch.leave(mode)
         for _ in range(args.rounds):
             for mode in modes:
                 switch.enter(mode)
                 for shape, call in shapes.items():
-                    results[(mode, shape)].append(per_call_us(call, client, args.calls))
+                    results[(mode, shape)].append(per_call_us(call, client, args.calls, lambda: switch.flush(mode)))
                 switch.leave(mode)
         neatlogs.shutdown()
         switch.peer_provider.shutdown()
-        received = len(receiver.spans())
+    finally:
+        model.terminate()
+        receiver.terminate()
 
-    print(f"median µs per call ({args.rounds} rounds x {args.calls} calls; {received} spans received)\n")
+    print(f"median µs per call ({args.rounds} rounds x {args.calls} calls)\n")
     for column, label in ((0, "wall clock"), (1, "process CPU")):
         median = {key: statistics.median(v[column] for v in values) for key, values in results.items()}
         print(f"--- {label} ---")
