@@ -21,7 +21,7 @@ def setup_commands() -> list[str]:
 def test_readme_starts_with_two_setup_commands():
     commands = setup_commands()
     assert len(commands) == 2
-    assert commands[0].startswith("pip install .")
+    assert commands[0].startswith("pip install '.[demo]'") and commands[0].endswith("neatlogs demo")
     assert "pytest" in commands[1]
 
 

@@ -65,12 +65,18 @@ def _transcript(stdout: str) -> str:
 
 def main() -> int:
     """Run the demo; return the exit code (the chatbot's when it failed)."""
+    import importlib.util
+
     from neatlogs import config, sessions, store
 
     from .standin_model import StandinModel
     from .ui import DEFAULT_PORT
     from .views import print_timeline
 
+    if importlib.util.find_spec("openai") is None:
+        print("neatlogs: demo: the seed chatbot uses the openai client, which is not installed here: "
+              "pip install 'neatlogs[demo]' (or pip install openai)", file=sys.stderr)
+        return 1
     db_path = config.load().store_path
     session_id = sessions.new_session_id()
     with StandinModel() as model:

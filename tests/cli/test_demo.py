@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from wheel_build import build_wheel
 
 from neatlogs import store
 from neatlogs_cli.demo import CONVERSATION
@@ -42,18 +43,7 @@ def test_demo_runs_the_seed_chatbot_and_prints_its_timeline(tmp_path):
 
 def test_demo_works_from_a_non_editable_wheel(tmp_path):
     """The chatbot, templates and static files ship inside the wheel (examples/ is not in it otherwise)."""
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md", "src", "sitecustomize_template"):
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(path, source / name)
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist),
-                    str(source)], check=True, capture_output=True, text=True, timeout=300)
-    (wheel,) = dist.glob("neatlogs-*.whl")
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"neatlogs_cli/examples/chatbot.py", "neatlogs_cli/server/templates/session.html",
             "neatlogs_cli/server/static/app.js", "neatlogs_cli/server/static/app.css"} <= names

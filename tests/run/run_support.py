@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wheel_build import build_wheel
+
 __all__ = ["PROGRAMS", "ROOT", "TracedVenv", "build_wheel", "other_python"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-BUILD_INPUTS = ("pyproject.toml", "README.md", "src", "sitecustomize_template")
 
 
 class TracedVenv:
@@ -32,25 +33,6 @@ class TracedVenv:
         env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
         env.update(extra)
         return env
-
-
-def build_wheel(workdir: Path) -> Path:
-    """Build a wheel of a copy of the checkout (no build files left in it); return its path."""
-    source = workdir / "source"
-    source.mkdir()
-    for name in BUILD_INPUTS:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(path, source / name)
-    dist = workdir / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source)],
-        check=True, capture_output=True, text=True,
-    )
-    (wheel,) = dist.glob("neatlogs-*.whl")
-    return wheel
 
 
 def other_python() -> str | None:
