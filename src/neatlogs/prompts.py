@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
+from ._processors import StartOnlySpanProcessor
 
 __all__ = [
     "PromptTemplate",
@@ -214,7 +215,7 @@ def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
         pass
 
 
-class PromptTemplateSpanProcessor:
+class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
     """Copies the current ``trace(...)`` block's template attributes onto LLM spans at start.
 
     Called on the span's thread; does no I/O and never raises.
@@ -229,15 +230,3 @@ class PromptTemplateSpanProcessor:
                 span.set_attributes(scope.attributes)
         except Exception:
             pass
-
-    def on_end(self, span: Any) -> None:
-        pass
-
-    def _on_ending(self, span: Any) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True

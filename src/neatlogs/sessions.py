@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
+from ._processors import StartOnlySpanProcessor
 
 __all__ = ["SessionSpanProcessor", "current_session_id", "new_session_id", "session"]
 
@@ -105,7 +106,7 @@ class session:
         self.__exit__(*exc)
 
 
-class SessionSpanProcessor:
+class SessionSpanProcessor(StartOnlySpanProcessor):
     """Stamps session, user, tags, metadata and workflow on every span at start.
 
     Called on the span's thread; does no I/O and never raises.
@@ -134,18 +135,6 @@ class SessionSpanProcessor:
                 span.set_attributes(attributes)
         except Exception:
             pass
-
-    def on_end(self, span: Any) -> None:
-        pass
-
-    def _on_ending(self, span: Any) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
 
 
 # --- carrying the session into threads ------------------------------------------------
