@@ -32,7 +32,9 @@ def _capture_content() -> bool:
     return settings is None or settings.capture_content
 
 
-# OpenTelemetry API pieces, loaded once on the first real span (``import neatlogs`` stays cheap).
+# OpenTelemetry API pieces and our serializer, loaded once on the first real span
+# (``import neatlogs`` stays cheap, and no span pays for an import statement).
+_serialize: Any = None
 _context: Any = None
 _set_span_in_context: Any = None
 _Status: Any = None
@@ -41,27 +43,32 @@ _STATUS_OK: Any = None
 
 
 def _load_otel() -> None:
-    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
+    global _serialize, _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
     from opentelemetry import context
     from opentelemetry.trace import Status, StatusCode, set_span_in_context
+
+    from . import serialize
+
+    _serialize = serialize
 
     _context, _set_span_in_context, _Status, _StatusCode = context, set_span_in_context, Status, StatusCode
     _STATUS_OK = Status(StatusCode.OK)
 
 
 def _value_attributes(value_key: str, mime_key: str, value: Any) -> dict[str, Any]:
-    """The attributes recording ``value`` (masked, as text or JSON); empty when content is off."""
+    """The attributes recording ``value`` (masked, as text or JSON); empty when content is off.
+
+    Called only for a live span, so :func:`_load_otel` has run.
+    """
     settings = tracing.settings()
     if settings is not None:
         if not settings.capture_content:
             return {}
         if settings.mask is not None:
             value = settings.mask(value)
-    from .serialize import attribute_value, to_json
-
     if isinstance(value, str):
-        return {value_key: attribute_value(value), mime_key: semconv.MIME_TEXT}
-    return {value_key: to_json(value), mime_key: semconv.MIME_JSON}
+        return {value_key: _serialize.attribute_value(value), mime_key: semconv.MIME_TEXT}
+    return {value_key: _serialize.to_json(value), mime_key: semconv.MIME_JSON}
 
 
 def _record_error(span: Any, error: BaseException) -> None:
