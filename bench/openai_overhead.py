@@ -3,14 +3,15 @@
 The real ``openai`` client against the stand-in model; the model and an OTLP receiver run
 in processes of their own, as a model API and a backend would, so their work is not
 counted and does not compete for this process's GIL. Three modes, interleaved round by
-round so drift hits them alike: uninstrumented; neatlogs (``instrumentations=["openai"]``,
+round in a rotating order so drift hits them alike: uninstrumented; neatlogs (``instrumentations=["openai"]``,
 exporting OTLP/HTTP to the receiver); and OpenInference's OpenAI instrumentor on a plain
 OpenTelemetry SDK provider with a batch OTLP/HTTP exporter to the same receiver. Each
 timed round ends with that mode's flush, so each pays for its own exporting (a batch
 processor would otherwise do it later, inside another mode's round). Both a plain call
 and a streamed call (read to the end) are timed, in wall-clock and in process-CPU time.
-Prints median µs per call, the overhead over uninstrumented in µs, and neatlogs' overhead
-as a share of OpenInference's (goal: at most 0.5).
+Prints median µs per call, the overhead over uninstrumented in µs (the median over rounds
+of each round's difference from that round's uninstrumented run, so slow drift in the
+machine cancels out), and neatlogs' overhead as a share of OpenInference's (goal: at most 0.5).
 
 Usage: python bench/openai_overhead.py [--calls N] [--rounds R]
 (needs the ``bench`` extra: openinference-instrumentation-openai)
@@ -114,8 +115,8 @@ class Modes:
 def main() -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=200, help="calls per mode per round")
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=100, help="calls per mode per round")
+    parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
     os.environ["NEATLOGS_HOME"] = tempfile.mkdtemp(prefix="neatlogs-bench-")
 
@@ -135,36 +136,41 @@ def main() -> None:
             for call in shapes.values():
                 per_call_us(call, client, 50, lambda: switch.flush(mode))
             switch.leave(mode)
-        for _ in range(args.rounds):
-            for mode in modes:
-                switch.enter(mode)
-                for shape, call in shapes.items():
+        for round_number in range(args.rounds):
+            # Rotate the order so no mode always runs first (just after a switch) or last.
+            order = modes[round_number % 3:] + modes[:round_number % 3]
+            for shape, call in shapes.items():
+                for mode in order:
+                    switch.enter(mode)
                     results[(mode, shape)].append(per_call_us(call, client, args.calls, lambda: switch.flush(mode)))
-                switch.leave(mode)
+                    switch.leave(mode)
         neatlogs.shutdown()
         switch.peer_provider.shutdown()
     finally:
         model.terminate()
         receiver.terminate()
 
-    print(f"median µs per call ({args.rounds} rounds x {args.calls} calls)\n")
+    print(f"median µs per call ({args.rounds} rounds x {args.calls} calls); overhead = median of each round's "
+          "difference from the uninstrumented run of that round\n")
     for column, label in ((0, "wall clock"), (1, "process CPU")):
-        median = {key: statistics.median(v[column] for v in values) for key, values in results.items()}
         print(f"--- {label} ---")
         print(f"{'shape':<10} {'mode':<16} {'µs/call':>9} {'overhead µs':>12} {'x bare':>7}")
+        overhead: dict[tuple[str, str], float] = {}
         for shape in shapes:
-            bare = median[("uninstrumented", shape)]
+            bare_runs = [v[column] for v in results[("uninstrumented", shape)]]
+            bare = statistics.median(bare_runs)
             for mode in modes:
-                value = median[(mode, shape)]
-                print(f"{shape:<10} {mode:<16} {value:>9.0f} {value - bare:>12.0f} {value / bare:>7.3f}")
+                runs = [v[column] for v in results[(mode, shape)]]
+                overhead[(mode, shape)] = statistics.median(r - b for r, b in zip(runs, bare_runs))
+                value = statistics.median(runs)
+                print(f"{shape:<10} {mode:<16} {value:>9.0f} {overhead[(mode, shape)]:>12.0f} {value / bare:>7.3f}")
         for shape in shapes:
-            bare = median[("uninstrumented", shape)]
-            ours = median[("neatlogs", shape)] - bare
-            peer = median[("openinference", shape)] - bare
+            ours, peer = overhead[("neatlogs", shape)], overhead[("openinference", shape)]
             share = ours / peer if peer > 0 else float("nan")
             print(f"{shape}: neatlogs adds {ours:.0f} µs, OpenInference {peer:.0f} µs; "
                   f"neatlogs/OpenInference overhead = {share:.2f} (goal <= 0.5)")
         print()
+
 
 if __name__ == "__main__":
     main()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
+from ._fast_attributes import set_clean_attributes
 from ._processors import StartOnlySpanProcessor
 
 __all__ = [
@@ -227,6 +228,6 @@ class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
             return
         try:
             if (span.attributes or {}).get(semconv.OPENINFERENCE_SPAN_KIND) == "LLM":
-                span.set_attributes(scope.attributes)
+                set_clean_attributes(span, scope.attributes)
         except Exception:
             pass

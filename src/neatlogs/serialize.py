@@ -46,10 +46,16 @@ def _default(value: Any) -> Any:
     return repr(value)
 
 
+_encoder = json.JSONEncoder(default=_default, ensure_ascii=False)
+"""One encoder for every call: ``json.dumps`` with options builds a new one each time."""
+
+
 def to_json(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     """Return ``value`` as a JSON string (truncated), falling back to ``repr`` on any failure."""
+    if not value and type(value) is dict:
+        return "{}"  # no invocation parameters: the most common value of all
     try:
-        text = json.dumps(value, default=_default, ensure_ascii=False)
+        text = _encoder.encode(value)
     except Exception:
         # Circular references and objects whose __repr__/model_dump raise land here.
         try:

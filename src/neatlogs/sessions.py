@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
+from ._fast_attributes import set_clean_attributes
 from ._processors import StartOnlySpanProcessor
 
 __all__ = ["SessionSpanProcessor", "current_session_id", "new_session_id", "session"]
@@ -64,6 +65,7 @@ def configure(
     _defaults.tags = tuple(tags)
     _defaults.metadata_json = metadata_json
     _defaults.workflow_name = workflow_name
+    _stamps.clear()
 
 
 def current_session_id() -> str | None:
@@ -114,27 +116,62 @@ class SessionSpanProcessor(StartOnlySpanProcessor):
 
     def on_start(self, span: Any, parent_context: Any = None) -> None:
         try:
-            scope = _scope.get()
-            defaults = _defaults
-            session_id = scope.session_id if scope is not None else defaults.session_id
-            user_id = scope.user_id if scope is not None and scope.user_id else defaults.user_id
-            existing = span.attributes or {}
-            attributes: dict[str, Any] = {}
-            if session_id and semconv.SESSION_ID not in existing:
-                attributes[semconv.SESSION_ID] = session_id
-                attributes[semconv.GEN_AI_CONVERSATION_ID] = session_id
-            if user_id and semconv.USER_ID not in existing:
-                attributes[semconv.USER_ID] = user_id
-            if defaults.tags and semconv.TAG_TAGS not in existing:
-                attributes[semconv.TAG_TAGS] = list(defaults.tags)
-            if defaults.metadata_json and semconv.METADATA not in existing:
-                attributes[semconv.METADATA] = defaults.metadata_json
-            if defaults.workflow_name:
-                attributes[semconv.NEATLOGS_WORKFLOW_NAME] = defaults.workflow_name
-            if attributes:
-                span.set_attributes(attributes)
+            stamp = _stamp(_scope.get())
+            if not stamp:
+                return
+            existing = span.attributes
+            if existing:
+                # A dict copy, because membership tests through the Mapping protocol cost a
+                # raised KeyError each; the common case (none of these keys set) is one C call.
+                present = existing.copy() if hasattr(existing, "copy") else dict(existing)
+                if not present.keys().isdisjoint(_SET_BY_CALLER):
+                    stamp = _without_callers_own(stamp, present)
+            set_clean_attributes(span, stamp)
         except Exception:
             pass
+
+
+_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA})
+"""Keys a span's maker may have set at start; the stamp never overwrites them."""
+
+_stamps: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+
+
+def _stamp(scope: _Scope | None) -> dict[str, Any]:
+    """The attributes stamped on a span started in ``scope``, built once per session and user."""
+    defaults = _defaults
+    session_id = scope.session_id if scope is not None else defaults.session_id
+    user_id = scope.user_id if scope is not None and scope.user_id else defaults.user_id
+    stamp = _stamps.get((session_id, user_id))
+    if stamp is not None:
+        return stamp
+    stamp = {}
+    if session_id:
+        stamp[semconv.SESSION_ID] = session_id
+        stamp[semconv.GEN_AI_CONVERSATION_ID] = session_id
+    if user_id:
+        stamp[semconv.USER_ID] = user_id
+    if defaults.tags:
+        stamp[semconv.TAG_TAGS] = defaults.tags
+    if defaults.metadata_json:
+        stamp[semconv.METADATA] = defaults.metadata_json
+    if defaults.workflow_name:
+        stamp[semconv.NEATLOGS_WORKFLOW_NAME] = defaults.workflow_name
+    if len(_stamps) >= 1024:  # a server scoping a session per request: stay bounded
+        _stamps.clear()
+    _stamps[(session_id, user_id)] = stamp
+    return stamp
+
+
+def _without_callers_own(stamp: dict[str, Any], present: dict[str, Any]) -> dict[str, Any]:
+    kept = dict(stamp)
+    if semconv.SESSION_ID in present:
+        kept.pop(semconv.SESSION_ID, None)
+        kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
+    for key in (semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA):
+        if key in present:
+            kept.pop(key, None)
+    return kept
 
 
 # --- carrying the session into threads ------------------------------------------------

@@ -100,24 +100,31 @@ class SpoolingBatchSpanProcessor:
                     self._cond.wait(self.schedule_delay)
             if self._shutdown:
                 break
-            self._export_all()
+            # Only what is queued now: spans that trickle in while this export runs wait for
+            # the next wake-up, so a steady program gets full batches instead of many tiny ones.
+            self._export_all(limit=len(self._queue))
 
-    def _take_batch(self) -> list:
+    def _take_batch(self, limit: int | None = None) -> list:
         queue = self._queue
         # Behind a burst, take bigger batches: every export releases the GIL for I/O and
         # waits to get it back from a busy program, so fewer, larger exports keep up better.
         size = self.batch_size * 8 if len(queue) > self.batch_size * 4 else self.batch_size
+        if limit is not None:
+            size = min(size, limit)
         batch = []
         while queue and len(batch) < size:
             batch.append(queue.popleft())
         return batch
 
-    def _export_all(self, deadline: float | None = None) -> bool:
+    def _export_all(self, deadline: float | None = None, limit: int | None = None) -> bool:
         with self._export_lock:
-            while self._queue:
+            left = limit
+            while self._queue and (left is None or left > 0):
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
-                batch = self._take_batch()
+                batch = self._take_batch(left)
+                if left is not None:
+                    left -= len(batch)
                 self._busy = True
                 try:
                     self.exporter.export(batch)

@@ -34,6 +34,9 @@ MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT_SECONDS = 5.0
 """Longest wait between attempts, whatever ``Retry-After`` says."""
 
+GZIP_LEVEL = 3
+"""Compression level of request bodies: level 5 is 2.5x the CPU for about 8% smaller bodies."""
+
 _CIRCUIT_MIN, _CIRCUIT_MAX = 1.0, 60.0
 
 
@@ -41,6 +44,10 @@ def traces_url(endpoint: str) -> str:
     """Return the traces URL for ``endpoint``; one already ending in ``/v1/traces`` is kept."""
     url = endpoint.rstrip("/")
     return url if url.endswith("/v1/traces") else f"{url}/v1/traces"
+
+
+def _request_body(spans) -> bytes:
+    return gzip.compress(encode_spans(spans), compresslevel=GZIP_LEVEL)
 
 
 class _Unreachable(Exception):
@@ -93,7 +100,7 @@ class OtlpHttpSpanExporter:
         from opentelemetry.sdk.trace.export import SpanExportResult
 
         try:
-            body = gzip.compress(encode_spans(spans), compresslevel=5)
+            body = _request_body(spans)
         except Exception:
             _log.debug("encoding %d spans failed", len(spans), exc_info=True)
             self._drop(len(spans), "could not be encoded")
@@ -106,7 +113,7 @@ class OtlpHttpSpanExporter:
     def spill(self, spans) -> None:
         """Put spans straight into the spool, without trying the network (used at exit)."""
         try:
-            self._to_spool(gzip.compress(encode_spans(spans), compresslevel=5), len(spans))
+            self._to_spool(_request_body(spans), len(spans))
         except Exception:
             _log.debug("spilling %d spans failed", len(spans), exc_info=True)
 
@@ -177,7 +184,7 @@ class OtlpHttpSpanExporter:
         return self._to_spool(body, count)
 
     def _split(self, spans: list) -> bool:
-        body = gzip.compress(encode_spans(spans), compresslevel=5)
+        body = _request_body(spans)
         return self._deliver(body, spans)
 
     def _can_wait(self, seconds: float) -> bool:

@@ -76,29 +76,53 @@ def _any_value(value: Any) -> bytes:
 
 
 _SHORT = 256
-_kv_cache: dict[tuple[str, Any, type], bytes] = {}
+_CACHED_KINDS = (str, bool, int)
+_field_cache: dict[tuple[int, str, Any, type], bytes] = {}
+_key_cache: dict[str, bytes] = {}
 
 
-def _key_value(key: str, value: Any) -> bytes:
-    # Session id, workflow, kind...: most short attributes repeat on every span of a process.
-    kind = type(value)
-    cacheable = kind is not str or len(value) < _SHORT
-    if cacheable and kind in (str, bool, int):
-        cached = _kv_cache.get((key, value, kind))
-        if cached is not None:
-            return cached
-    encoded = _str_field(1, key) + _len_field(2, _any_value(value))
-    if cacheable and kind in (str, bool, int):
-        if len(_kv_cache) >= 4096:
-            _kv_cache.clear()
-        _kv_cache[(key, value, kind)] = encoded
+def _key_field(key: str) -> bytes:
+    encoded = _key_cache.get(key)
+    if encoded is None:
+        if len(_key_cache) >= 4096:
+            _key_cache.clear()
+        encoded = _key_cache[key] = _str_field(1, key)
     return encoded
 
 
+def _key_value(key: str, value: Any) -> bytes:
+    return _key_field(key) + _len_field(2, _any_value(value))
+
+
 def _attributes(tag: int, attributes: Any) -> bytes:
+    """Each attribute as a ``KeyValue`` field ``tag``; the hot loop of the encoder."""
     if not attributes:
         return b""
-    return b"".join(_len_field(tag, _key_value(k, v)) for k, v in attributes.items())
+    # BoundedAttributes.copy() hands back its plain dict: iterating that is several times
+    # cheaper than the Mapping protocol's item-by-item __getitem__.
+    copy = getattr(attributes, "copy", None)
+    items = (copy() if copy is not None else dict(attributes)).items()
+    cache = _field_cache
+    prefix = _LEN_TAGS[tag]
+    parts = []
+    for key, value in items:
+        kind = type(value)
+        # Session id, workflow, kind, model...: most short attributes repeat on every span,
+        # so their whole field is encoded once per process.
+        if kind in _CACHED_KINDS and (kind is not str or len(value) < _SHORT):
+            cache_key = (tag, key, value, kind)
+            field = cache.get(cache_key)
+            if field is None:
+                body = _key_value(key, value)
+                field = prefix + _varint(len(body)) + body
+                if len(cache) >= 8192:
+                    cache.clear()
+                cache[cache_key] = field
+            parts.append(field)
+        else:
+            body = _key_value(key, value)
+            parts.append(prefix + _varint(len(body)) + body)
+    return b"".join(parts)
 
 
 def _dropped(tag: int, count: int) -> bytes:

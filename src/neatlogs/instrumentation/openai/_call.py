@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from ... import _log, semconv, tracing
+from ..._fast_attributes import set_clean_attributes
 
 __all__ = ["LLMCall", "start_call"]
 
@@ -95,17 +96,17 @@ class LLMCall:
         self._finished = True
         span = self.span
         try:
-            if attributes:
-                span.set_attributes(attributes)
             if self.first_chunk_ns is not None:
-                span.set_attribute(
-                    semconv.NEATLOGS_FIRST_CHUNK_MS, round((self.first_chunk_ns - self.start_ns) / 1e6, 3)
-                )
+                attributes = dict(attributes or ())
+                attributes[semconv.NEATLOGS_FIRST_CHUNK_MS] = round((self.first_chunk_ns - self.start_ns) / 1e6, 3)
+            if error is None and incomplete:
+                attributes = dict(attributes or ())
+                attributes[semconv.NEATLOGS_STREAM_INCOMPLETE] = True
+            if attributes:
+                set_clean_attributes(span, attributes)
             if error is not None:
                 _record_error(span, error)
-            elif incomplete:
-                span.set_attribute(semconv.NEATLOGS_STREAM_INCOMPLETE, True)
-            else:
+            elif not incomplete:
                 span.set_status(_otel[3])
         except Exception:
             _log.debug("recording the LLM call's result failed", exc_info=True)
@@ -140,7 +141,11 @@ def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
         settings = tracing.settings()
         call = LLMCall(None, settings.capture_content, settings.mask)
         attributes = attributes_of(request, call)
-        call.span = tracer.start_span(name, kind=client_kind, attributes=attributes)
+        # Only the kind goes through start_span (processors read it at start); the rest is
+        # set right after, before the request is sent, without the SDK re-checking each value.
+        kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}
+        call.span = span = tracer.start_span(name, kind=client_kind, attributes=kind)
+        set_clean_attributes(span, attributes)
         return call
     except Exception:
         _log.debug("starting the LLM span failed", exc_info=True)

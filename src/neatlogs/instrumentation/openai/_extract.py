@@ -96,8 +96,10 @@ def output_value(attributes: dict[str, Any], call: Any, text: str | None) -> Non
 
 
 def _tool_calls(calls: Any) -> list[tuple[Any, Any, Any]]:
+    if not calls:
+        return []
     out = []
-    for tool_call in calls or ():
+    for tool_call in calls:
         function = get(tool_call, "function")
         out.append((get(tool_call, "id"), get(function, "name"), get(function, "arguments")))
     return out
@@ -144,28 +146,28 @@ def finish_attributes(attributes: dict[str, Any], response_id: Any, model: Any, 
         attributes[semconv.GEN_AI_RESPONSE_MODEL] = str(model)
         attributes[semconv.LLM_MODEL_NAME] = str(model)
     if reasons:
-        attributes[semconv.LLM_FINISH_REASONS] = reasons
-        attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        attributes[semconv.LLM_FINISH_REASONS] = attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
 
 
 def chat_response(response: Any, call: Any) -> dict[str, Any]:
     """Final attributes of a ``ChatCompletion`` (or ``ParsedChatCompletion``)."""
     attributes: dict[str, Any] = {}
     messages, texts, calls, reasons = [], [], [], []
-    for choice in get(response, "choices") or ():
-        message = get(choice, "message")
-        text = text_of(get(message, "content"))
-        tool_calls = _tool_calls(get(message, "tool_calls"))
-        messages.append((get(message, "role") or "assistant", text, tool_calls, None))
+    # The client always returns model objects here: plain getattr, no dict check.
+    for choice in getattr(response, "choices", None) or ():
+        message = getattr(choice, "message", None)
+        text = text_of(getattr(message, "content", None))
+        tool_calls = _tool_calls(getattr(message, "tool_calls", None))
+        messages.append((getattr(message, "role", None) or "assistant", text, tool_calls, None))
         texts.append(text)
         calls.append(tool_calls)
-        reason = get(choice, "finish_reason")
+        reason = getattr(choice, "finish_reason", None)
         if reason:
             reasons.append(str(reason))
     flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, call)
     output_value(attributes, call, output_text(texts, calls))
-    finish_attributes(attributes, get(response, "id"), get(response, "model"), reasons)
-    chat_usage_attributes(attributes, get(response, "usage"))
+    finish_attributes(attributes, getattr(response, "id", None), getattr(response, "model", None), reasons)
+    chat_usage_attributes(attributes, getattr(response, "usage", None))
     return attributes
 
 
@@ -175,11 +177,11 @@ def chat_usage_attributes(attributes: dict[str, Any], usage: Any) -> None:
         return
     usage_attributes(
         attributes,
-        get(usage, "prompt_tokens"),
-        get(usage, "completion_tokens"),
-        get(usage, "total_tokens"),
-        get(get(usage, "prompt_tokens_details"), "cached_tokens"),
-        get(get(usage, "completion_tokens_details"), "reasoning_tokens"),
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+        getattr(usage, "total_tokens", None),
+        getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None),
+        getattr(getattr(usage, "completion_tokens_details", None), "reasoning_tokens", None),
     )
 
 

@@ -64,13 +64,14 @@ def flatten_messages(
     through ``call.masked`` and are left out entirely when ``call.capture_content`` is off.
     """
     capture = call.capture_content
+    unmasked = call.mask is None
     index = start
     for role, content, tool_calls, tool_call_id in messages:
         base = f"{prefix}.{index}."
         if role:
-            attributes[base + semconv.MESSAGE_ROLE] = str(role)
+            attributes[base + semconv.MESSAGE_ROLE] = role if type(role) is str else str(role)
         if capture and content is not None:
-            masked = call.masked(content)
+            masked = content if unmasked else call.masked(content)
             if masked is not None:
                 attributes[base + semconv.MESSAGE_CONTENT] = attribute_value(masked)
         if tool_call_id:
