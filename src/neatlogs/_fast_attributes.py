@@ -23,27 +23,12 @@ _PRIMITIVES = frozenset({str, bool, int, float})
 _table_class: Any = None  # the SDK's BoundedAttributes, looked up on first use
 
 
-def _is_clean(attributes: Mapping[str, Any]) -> bool:
-    for value in attributes.values():
-        kind = type(value)
-        if kind not in _PRIMITIVES and not (kind is tuple and all(type(v) is str for v in value)):
-            return False
-    return True
-
-
-def _writable_table(span: Any, count: int) -> Any:
-    """The span's attribute table if ``count`` clean values may be written into it directly."""
+def _sdk_table_class() -> Any:
     global _table_class
-    if _table_class is None:
-        from opentelemetry.attributes import BoundedAttributes
+    from opentelemetry.attributes import BoundedAttributes
 
-        _table_class = BoundedAttributes
-    table = getattr(span, "_attributes", None)
-    if type(table) is not _table_class or table.max_value_len is not None or table._immutable:
-        return None
-    if table.maxlen is not None and len(table._dict) + count > table.maxlen:
-        return None
-    return table
+    _table_class = BoundedAttributes
+    return BoundedAttributes
 
 
 def set_clean_attributes(span: Any, attributes: Mapping[str, Any]) -> None:
@@ -51,13 +36,22 @@ def set_clean_attributes(span: Any, attributes: Mapping[str, Any]) -> None:
     if not attributes:
         return
     try:
-        table = _writable_table(span, len(attributes))
-        if table is not None and _is_clean(attributes):
-            with span._lock:
-                if span._end_time is None:
-                    with table._lock:
-                        table._dict.update(attributes)
-                    return
-    except Exception:  # an SDK whose internals moved: the public path still works
+        table = span._attributes
+        if (
+            type(table) is (_table_class or _sdk_table_class())
+            and table.max_value_len is None
+            and (table.maxlen is None or len(table._dict) + len(attributes) <= table.maxlen)
+        ):
+            for value in attributes.values():
+                kind = type(value)
+                if kind not in _PRIMITIVES and not (kind is tuple and all(type(v) is str for v in value)):
+                    break
+            else:
+                with span._lock:
+                    if span._end_time is None and not table._immutable:
+                        with table._lock:
+                            table._dict.update(attributes)
+                        return
+    except Exception:  # another span class, or an SDK whose internals moved
         pass
     span.set_attributes(attributes)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 
-from neatlogs._fast_attributes import _writable_table, set_clean_attributes
+from neatlogs import _fast_attributes
+from neatlogs._fast_attributes import set_clean_attributes
 
 CLEAN = {"text": "héllo", "count": 3, "ratio": 0.5, "flag": False, "reasons": ("stop", "length")}
 
@@ -26,7 +27,10 @@ def both_ways(attributes, **limits):
 def test_the_installed_sdk_takes_the_fast_path():
     # If an SDK release moves these internals, this fails instead of neatlogs silently slowing down.
     span = tracer().start_span("s")
-    assert _writable_table(span, len(CLEAN)) is not None
+    table = span._attributes
+    assert type(table) is _fast_attributes._sdk_table_class()
+    assert table.max_value_len is None and isinstance(table._dict, dict)
+    assert hasattr(table, "_lock") and hasattr(span, "_lock") and span._end_time is None
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,9 @@ def span_to_record(span: Any) -> store.SpanRecord:
     from .. import semconv
 
     ctx = span.context
-    attributes = dict(span.attributes or {})
+    attributes = span.attributes
+    # BoundedAttributes.copy() is a plain dict copy, much cheaper than dict() through the Mapping protocol.
+    attributes = attributes.copy() if attributes else {}
     for key, value in attributes.items():
         if type(value) is tuple:
             attributes[key] = list(value)
