@@ -162,10 +162,12 @@ def _build() -> Any:
         _log.debug("joining the existing TracerProvider %r instead of replacing it", existing)
     else:
         from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
         resource = Resource.create({"service.name": settings_.service_name})
-        sampler = ParentBased(TraceIdRatioBased(settings_.sample_rate))
+        # Keeping everything needs no ratio arithmetic on each span.
+        rate = settings_.sample_rate
+        sampler = ParentBased(ALWAYS_ON if rate >= 1.0 else TraceIdRatioBased(rate))
         provider = TracerProvider(
             resource=resource,
             sampler=sampler,

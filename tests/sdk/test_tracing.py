@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import neatlogs
 from neatlogs import _testing, store, tracing
 
@@ -149,3 +151,24 @@ def test_import_neatlogs_loads_nothing_heavy(tmp_path):
     added = eval(result.stdout)
     for heavy in ("typing", "json", "inspect", "logging", "threading", "opentelemetry", "re", "dataclasses"):
         assert heavy not in added, added
+
+
+@pytest.mark.parametrize(("rate", "kept"), [(1.0, 40), (0.0, 0)])
+def test_sample_rate_keeps_all_or_no_traces(rate, kept):
+    exporter = _testing.init_in_memory(sample_rate=rate)
+    for i in range(40):
+        with neatlogs.trace(f"turn {i}"):
+            pass
+    assert len(exporter.get_finished_spans()) == kept
+
+
+def test_a_sample_rate_between_keeps_some_traces_whole():
+    exporter = _testing.init_in_memory(sample_rate=0.5)
+    for i in range(200):
+        with neatlogs.trace(f"turn {i}"):
+            with neatlogs.trace("inner"):
+                pass
+    spans = exporter.get_finished_spans()
+    roots = [s for s in spans if s.parent is None]
+    assert 40 < len(roots) < 160  # 200 coin flips at 0.5: far outside this is a broken sampler
+    assert len(spans) == 2 * len(roots)  # a kept trace keeps its children
