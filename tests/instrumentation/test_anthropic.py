@@ -89,3 +89,45 @@ def test_dropped_stream_and_api_error(memory, base_url) -> None:
     assert spans["chat claude-drop"].attributes[sc.NEATLOGS_STREAM_INCOMPLETE] is True
     assert spans["chat error-500"].attributes[sc.ERROR_TYPE] == "InternalServerError"
     assert len(spans) == 2
+
+
+def test_stream_helper_sync_and_async(wire, base_url) -> None:
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    with client.messages.stream(model="claude-helper", max_tokens=64, messages=USER) as stream:
+        final = stream.get_final_message()
+    with client.messages.stream(model="claude-helper-early", max_tokens=64, messages=USER) as stream:
+        for _ in stream.text_stream:
+            break  # leaving the with block early closes the stream: the span ends incomplete
+
+    async def main() -> str:
+        async with anthropic.AsyncAnthropic(base_url=base_url, api_key="x", max_retries=0) as aclient:
+            async with aclient.messages.stream(model="claude-helper-async", max_tokens=64, messages=USER) as s:
+                return "".join([text async for text in s.text_stream])
+
+    async_text = asyncio.run(main())
+    spans = {s["name"]: s for s in w.spans(3, scope="neatlogs")}
+    a = spans["chat claude-helper"]["attributes"]
+    assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
+    assert a[sc.OUTPUT_VALUE] == final.content[0].text
+    assert a[sc.LLM_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == final.usage.output_tokens
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == "hello claude"
+    assert spans["chat claude-helper"]["status_code"] == 1
+    assert spans["chat claude-helper-early"]["attributes"][sc.NEATLOGS_STREAM_INCOMPLETE] is True
+    assert spans["chat claude-helper-async"]["attributes"][sc.OUTPUT_VALUE] == async_text
+    assert sc.NEATLOGS_STREAM_INCOMPLETE not in spans["chat claude-helper-async"]["attributes"]
+
+
+def test_stream_helper_is_patched_once_and_undone(memory, base_url) -> None:
+    from neatlogs.instrumentation import anthropic as instrumentation
+
+    instrumentation.instrument(anthropic)  # a second time: still one span per call
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    with client.messages.stream(model="claude-once", max_tokens=8, messages=USER) as stream:
+        stream.until_done()
+    instrumentation.uninstrument()
+    with client.messages.stream(model="claude-untraced", max_tokens=8, messages=USER) as stream:
+        stream.until_done()
+    names = [s.name for s in memory.get_finished_spans() if s.instrumentation_scope.name == "neatlogs"]
+    assert names == ["chat claude-once"]

@@ -1,4 +1,4 @@
-"""Anthropic instrumentation: ``messages.create`` (sync, async, streamed) and ``parse``, one span each.
+"""Anthropic instrumentation: ``messages.create`` (sync, async, streamed), ``parse`` and the ``stream()`` helper, one span each.
 
 Built on the OpenAI instrumentation's machinery (patching, stream proxies, span
 lifecycle); only the request, response and stream extraction are Anthropic's own.
@@ -49,9 +49,15 @@ class _LazyHandler:
 def _patch(module: Any) -> None:
     if not _active:
         return
-    from ..openai._patching import patch_classes
+    from ..openai._patching import patch_classes, patch_method
+    from ._stream_helper import wrap_stream_helper
 
-    patch_classes(module, _CLASSES, _METHODS, _LazyHandler())
+    handler = _LazyHandler()
+    patch_classes(module, _CLASSES, _METHODS, handler)
+    for class_name in _CLASSES:
+        cls = getattr(module, class_name, None)
+        if isinstance(cls, type):
+            patch_method(cls, "stream", handler, class_name.startswith("Async"), wrap=wrap_stream_helper)
 
 
 def instrument(module: Any) -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 from ... import _log
 from ._call import start_call
 
-__all__ = ["CallHandler", "patch_classes", "patch_method", "unpatch_all"]
+__all__ = ["CallHandler", "patch_classes", "patch_method", "traced_wrapper", "unpatch_all"]
 
 _ORIGINAL = "__neatlogs_original__"
 _patched: list[tuple[type, str]] = []
@@ -142,12 +142,22 @@ def _async_wrapper(original: Callable, handler: CallHandler) -> Callable:
     return traced
 
 
-def patch_method(cls: type, name: str, handler: CallHandler, is_async: bool) -> bool:
-    """Replace ``cls.name`` with a traced wrapper; False (and no change) if already patched or absent."""
+def traced_wrapper(original: Callable, handler: CallHandler, is_async: bool) -> Callable:
+    """``original`` (a client method, or any callable taking the call's keyword arguments) traced by ``handler``."""
+    return (_async_wrapper if is_async else _sync_wrapper)(original, handler)
+
+
+def patch_method(
+    cls: type, name: str, handler: CallHandler, is_async: bool, wrap: Callable | None = None
+) -> bool:
+    """Replace ``cls.name`` with a traced wrapper; False (and no change) if already patched or absent.
+
+    ``wrap(original, handler, is_async)`` builds the wrapper; by default :func:`traced_wrapper`.
+    """
     current = cls.__dict__.get(name)
     if current is None or getattr(current, _ORIGINAL, None) is not None:
         return False
-    wrapper = (_async_wrapper if is_async else _sync_wrapper)(current, handler)
+    wrapper = (wrap or traced_wrapper)(current, handler, is_async)
     setattr(wrapper, _ORIGINAL, current)
     setattr(cls, name, wrapper)
     _patched.append((cls, name))
