@@ -6,7 +6,7 @@ import os
 import threading
 from typing import Any, Sequence
 
-from .. import _log, store
+from .. import _log, semconv, store
 
 __all__ = ["SqliteSpanExporter", "span_to_record"]
 
@@ -38,8 +38,6 @@ def _resource_dict(resource: Any) -> dict[str, Any]:
 
 def span_to_record(span: Any) -> store.SpanRecord:
     """Convert an OpenTelemetry ``ReadableSpan`` into the store's ``SpanRecord``."""
-    from .. import semconv
-
     ctx = span.context
     attributes = span.attributes
     # BoundedAttributes.copy() is a plain dict copy, much cheaper than dict() through the Mapping protocol.
