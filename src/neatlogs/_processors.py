@@ -12,6 +12,12 @@ __all__ = ["StartOnlySpanProcessor"]
 class StartOnlySpanProcessor:
     """A span processor whose only work is ``on_start``; every other hook does nothing."""
 
+    def __init__(self) -> None:
+        # Loaded with the processor, at the first span, rather than by `import neatlogs`.
+        from ._fast_attributes import set_clean_attributes
+
+        self._set_attributes = set_clean_attributes
+
     def on_start(self, span: Any, parent_context: Any = None) -> None:
         pass
 

@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
-from ._fast_attributes import set_clean_attributes
 from ._processors import StartOnlySpanProcessor
 
 __all__ = [
@@ -228,6 +227,6 @@ class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
             return
         try:
             if (span.attributes or {}).get(semconv.OPENINFERENCE_SPAN_KIND) == "LLM":
-                set_clean_attributes(span, scope.attributes)
+                self._set_attributes(span, scope.attributes)
         except Exception:
             pass

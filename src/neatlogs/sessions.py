@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
-from ._fast_attributes import set_clean_attributes
 from ._processors import StartOnlySpanProcessor
 
 __all__ = ["SessionSpanProcessor", "current_session_id", "new_session_id", "session"]
@@ -126,7 +125,7 @@ class SessionSpanProcessor(StartOnlySpanProcessor):
                 present = existing.copy() if hasattr(existing, "copy") else dict(existing)
                 if not present.keys().isdisjoint(_SET_BY_CALLER):
                     stamp = _without_callers_own(stamp, present)
-            set_clean_attributes(span, stamp)
+            self._set_attributes(span, stamp)
         except Exception:
             pass
 
