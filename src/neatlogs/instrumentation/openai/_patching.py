@@ -72,28 +72,29 @@ class CallHandler:
                 return result
             if raw is not None:
                 return self._raw_proxy(call, result, streaming, is_async)
-            if streaming:
-                from ._streams import AsyncStreamProxy, StreamProxy
-
-                proxy = AsyncStreamProxy if is_async else StreamProxy
-                return proxy(result, call, self.accumulator())
-            call.finish(self.response(result, call))
+            return self._record(call, result, streaming, is_async)
         except Exception:
             _log.debug("recording the %s result failed", self.operation, exc_info=True)
             call.finish()
         return result
 
+    def _record(self, call: Any, value: Any, streaming: bool, is_async: bool) -> Any:
+        """A stream proxy that will record the stream, or ``value`` itself once its attributes are on the span."""
+        if streaming:
+            from ._streams import AsyncStreamProxy, StreamProxy
+
+            return (AsyncStreamProxy if is_async else StreamProxy)(value, call, self.accumulator())
+        call.finish(self.response(value, call))
+        return value
+
     def _raw_proxy(self, call: Any, raw: Any, streaming: bool, is_async: bool) -> Any:
         import inspect
 
-        from ._streams import AsyncRawResponseProxy, AsyncStreamProxy, RawResponseProxy, StreamProxy
+        from ._streams import AsyncRawResponseProxy, RawResponseProxy
 
         def on_parsed(parsed: Any, call: Any) -> Any:
             try:
-                if streaming:
-                    proxy = AsyncStreamProxy if is_async else StreamProxy
-                    return proxy(parsed, call, self.accumulator())
-                call.finish(self.response(parsed, call))
+                return self._record(call, parsed, streaming, is_async)
             except Exception:
                 _log.debug("recording the parsed %s result failed", self.operation, exc_info=True)
                 call.finish()
