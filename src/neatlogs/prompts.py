@@ -13,7 +13,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from . import semconv
+    from ._content import ContentPolicy
+
+from . import _log, semconv
 from ._processors import StartOnlySpanProcessor
 
 __all__ = [
@@ -140,21 +142,26 @@ class UserPromptTemplate(_Template):
 
 # --- recording on spans -----------------------------------------------------------------
 class _TemplateScope:
-    """The templates of one ``trace(...)`` block and the attributes gathered so far."""
+    """The templates of one ``trace(...)`` block and the attributes gathered so far.
 
-    __slots__ = ("span", "system", "user", "attributes", "capture_content")
+    Template texts and variables are captured content: they go through the block's
+    content policy (capture, mask, truncation) before they are kept here.
+    """
 
-    def __init__(self, span: Any, system: _Template | None, user: _Template | None, capture_content: bool) -> None:
+    __slots__ = ("span", "system", "user", "attributes", "policy")
+
+    def __init__(self, span: Any, system: _Template | None, user: _Template | None, policy: ContentPolicy) -> None:
         self.span = span
         self.system = system
         self.user = user
-        self.capture_content = capture_content
+        self.policy = policy
         self.attributes: dict[str, Any] = {}
         for template, keys in ((system, PromptTemplate._keys), (user, UserPromptTemplate._keys)):
             if template is None:
                 continue
-            if capture_content:
-                self.attributes[keys[0]] = _template_text(template)
+            text = policy.text(template.template)
+            if text is not None:
+                self.attributes[keys[0]] = text
             if template.version is not None:
                 self.attributes[keys[2]] = template.version
 
@@ -164,22 +171,14 @@ _active: contextvars.ContextVar[_TemplateScope | None] = contextvars.ContextVar(
 )
 
 
-def _template_text(template: _Template) -> str:
-    if isinstance(template.template, str):
-        return template.template
-    from .serialize import to_json
-
-    return to_json(template.template)
-
-
-def enter_scope(span: Any, system: Any, user: Any, capture_content: bool) -> contextvars.Token | None:
+def enter_scope(span: Any, system: Any, user: Any, policy: ContentPolicy) -> contextvars.Token | None:
     """Record the templates on ``span`` and make them current for LLM spans inside the block."""
     if system is None and user is None:
         return None
     for template, name in ((system, "prompt_template"), (user, "user_prompt_template")):
         if template is not None and not isinstance(template, _Template):
             raise TypeError(f"trace({name}=...) takes a PromptTemplate or UserPromptTemplate")
-    scope = _TemplateScope(span, system, user, capture_content)
+    scope = _TemplateScope(span, system, user, policy)
     if span is not None and scope.attributes:
         span.set_attributes(scope.attributes)
     return _active.set(scope)
@@ -197,7 +196,7 @@ def exit_scope(token: contextvars.Token | None) -> None:
 
 def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
     scope = _active.get()
-    if scope is None or not scope.capture_content:
+    if scope is None or not scope.policy.capture:
         return
     if template is scope.system:
         key = PromptTemplate._keys[1]
@@ -206,13 +205,14 @@ def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
     else:
         return
     try:
-        from .serialize import to_json
-
-        scope.attributes[key] = to_json(variables)
+        recorded = scope.policy.json_text(variables)
+        if recorded is None:
+            return
+        scope.attributes[key] = recorded
         if scope.span is not None:
-            scope.span.set_attribute(key, scope.attributes[key])
+            scope.span.set_attribute(key, recorded)
     except Exception:
-        pass
+        _log.debug("recording the variables of %r failed", template, exc_info=True)
 
 
 class PromptTemplateSpanProcessor(StartOnlySpanProcessor):

@@ -1,7 +1,7 @@
-"""Turn arbitrary Python values into valid OTLP attribute values, safely.
+"""Turn arbitrary Python values into JSON text, safely, and cut long text with a visible marker.
 
-Objects become JSON strings; anything JSON cannot hold falls back to ``repr``; long
-strings are cut with a visible marker instead of being dropped by a backend.
+Anything JSON cannot hold falls back to ``repr``; nothing here raises. What may be
+recorded, and how, is the content policy's decision (``_content.py``), not this module's.
 """
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_VALUE_CHARS", "attribute_value", "to_json", "truncate"]
+__all__ = ["MAX_VALUE_CHARS", "to_json", "truncate"]
 
 MAX_VALUE_CHARS = 32_000
 """Longest string value kept whole; longer ones are cut with a marker."""
-
-_PRIMITIVES = (bool, int, float, str)
 
 
 def truncate(text: str, limit: int = MAX_VALUE_CHARS) -> str:
@@ -63,18 +61,3 @@ def to_json(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
         except Exception:
             text = '"<unserializable>"'
     return truncate(text, limit)
-
-
-def attribute_value(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
-    """Return ``value`` as a valid OTLP attribute value: a primitive, a flat list, or JSON."""
-    if isinstance(value, str):
-        return truncate(value, limit)
-    if isinstance(value, _PRIMITIVES):
-        return value
-    if isinstance(value, (list, tuple)) and value:
-        first = type(value[0])
-        if first in _PRIMITIVES and all(type(v) is first for v in value):
-            if first is str:
-                return [truncate(v, limit) for v in value]
-            return list(value)
-    return to_json(value, limit)

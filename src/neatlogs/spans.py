@@ -27,14 +27,9 @@ def _check_kind(kind: Any) -> str:
     return kind.upper()
 
 
-def _capture_content() -> bool:
-    settings = tracing.settings()
-    return settings is None or settings.capture_content
-
-
-# OpenTelemetry API pieces and our serializer, loaded once on the first real span
+# OpenTelemetry API pieces and the content policy, loaded once on the first real span
 # (``import neatlogs`` stays cheap, and no span pays for an import statement).
-_serialize: Any = None
+_content: Any = None
 _context: Any = None
 _set_span_in_context: Any = None
 _Status: Any = None
@@ -43,32 +38,27 @@ _STATUS_OK: Any = None
 
 
 def _load_otel() -> None:
-    global _serialize, _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
+    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
     from opentelemetry import context
     from opentelemetry.trace import Status, StatusCode, set_span_in_context
-
-    from . import serialize
-
-    _serialize = serialize
 
     _context, _set_span_in_context, _Status, _StatusCode = context, set_span_in_context, Status, StatusCode
     _STATUS_OK = Status(StatusCode.OK)
 
 
-def _value_attributes(value_key: str, mime_key: str, value: Any) -> dict[str, Any]:
-    """The attributes recording ``value`` (masked, as text or JSON); empty when content is off.
+def _policy() -> Any:
+    """The content policy in effect (its module is loaded on first use, not by ``import neatlogs``)."""
+    global _content
+    if _content is None:
+        from . import _content as content
 
-    Called only for a live span, so :func:`_load_otel` has run.
-    """
-    settings = tracing.settings()
-    if settings is not None:
-        if not settings.capture_content:
-            return {}
-        if settings.mask is not None:
-            value = settings.mask(value)
-    if isinstance(value, str):
-        return {value_key: _serialize.attribute_value(value), mime_key: semconv.MIME_TEXT}
-    return {value_key: _serialize.to_json(value), mime_key: semconv.MIME_JSON}
+        _content = content
+    return _content.current()
+
+
+def _value_attributes(value_key: str, mime_key: str, value: Any) -> dict[str, Any]:
+    """The attributes recording ``value`` under the content policy; empty when nothing may be recorded."""
+    return _policy().value_attributes(value_key, mime_key, value)
 
 
 def _record_error(span: Any, error: BaseException) -> None:
@@ -190,10 +180,10 @@ def span(
 
         span_name = name or getattr(func, "__qualname__", None) or repr(func)
         static = {semconv.OPENINFERENCE_SPAN_KIND: kind_value}
-        for key, value in attributes.items():
-            from .serialize import attribute_value
-
-            static[key] = attribute_value(value)
+        if attributes:
+            policy = _policy()
+            for key, value in attributes.items():
+                static[key] = policy.attribute(value)
         try:
             signature = inspect.signature(func)
         except (TypeError, ValueError):
@@ -359,9 +349,7 @@ class SpanHandle:
         if self._active is None or self._active.span is None:
             return
         try:
-            from .serialize import attribute_value
-
-            self._active.span.set_attribute(key, attribute_value(value))
+            self._active.span.set_attribute(key, _policy().attribute(value))
         except Exception:
             _log.debug("set_attribute failed", exc_info=True)
 
@@ -399,17 +387,16 @@ class trace:
             return SpanHandle(None)
         attributes: dict[str, Any] = {semconv.OPENINFERENCE_SPAN_KIND: self._kind}
         try:
-            from .serialize import attribute_value
-
+            policy = _policy()
             for key, value in self._attributes.items():
-                attributes[key] = attribute_value(value)
+                attributes[key] = policy.attribute(value)
         except Exception:
             _log.debug("trace attributes failed", exc_info=True)
         active = _Active(self._name, attributes)
         from . import prompts
 
         # A wrong template type is the caller's bug: let that TypeError through.
-        template_token = prompts.enter_scope(active.span, *self._templates, _capture_content())
+        template_token = prompts.enter_scope(active.span, *self._templates, _policy())
         active.attach()
         self._stack.append((active, template_token))
         return SpanHandle(active)

@@ -1,8 +1,8 @@
 """Anthropic instrumentation: ``messages.create`` (sync, async, streamed), ``parse`` and the ``stream()`` helper, one span each.
 
-Built on the OpenAI instrumentation's machinery (patching, stream proxies, span
-lifecycle); only the request, response and stream extraction are Anthropic's own.
-``instrument()`` hooks the import of the client's messages resource and patches it then.
+A provider folder like any other: the methods to patch are listed here, the request,
+response and stream extraction is in ``_extract.py``, the ``stream()`` helper's own wrapper
+in ``_stream_helper.py``; the engine (``instrumentation/_llm``) does the rest.
 """
 
 from __future__ import annotations
@@ -11,69 +11,31 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
+    from .._llm.operation import LLMOperation
+
+from .._llm.patching import ClientInstrumentor, PatchTarget
+from ._stream_helper import wrap_stream_helper
 
 __all__ = ["instrument", "uninstrument"]
 
 _MODULE = "anthropic.resources.messages"
 _CLASSES = ("Messages", "AsyncMessages")
-_METHODS = ("create", "parse")
-_active = False
-_raw_header = "X-Stainless-Raw-Response"
+TARGETS = (
+    PatchTarget(_MODULE, _CLASSES, ("create", "parse"), "chat"),
+    PatchTarget(_MODULE, _CLASSES, ("stream",), "chat", wrap_stream_helper),
+)
+"""Every client method traced, by the module that defines it."""
 
 
-class _LazyHandler:
-    """Builds the real handler on the first call, so patching imports no extraction code."""
+def _operation(name: str, library: Any) -> LLMOperation:
+    from .._llm.stainless import StainlessOperation, raw_response_header
+    from ._extract import MessagesStreamAccumulator, messages_request, messages_response
 
-    __slots__ = ("_handler",)
-
-    def __init__(self) -> None:
-        self._handler: Any = None
-
-    def _get(self) -> Any:
-        if self._handler is None:
-            from ..openai._patching import CallHandler
-            from ._extract import MessagesStreamAccumulator, messages_request, messages_response
-
-            self._handler = CallHandler(
-                "chat", messages_request, messages_response, MessagesStreamAccumulator, _raw_header
-            )
-        return self._handler
-
-    def begin(self, kwargs: dict) -> Any:
-        return self._get().begin(kwargs)
-
-    def end(self, call: Any, kwargs: dict, result: Any, is_async: bool) -> Any:
-        return self._get().end(call, kwargs, result, is_async)
+    return StainlessOperation(
+        "chat", messages_request, messages_response, MessagesStreamAccumulator, raw_response_header(library)
+    )
 
 
-def _patch(module: Any) -> None:
-    if not _active:
-        return
-    from ..openai._patching import patch_classes, patch_method
-    from ._stream_helper import wrap_stream_helper
-
-    handler = _LazyHandler()
-    patch_classes(module, _CLASSES, _METHODS, handler)
-    for class_name in _CLASSES:
-        cls = getattr(module, class_name, None)
-        if isinstance(cls, type):
-            patch_method(cls, "stream", handler, class_name.startswith("Async"), wrap=wrap_stream_helper)
-
-
-def instrument(module: Any) -> None:
-    """Patch the ``anthropic`` client's messages resource, now or when it loads; idempotent."""
-    global _active, _raw_header
-    from ..._import_hooks import when_imported
-
-    _raw_header = getattr(getattr(module, "_constants", None), "RAW_RESPONSE_HEADER", _raw_header)
-    _active = True
-    when_imported(_MODULE, _patch)
-
-
-def uninstrument() -> None:
-    """Restore the original methods."""
-    global _active
-    _active = False
-    from ..openai._patching import unpatch_all
-
-    unpatch_all("anthropic")
+_instrumentor = ClientInstrumentor("anthropic", TARGETS, _operation)
+instrument = _instrumentor.instrument
+uninstrument = _instrumentor.uninstrument

@@ -11,16 +11,27 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
+    from ..._content import ContentPolicy
+
 from ... import semconv
 from ...serialize import to_json
-from ..openai._extract import finish_attributes, output_text, output_value
-from ..openai._messages import flatten_messages, get, is_given, text_of, usage_attributes
+from .._llm.attributes import (
+    finish_attributes,
+    input_value,
+    invocation_parameters,
+    output_text,
+    output_value,
+    request_attributes,
+    usage_attributes,
+)
+from .._llm.messages import flatten_messages, get, is_given, text_of
 
 __all__ = ["MessagesStreamAccumulator", "messages_request", "messages_response"]
 
 PROVIDER = "anthropic"
 
-_NOT_PARAMETERS = frozenset({"model", "messages", "system", "extra_headers", "extra_query", "extra_body", "timeout"})
+_CONTENT_ARGUMENTS = frozenset({"model", "messages", "system"})
+"""Keyword arguments that are the call's content, not its invocation parameters."""
 
 
 def _split_blocks(role: Any, content: Any) -> Any:
@@ -51,39 +62,21 @@ def _request_messages(messages: Any) -> Any:
         yield from _split_blocks(get(message, "role"), get(message, "content"))
 
 
-def messages_request(kwargs: dict[str, Any], call: Any) -> dict[str, Any]:
+def messages_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``messages.create`` / ``parse``."""
-    attributes: dict[str, Any] = {
-        semconv.OPENINFERENCE_SPAN_KIND: "LLM",
-        semconv.GEN_AI_OPERATION_NAME: "chat",
-        semconv.LLM_PROVIDER: PROVIDER,
-        semconv.LLM_SYSTEM: PROVIDER,
-        semconv.GEN_AI_PROVIDER_NAME: PROVIDER,
-    }
-    parameters = {
-        k: (v.__name__ if isinstance(v, type) else v)
-        for k, v in kwargs.items()
-        if k not in _NOT_PARAMETERS and is_given(v)
-    }
-    attributes[semconv.LLM_INVOCATION_PARAMETERS] = to_json(parameters)
-    model = kwargs.get("model")
-    if is_given(model):
-        attributes[semconv.LLM_MODEL_NAME] = attributes[semconv.GEN_AI_REQUEST_MODEL] = str(model)
+    parameters = invocation_parameters(kwargs, _CONTENT_ARGUMENTS)
+    attributes = request_attributes("LLM", "chat", PROVIDER, kwargs.get("model"), parameters)
     start = 0
     system = kwargs.get("system")
     if is_given(system):
-        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text_of(system), (), None)], attributes, call)
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text_of(system), (), None)], attributes, policy)
     messages = kwargs.get("messages")
     if is_given(messages):
         if not isinstance(messages, (list, tuple)):
             messages = list(messages)
             kwargs["messages"] = messages
-        flatten_messages(semconv.LLM_INPUT_MESSAGES, _request_messages(messages), attributes, call, start)
-        if call.capture_content:
-            masked = call.masked(messages)
-            if masked is not None:
-                attributes[semconv.INPUT_VALUE] = to_json(masked)
-                attributes[semconv.INPUT_MIME_TYPE] = semconv.MIME_JSON
+        flatten_messages(semconv.LLM_INPUT_MESSAGES, _request_messages(messages), attributes, policy, start)
+        input_value(attributes, policy, messages)
     return attributes
 
 
@@ -94,13 +87,13 @@ def _usage(attributes: dict[str, Any], usage: Any, input_tokens: Any = None) -> 
     usage_attributes(attributes, prompt, get(usage, "output_tokens"), None, get(usage, "cache_read_input_tokens"))
 
 
-def _result(attributes: dict[str, Any], call: Any, text: Any, calls: list, message_id: Any, model: Any, stop: Any) -> None:
-    flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, calls, None)], attributes, call)
-    output_value(attributes, call, output_text([text], [calls]))
+def _result(attributes: dict[str, Any], policy: ContentPolicy, text: Any, calls: list, message_id: Any, model: Any, stop: Any) -> None:
+    flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, calls, None)], attributes, policy)
+    output_value(attributes, policy, output_text([text], [calls]))
     finish_attributes(attributes, message_id, model, [str(stop)] if stop else [])
 
 
-def messages_response(message: Any, call: Any) -> dict[str, Any]:
+def messages_response(message: Any, policy: ContentPolicy) -> dict[str, Any]:
     """Final attributes of a ``Message``."""
     attributes: dict[str, Any] = {}
     texts, calls = [], []
@@ -111,7 +104,7 @@ def messages_response(message: Any, call: Any) -> dict[str, Any]:
         elif kind == "tool_use":
             calls.append((get(block, "id"), get(block, "name"), to_json(get(block, "input"))))
     text = "".join(t for t in texts if isinstance(t, str)) if texts else None
-    _result(attributes, call, text, calls, get(message, "id"), get(message, "model"), get(message, "stop_reason"))
+    _result(attributes, policy, text, calls, get(message, "id"), get(message, "model"), get(message, "stop_reason"))
     usage = get(message, "usage")
     if usage is not None:
         _usage(attributes, usage)
@@ -155,7 +148,7 @@ class MessagesStreamAccumulator:
             self.stop_reason = event.delta.stop_reason or self.stop_reason
             self.usage = event.usage
 
-    def attributes(self, call: Any) -> dict[str, Any]:
+    def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes of what was received so far."""
         attributes: dict[str, Any] = {}
         texts, calls = [], []
@@ -166,7 +159,7 @@ class MessagesStreamAccumulator:
             elif kind == "tool_use":
                 calls.append((block_id, name, "".join(parts) or "{}"))
         text = "".join(texts) if texts else None
-        _result(attributes, call, text, calls, self.message_id, self.model, self.stop_reason)
+        _result(attributes, policy, text, calls, self.message_id, self.model, self.stop_reason)
         if self.usage is not None:
             _usage(attributes, self.usage, self.input_tokens)
         return attributes

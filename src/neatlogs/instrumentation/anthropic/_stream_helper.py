@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any, Callable
 
 from ... import _log
-from ..openai._patching import traced_wrapper
+from .._llm.patching import traced_wrapper
 
 __all__ = ["wrap_stream_helper"]
 
@@ -26,14 +26,14 @@ __all__ = ["wrap_stream_helper"]
 _REQUEST_ATTRIBUTES = ("_MessageStreamManager__api_request", "_AsyncMessageStreamManager__api_request")
 
 
-def wrap_stream_helper(original: Callable, handler: Any, is_async: bool) -> Callable:
+def wrap_stream_helper(original: Callable[..., Any], operation: Any, is_async: bool) -> Callable[..., Any]:
     """A ``Messages.stream`` / ``AsyncMessages.stream`` whose manager sends its request inside an LLM span."""
 
     @functools.wraps(original)
     def stream(self: Any, *args: Any, **kwargs: Any) -> Any:
         manager = original(self, *args, **kwargs)
         try:
-            _trace_request(manager, handler, is_async, {**kwargs, "stream": True})
+            _trace_request(manager, operation, is_async, {**kwargs, "stream": True})
         except Exception:
             _log.debug("tracing messages.stream() failed; the call goes untraced", exc_info=True)
         return manager
@@ -41,12 +41,12 @@ def wrap_stream_helper(original: Callable, handler: Any, is_async: bool) -> Call
     return stream
 
 
-def _trace_request(manager: Any, handler: Any, is_async: bool, kwargs: dict[str, Any]) -> None:
+def _trace_request(manager: Any, operation: Any, is_async: bool, kwargs: dict[str, Any]) -> None:
     attribute = _REQUEST_ATTRIBUTES[1 if is_async else 0]
     request = getattr(manager, attribute)
     # The request is a zero-argument callable (sync) or an awaitable (async); the traced
     # wrapper takes the call's keyword arguments, as a client method would, and ignores them.
-    send = traced_wrapper(lambda _client, **_kwargs: request if is_async else request(), handler, is_async)
+    send = traced_wrapper(lambda _client, **_kwargs: request if is_async else request(), operation, is_async)
     if is_async:
         setattr(manager, attribute, send(None, **kwargs))  # an awaitable, as the manager expects
     else:

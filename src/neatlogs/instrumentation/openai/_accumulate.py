@@ -11,9 +11,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
+    from ..._content import ContentPolicy
+
 from ... import semconv
-from ._extract import chat_usage_attributes, finish_attributes, output_text, output_value, responses_response
-from ._messages import flatten_messages, get
+from .._llm.attributes import finish_attributes, output_text, output_value
+from .._llm.messages import flatten_messages, get
+from ._extract import chat_usage_attributes, responses_response
 
 __all__ = ["ChatStreamAccumulator", "ResponsesStreamAccumulator"]
 
@@ -75,7 +78,7 @@ class ChatStreamAccumulator:
                         if function.arguments:
                             slot[2].append(function.arguments)
 
-    def attributes(self, call: Any) -> dict[str, Any]:
+    def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes of what was received so far."""
         attributes: dict[str, Any] = {}
         messages, texts, calls, reasons = [], [], [], []
@@ -88,8 +91,8 @@ class ChatStreamAccumulator:
             calls.append(tool_calls)
             if state.finish_reason:
                 reasons.append(str(state.finish_reason))
-        flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, call)
-        output_value(attributes, call, output_text(texts, calls))
+        flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, policy)
+        output_value(attributes, policy, output_text(texts, calls))
         finish_attributes(attributes, self.response_id, self.model, reasons)
         chat_usage_attributes(attributes, self.usage)
         return attributes
@@ -117,14 +120,14 @@ class ResponsesStreamAccumulator:
         elif kind == "response.created":
             self.started = event.response
 
-    def attributes(self, call: Any) -> dict[str, Any]:
+    def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes: from the final response, or from the deltas if it never came."""
         if self.final is not None:
-            return responses_response(self.final, call)
+            return responses_response(self.final, policy)
         attributes: dict[str, Any] = {}
         text = "".join(self.parts) if self.parts else None
-        flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, (), None)], attributes, call)
-        output_value(attributes, call, text)
+        flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, (), None)], attributes, policy)
+        output_value(attributes, policy, text)
         if self.started is not None:
             finish_attributes(attributes, get(self.started, "id"), get(self.started, "model"), [])
         return attributes

@@ -1,6 +1,6 @@
-"""One traced LLM call: its span, its settings, and the single place the span ends.
+"""One traced LLM call: its span, its content policy, and the single place the span ends.
 
-Shared by every instrumented client (OpenAI, Anthropic): the patched method starts an
+Shared by every instrumented client library: the patched method starts an
 :class:`LLMCall`, the response or the stream proxy finishes it. ``finish`` ends the span
 exactly once, whichever path (return, error, stream end, close, garbage collection) gets
 there first; later calls are no-ops. Nothing here raises into the host program.
@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from ... import _log, semconv, tracing
+from ... import _content, _log, semconv, tracing
 from ..._fast_attributes import set_clean_attributes
 
 __all__ = ["LLMCall", "start_call"]
@@ -33,14 +33,13 @@ def _otel_parts() -> Any:
 
 
 class LLMCall:
-    """A started CLIENT span plus the content settings in force when the call began."""
+    """A started CLIENT span plus the content policy in force when the call began."""
 
-    __slots__ = ("span", "capture_content", "mask", "start_ns", "first_chunk_ns", "_finished")
+    __slots__ = ("span", "policy", "start_ns", "first_chunk_ns", "_finished")
 
-    def __init__(self, span: Any, capture_content: bool, mask: Any) -> None:
+    def __init__(self, span: Any, policy: _content.ContentPolicy) -> None:
         self.span = span
-        self.capture_content = capture_content
-        self.mask = mask
+        self.policy = policy
         self.start_ns = time.monotonic_ns()
         self.first_chunk_ns: int | None = None
         self._finished = False
@@ -49,17 +48,6 @@ class LLMCall:
     def finished(self) -> bool:
         """True once the span has been ended."""
         return self._finished
-
-    def masked(self, value: Any) -> Any:
-        """``value`` passed through the user's ``mask`` (None if the mask itself fails)."""
-        if self.mask is None:
-            return value
-        try:
-            return self.mask(value)
-        except Exception:
-            # A failing mask must not leak the unmasked value.
-            _log.debug("mask raised; value dropped", exc_info=True)
-            return None
 
     def attach(self) -> Any:
         """Make the span current while the request is sent; returns the token for :meth:`detach`."""
@@ -127,7 +115,7 @@ def _record_error(span: Any, error: BaseException) -> None:
 def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
     """Start the span for one call, or return None when it must not be traced.
 
-    ``attributes_of(request, call)`` returns the start attributes (the span kind among them,
+    ``attributes_of(request, policy)`` returns the start attributes (the span kind among them,
     so processors see it at start); it runs only when tracing is on. Returns None when
     neatlogs is not enabled, instrumentation is suppressed, or anything fails.
     """
@@ -138,9 +126,8 @@ def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
         context, _trace, client_kind, _ok, suppress_key = _otel or _otel_parts()
         if context.get_value(suppress_key):
             return None
-        settings = tracing.settings()
-        call = LLMCall(None, settings.capture_content, settings.mask)
-        attributes = attributes_of(request, call)
+        call = LLMCall(None, _content.current())
+        attributes = attributes_of(request, call.policy)
         # Only the kind goes through start_span (processors read it at start); the rest is
         # set right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}

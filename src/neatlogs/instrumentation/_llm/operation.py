@@ -1,0 +1,123 @@
+"""How one client method is traced: start its span from the request, end it from the result or stream.
+
+An :class:`LLMOperation` is the provider-neutral half of a patched method. A provider gives
+it three functions (what a request records, what a result records, and the accumulator
+that follows a stream) and says which calls stream; the operation does the rest: names
+the span, starts it before the request is sent, and either records the result at once or
+hands the program a stream proxy that records it when the stream ends.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Any, Callable, Protocol
+
+    from ..._content import ContentPolicy
+    from .call import LLMCall
+
+    class StreamAccumulator(Protocol):
+        """Follows one stream: fed every item the program receives, summarised once at the end."""
+
+        def feed(self, item: Any) -> None:
+            """Take one chunk or event as the program received it; must be cheap and may raise (logged)."""
+
+        def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
+            """The span's final attributes for what was received so far."""
+
+    RequestAttributes = Callable[[dict[str, Any], ContentPolicy], dict[str, Any]]
+    ResultAttributes = Callable[[Any, ContentPolicy], dict[str, Any]]
+
+from ... import _log
+from .attributes import span_name
+from .call import start_call
+
+__all__ = ["LLMOperation", "LazyOperation"]
+
+
+class LLMOperation:
+    """How one client method is traced.
+
+    Args:
+        operation: first word of the span name and ``gen_ai.operation.name`` (``chat``, ``embeddings``).
+        request: ``(kwargs, policy) -> start attributes``, the span kind among them; it may
+            replace a one-shot iterable in ``kwargs`` by a list, which the client then sends.
+        response: ``(result, policy) -> final attributes`` of a result that is not a stream.
+        accumulator: zero-argument factory of the :class:`StreamAccumulator` that follows a stream.
+        streams: ``(kwargs) -> bool``, True when this call returns a stream; by default a call
+            streams exactly when there is an accumulator (a method that always streams).
+    """
+
+    __slots__ = ("operation", "request", "response", "accumulator", "streams")
+
+    def __init__(
+        self,
+        operation: str,
+        request: RequestAttributes,
+        response: ResultAttributes,
+        accumulator: Callable[[], StreamAccumulator] | None = None,
+        streams: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self.operation = operation
+        self.request = request
+        self.response = response
+        self.accumulator = accumulator
+        self.streams = streams
+
+    def is_streaming(self, kwargs: dict[str, Any]) -> bool:
+        """True when the call with these keyword arguments returns a stream."""
+        if self.accumulator is None:
+            return False
+        return self.streams(kwargs) if self.streams is not None else True
+
+    def begin(self, kwargs: dict[str, Any]) -> LLMCall | None:
+        """Start the span for a call with these keyword arguments (None: call untraced)."""
+        return start_call(span_name(self.operation, kwargs.get("model")), self.request, kwargs)
+
+    def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+        """Record ``result`` (or hand the program a proxy that will); returns what the program gets."""
+        try:
+            return self.record(call, result, self.is_streaming(kwargs), is_async)
+        except Exception:
+            _log.debug("recording the %s result failed", self.operation, exc_info=True)
+            call.finish()
+        return result
+
+    def record(self, call: LLMCall, value: Any, streaming: bool, is_async: bool) -> Any:
+        """A stream proxy that will record the stream, or ``value`` itself once its attributes are on the span."""
+        if streaming:
+            return self.stream_proxy(call, value, is_async)
+        call.finish(self.response(value, call.policy))
+        return value
+
+    def stream_proxy(self, call: LLMCall, stream: Any, is_async: bool) -> Any:
+        """The proxy the program iterates instead of ``stream``."""
+        from .streams import AsyncStreamProxy, StreamProxy
+
+        assert self.accumulator is not None
+        return (AsyncStreamProxy if is_async else StreamProxy)(stream, call, self.accumulator())
+
+
+class LazyOperation:
+    """Stands in for an operation until its first call, so patching a client imports no extraction code."""
+
+    __slots__ = ("_build", "_operation")
+
+    def __init__(self, build: Callable[[], LLMOperation]) -> None:
+        self._build = build
+        self._operation: LLMOperation | None = None
+
+    def get(self) -> LLMOperation:
+        """The real operation, built on first use."""
+        operation = self._operation
+        if operation is None:
+            operation = self._operation = self._build()
+        return operation
+
+    def begin(self, kwargs: dict[str, Any]) -> LLMCall | None:
+        """As :meth:`LLMOperation.begin`."""
+        return self.get().begin(kwargs)
+
+    def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+        """As :meth:`LLMOperation.end`."""
+        return self.get().end(call, kwargs, result, is_async)

@@ -1,0 +1,194 @@
+"""Patch client classes so each call makes one LLM span; idempotent and undoable.
+
+We replace methods on the client's resource *classes* (``Completions.create`` and
+friends), so clients made before ``init()`` are traced too. A patched method carries
+``__neatlogs_original__``; patching it again is a no-op, so ``init()`` twice or
+``instrument()`` twice still gives one span per call. :class:`ClientInstrumentor` is what a
+provider folder builds: which modules and classes to patch, and how to make the
+:class:`~.operation.LLMOperation` of each method; it gives the provider its
+``instrument(module)`` / ``uninstrument()`` pair.
+"""
+
+from __future__ import annotations
+
+import functools
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
+    from typing import Any, Callable, NamedTuple, Sequence, Union
+
+    from .operation import LazyOperation, LLMOperation
+
+    Operation = Union[LLMOperation, LazyOperation]
+    Wrap = Callable[[Callable[..., Any], Operation, bool], Callable[..., Any]]
+else:
+    from collections import namedtuple as _namedtuple  # a NamedTuple class costs typing's import
+
+from ... import _log
+
+__all__ = ["ClientInstrumentor", "PatchTarget", "patch_classes", "patch_method", "traced_wrapper", "unpatch_all"]
+
+_ORIGINAL = "__neatlogs_original__"
+_patched: list[tuple[type, str]] = []
+
+
+if TYPE_CHECKING:
+
+    class PatchTarget(NamedTuple):
+        """Methods to patch: ``methods`` of each of ``classes`` in ``module``, all traced by ``operation``.
+
+        Classes named ``Async*`` get async wrappers. ``wrap`` replaces the usual wrapper for
+        methods that do not send the request themselves (a stream helper's manager).
+        """
+
+        module: str
+        classes: tuple[str, ...]
+        methods: tuple[str, ...]
+        operation: str
+        wrap: Wrap | None = None
+else:
+    PatchTarget = _namedtuple("PatchTarget", "module classes methods operation wrap", defaults=(None,))
+
+
+def _sync_wrapper(original: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = operation.begin(kwargs)
+        if call is None:
+            return original(self, *args, **kwargs)
+        token = call.attach()
+        try:
+            result = original(self, *args, **kwargs)
+        except BaseException as error:
+            call.detach(token)
+            call.finish(error=error)
+            raise
+        call.detach(token)
+        return operation.end(call, kwargs, result, False)
+
+    return traced
+
+
+def _async_wrapper(original: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = operation.begin(kwargs)
+        if call is None:
+            return await original(self, *args, **kwargs)
+        # Attached and detached in this one coroutine frame, never across a yield to the caller.
+        token = call.attach()
+        try:
+            result = await original(self, *args, **kwargs)
+        except BaseException as error:
+            call.detach(token)
+            call.finish(error=error)
+            raise
+        call.detach(token)
+        return operation.end(call, kwargs, result, True)
+
+    return traced
+
+
+def traced_wrapper(original: Callable[..., Any], operation: Operation, is_async: bool) -> Callable[..., Any]:
+    """``original`` (a client method, or any callable taking the call's keyword arguments) traced by ``operation``."""
+    return (_async_wrapper if is_async else _sync_wrapper)(original, operation)
+
+
+def patch_method(cls: type, name: str, operation: Operation, is_async: bool, wrap: Wrap | None = None) -> bool:
+    """Replace ``cls.name`` with a traced wrapper; False (and no change) if already patched or absent.
+
+    ``wrap(original, operation, is_async)`` builds the wrapper; by default :func:`traced_wrapper`.
+    """
+    current = cls.__dict__.get(name)
+    if current is None or getattr(current, _ORIGINAL, None) is not None:
+        return False
+    wrapper = (wrap or traced_wrapper)(current, operation, is_async)
+    setattr(wrapper, _ORIGINAL, current)
+    setattr(cls, name, wrapper)
+    _patched.append((cls, name))
+    return True
+
+
+def patch_classes(
+    module: Any, class_names: Sequence[str], methods: Sequence[str], operation: Operation, wrap: Wrap | None = None
+) -> None:
+    """Patch ``methods`` of each class of ``module`` named in ``class_names`` (``Async*`` ones as async)."""
+    for class_name in class_names:
+        cls = getattr(module, class_name, None)
+        if not isinstance(cls, type):
+            continue
+        for method in methods:
+            try:
+                patch_method(cls, method, operation, class_name.startswith("Async"), wrap)
+            except Exception:
+                _log.debug("patching %s.%s failed", class_name, method, exc_info=True)
+
+
+def unpatch_all(owner: str | None = None) -> None:
+    """Restore every method patched here (only those of classes in package ``owner``, if given)."""
+    keep = []
+    for cls, name in _patched:
+        module = cls.__module__
+        if owner is not None and module != owner and not module.startswith(owner + "."):
+            keep.append((cls, name))
+            continue
+        current = cls.__dict__.get(name)
+        original = getattr(current, _ORIGINAL, None)
+        if original is not None:
+            try:
+                setattr(cls, name, original)
+            except Exception:
+                _log.debug("restoring %s.%s failed", cls.__name__, name, exc_info=True)
+    _patched[:] = keep
+
+
+class ClientInstrumentor:
+    """One client library's patching: its targets, hooked as the library loads them, and undone on request.
+
+    Args:
+        package: the library's top-level package (``openai``); uninstrumenting restores its classes.
+        targets: what to patch; each target's module is hooked, not imported, so a client that
+            loads its resources lazily pays nothing for the ones the program never uses.
+        operation: ``(name, library) -> LLMOperation`` for a target's ``operation`` name;
+            called on the first traced call, with the library's top-level module.
+    """
+
+    def __init__(
+        self,
+        package: str,
+        targets: Sequence[PatchTarget],
+        operation: Callable[[str, Any], LLMOperation],
+    ) -> None:
+        self.package = package
+        self.targets = tuple(targets)
+        self._operation = operation
+        self._library: Any = None
+        self._active = False
+        self._operations: dict[str, LazyOperation] = {}
+
+    def instrument(self, library: Any) -> None:
+        """Patch the targets of ``library`` (its top-level module), now or as each loads; idempotent."""
+        from ..._import_hooks import when_imported
+
+        self._library = library
+        self._active = True
+        for target in self.targets:
+            when_imported(target.module, functools.partial(self._patch, target))
+
+    def uninstrument(self) -> None:
+        """Restore the original methods; calls are no longer traced."""
+        self._active = False
+        unpatch_all(self.package)
+
+    def _lazy(self, name: str) -> LazyOperation:
+        from .operation import LazyOperation
+
+        lazy = self._operations.get(name)
+        if lazy is None:
+            lazy = self._operations[name] = LazyOperation(lambda: self._operation(name, self._library))
+        return lazy
+
+    def _patch(self, target: PatchTarget, module: Any) -> None:
+        if not self._active:
+            return  # uninstrumented before the client loaded this module
+        patch_classes(module, target.classes, target.methods, self._lazy(target.operation), target.wrap)
