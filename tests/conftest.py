@@ -14,6 +14,12 @@ from otlp_receiver import OtlpReceiver  # noqa: E402
 
 from neatlogs_cli.standin_model import StandinModel  # noqa: E402
 
+from neatlogs import _log  # noqa: E402
+
+# A bug in neatlogs' own code must fail our tests, not hide as a missing attribute: every
+# internal error the SDK would swallow in a user's program is raised here.
+_log.raise_internal_errors = True
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:

@@ -17,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Mapping
 
+from . import _log
+
 __all__ = ["set_clean_attributes"]
 
 _PRIMITIVES = frozenset({str, bool, int, float})
@@ -52,6 +54,7 @@ def set_clean_attributes(span: Any, attributes: Mapping[str, Any]) -> None:
                         with table._lock:
                             table._dict.update(attributes)
                         return
-    except Exception:  # another span class, or an SDK whose internals moved
-        pass
+    except Exception:
+        # Another span class, or an SDK whose internals moved: the public path below is right for both.
+        _log.debug("fast attribute path unavailable for %s", type(span).__name__)
     span.set_attributes(attributes)

@@ -27,7 +27,7 @@ def _run(callbacks: list[Callable[[object], None]], module: object) -> None:
         try:
             callback(module)
         except Exception:
-            _log.debug("post-import hook for %s failed", getattr(module, "__name__", "?"), exc_info=True)
+            _log.internal_error("post-import hook for %s failed", getattr(module, "__name__", "?"))
 
 
 class _PostImportFinder:

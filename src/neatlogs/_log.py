@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["debug", "enable_debug", "warning"]
+__all__ = ["debug", "enable_debug", "internal_error", "raise_internal_errors", "warning"]
 
 _logger = None
+
+raise_internal_errors = False
+"""Set by neatlogs' own test suite: :func:`internal_error` then re-raises, so a bug fails a test."""
 
 
 def _get():
@@ -25,7 +28,7 @@ def debug(message: str, *args: object, exc_info: bool = False) -> None:
     try:
         _get().debug(message, *args, exc_info=exc_info)
     except Exception:
-        pass
+        return  # a broken logging setup of the program's: nowhere left to report to
 
 
 def warning(message: str) -> None:
@@ -33,7 +36,22 @@ def warning(message: str) -> None:
     try:
         print(f"neatlogs: {message}", file=sys.stderr)
     except Exception:
-        pass
+        return  # stderr closed or broken: nowhere left to report to
+
+
+def internal_error(message: str, *args: object) -> None:
+    """Record a failure of neatlogs' own code that was caught so the host program goes on.
+
+    Call it inside the ``except`` block: it logs ``message`` at debug level with the
+    traceback. Under neatlogs' own test suite (:data:`raise_internal_errors`) it re-raises the
+    exception instead, so a bug in an extractor fails a test rather than leaving an attribute
+    quietly missing. Failures of the world (a full disk, a dead endpoint, a user's mask) are
+    not internal errors: they are logged with :func:`debug`.
+    """
+    error = sys.exc_info()[1]
+    if raise_internal_errors and error is not None:
+        raise error
+    debug(message, *args, exc_info=True)
 
 
 def enable_debug() -> None:

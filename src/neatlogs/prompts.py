@@ -212,7 +212,7 @@ def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
         if scope.span is not None:
             scope.span.set_attribute(key, recorded)
     except Exception:
-        _log.debug("recording the variables of %r failed", template, exc_info=True)
+        _log.internal_error("recording the variables of %r failed", template)
 
 
 class PromptTemplateSpanProcessor(StartOnlySpanProcessor):

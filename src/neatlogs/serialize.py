@@ -39,8 +39,8 @@ def _default(value: Any) -> Any:
     if hasattr(value, "__dict__") and not isinstance(value, type):
         try:
             return {k: v for k, v in vars(value).items() if not k.startswith("_")}
-        except Exception:
-            pass
+        except Exception:  # a __dict__ that cannot be listed: its repr says what it is
+            return repr(value)
     return repr(value)
 
 

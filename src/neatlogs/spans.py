@@ -86,10 +86,10 @@ class _Active:
                 try:
                     attributes = {**attributes, **_value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, input_value)}
                 except Exception:
-                    _log.debug("recording the input of %s failed", name, exc_info=True)
+                    _log.internal_error("recording the input of %s failed", name)
             self.span = tracer.start_span(name, attributes=attributes)
         except Exception:
-            _log.debug("starting span %s failed", name, exc_info=True)
+            _log.internal_error("starting span %s failed", name)
 
     def attach(self) -> None:
         if self.span is None:
@@ -97,7 +97,7 @@ class _Active:
         try:
             self.token = _context.attach(_set_span_in_context(self.span))
         except Exception:
-            _log.debug("attaching span context failed", exc_info=True)
+            _log.internal_error("attaching span context failed")
 
     def detach(self) -> None:
         if self.token is None:
@@ -106,7 +106,7 @@ class _Active:
         try:
             _context.detach(token)
         except Exception:
-            _log.debug("detaching span context failed", exc_info=True)
+            _log.internal_error("detaching span context failed")
 
     def set_input(self, value: Any) -> None:
         _record_value(self.span, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, value)
@@ -128,7 +128,7 @@ class _Active:
                 span.set_status(_STATUS_OK)
             span.end()
         except Exception:
-            _log.debug("ending span failed", exc_info=True)
+            _log.internal_error("ending span failed")
 
 
 def _record_value(span: Any, value_key: str, mime_key: str, value: Any) -> None:
@@ -140,7 +140,7 @@ def _record_value(span: Any, value_key: str, mime_key: str, value: Any) -> None:
         if attributes:
             span.set_attributes(attributes)
     except Exception:
-        _log.debug("recording %s failed", value_key, exc_info=True)
+        _log.internal_error("recording %s failed", value_key)
 
 
 def _bound_arguments(signature: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -351,7 +351,7 @@ class SpanHandle:
         try:
             self._active.span.set_attribute(key, _policy().attribute(value))
         except Exception:
-            _log.debug("set_attribute failed", exc_info=True)
+            _log.internal_error("set_attribute failed")
 
     @property
     def span(self) -> Any:
@@ -391,7 +391,7 @@ class trace:
             for key, value in self._attributes.items():
                 attributes[key] = policy.attribute(value)
         except Exception:
-            _log.debug("trace attributes failed", exc_info=True)
+            _log.internal_error("trace attributes failed")
         active = _Active(self._name, attributes)
         from . import prompts
 

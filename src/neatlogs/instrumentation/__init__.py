@@ -30,7 +30,7 @@ def _apply(name: str, instrumentation_module: str):
         try:
             importlib.import_module(instrumentation_module).instrument(library)
         except Exception:
-            _log.debug("instrumenting %s failed", instrumentation_module, exc_info=True)
+            _log.internal_error("instrumenting %s failed", instrumentation_module)
 
     return on_import
 
@@ -67,4 +67,4 @@ def disable_all() -> None:
             try:
                 module.uninstrument()
             except Exception:
-                _log.debug("uninstrumenting %s failed", name, exc_info=True)
+                _log.internal_error("uninstrumenting %s failed", name)

@@ -55,7 +55,7 @@ class LLMCall:
             context, trace = _otel[0], _otel[1]
             return context.attach(trace.set_span_in_context(self.span))
         except Exception:
-            _log.debug("attaching the LLM span failed", exc_info=True)
+            _log.internal_error("attaching the LLM span failed")
             return None
 
     def detach(self, token: Any) -> None:
@@ -65,7 +65,7 @@ class LLMCall:
         try:
             _otel[0].detach(token)
         except Exception:
-            _log.debug("detaching the LLM span failed", exc_info=True)
+            _log.internal_error("detaching the LLM span failed")
 
     def mark_first_chunk(self) -> None:
         """Record the time to the first streamed chunk (only the first call counts)."""
@@ -97,11 +97,11 @@ class LLMCall:
             elif not incomplete:
                 span.set_status(_otel[3])
         except Exception:
-            _log.debug("recording the LLM call's result failed", exc_info=True)
+            _log.internal_error("recording the LLM call's result failed")
         try:
             span.end()
         except Exception:
-            _log.debug("ending the LLM span failed", exc_info=True)
+            _log.internal_error("ending the LLM span failed")
 
 
 def _record_error(span: Any, error: BaseException) -> None:
@@ -135,5 +135,5 @@ def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
         set_clean_attributes(span, attributes)
         return call
     except Exception:
-        _log.debug("starting the LLM span failed", exc_info=True)
+        _log.internal_error("starting the LLM span failed")
         return None

@@ -79,7 +79,7 @@ class LLMOperation:
         try:
             return self.record(call, result, self.is_streaming(kwargs), is_async)
         except Exception:
-            _log.debug("recording the %s result failed", self.operation, exc_info=True)
+            _log.internal_error("recording the %s result failed", self.operation)
             call.finish()
         return result
 

@@ -85,7 +85,7 @@ class StainlessOperation(LLMOperation):
                 return self._raw_proxy(call, result, streaming, is_async)
             return self.record(call, result, streaming, is_async)
         except Exception:
-            _log.debug("recording the %s result failed", self.operation, exc_info=True)
+            _log.internal_error("recording the %s result failed", self.operation)
             call.finish()
         return result
 
@@ -101,7 +101,7 @@ class StainlessOperation(LLMOperation):
             try:
                 return self.record(call, parsed, streaming, is_async)
             except Exception:
-                _log.debug("recording the parsed %s result failed", self.operation, exc_info=True)
+                _log.internal_error("recording the parsed %s result failed", self.operation)
                 call.finish()
             return parsed
 

@@ -36,7 +36,7 @@ def finish_stream(call: Any, accumulator: Any, error: BaseException | None = Non
     try:
         attributes = accumulator.attributes(call.policy)
     except Exception:
-        _log.debug("summarising the stream failed", exc_info=True)
+        _log.internal_error("summarising the stream failed")
         attributes = None
     if error is not None and _is_interruption(error):
         error, incomplete = None, True
@@ -66,7 +66,7 @@ class _StreamBase(wrapt.ObjectProxy):  # type: ignore[misc]  # wrapt ships no ty
         try:
             self._self_accumulator.feed(item)
         except Exception:
-            _log.debug("accumulating a stream chunk failed", exc_info=True)
+            _log.internal_error("accumulating a stream chunk failed")
 
 
 class StreamProxy(_StreamBase):
