@@ -1,0 +1,109 @@
+"""The conformance kit's rows: one per traced client API, each a real client against the loopback stand-in.
+
+A row says how to make the library's sync and async clients for the stand-in model, and how
+to make one streamed call, one raw-response streamed call and one plain call with it. A new
+provider joins the kit by adding its stand-in route (``neatlogs_cli`` stand-in model) and a
+row here; every test in ``tests/conformance`` then runs for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+SECRET = "4242"
+"""Appears in every request (and so in the stand-in's echoed reply): it must never reach the wire masked or off."""
+
+USER_TEXT = f"please keep my secret {SECRET} safe"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """How the kit drives one client API."""
+
+    name: str
+    instrumentation: str
+    client: Callable[[str, bool, float | None], Any]
+    """``(base_url, is_async, read_timeout) -> client``"""
+    stream: Callable[[Any, str], Any]
+    """``(client, model) -> stream`` (a coroutine for an async client)."""
+    raw_stream: Callable[[Any, str], Any]
+    """``(client, model) -> raw response`` whose ``parse()`` gives the stream."""
+    plain: Callable[[Any, str], Any]
+    """``(client, model) -> result`` of a call that does not stream."""
+    errors: Callable[[], tuple[type[BaseException], ...]]
+    """The library's exception types a timed-out read raises."""
+
+
+def _openai_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import httpx2
+    import openai
+
+    timeout = httpx2.Timeout(5.0, read=read_timeout) if read_timeout else 5.0
+    cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+    return cls(base_url=base_url, api_key="x", max_retries=0, timeout=timeout)
+
+
+def _anthropic_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import anthropic
+    import httpx2
+
+    timeout = httpx2.Timeout(5.0, read=read_timeout) if read_timeout else 5.0
+    cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
+    return cls(base_url=base_url.removesuffix("/v1"), api_key="x", max_retries=0, timeout=timeout)
+
+
+def _messages() -> list[dict[str, Any]]:
+    return [{"role": "system", "content": "be brief"}, {"role": "user", "content": USER_TEXT}]
+
+
+def _openai_errors() -> tuple[type[BaseException], ...]:
+    import openai
+
+    return (openai.APITimeoutError, openai.APIConnectionError)
+
+
+def _anthropic_errors() -> tuple[type[BaseException], ...]:
+    import anthropic
+    import httpx2
+
+    # Mid-stream, the anthropic client lets the transport's own timeout through unwrapped.
+    return (anthropic.APITimeoutError, anthropic.APIConnectionError, httpx2.TimeoutException)
+
+
+_ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
+
+PROVIDERS = (
+    Provider(
+        name="openai-chat",
+        instrumentation="openai",
+        client=_openai_client,
+        stream=lambda c, model: c.chat.completions.create(model=model, messages=_messages(), stream=True),
+        raw_stream=lambda c, model: c.chat.completions.with_raw_response.create(
+            model=model, messages=_messages(), stream=True),
+        plain=lambda c, model: c.chat.completions.create(model=model, messages=_messages()),
+        errors=_openai_errors,
+    ),
+    Provider(
+        name="openai-responses",
+        instrumentation="openai",
+        client=_openai_client,
+        stream=lambda c, model: c.responses.create(model=model, instructions="be brief", input=USER_TEXT, stream=True),
+        raw_stream=lambda c, model: c.responses.with_raw_response.create(
+            model=model, instructions="be brief", input=USER_TEXT, stream=True),
+        plain=lambda c, model: c.responses.create(model=model, instructions="be brief", input=USER_TEXT),
+        errors=_openai_errors,
+    ),
+    Provider(
+        name="anthropic-messages",
+        instrumentation="anthropic",
+        client=_anthropic_client,
+        stream=lambda c, model: c.messages.create(
+            model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES, stream=True),
+        raw_stream=lambda c, model: c.messages.with_raw_response.create(
+            model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES, stream=True),
+        plain=lambda c, model: c.messages.create(
+            model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES),
+        errors=_anthropic_errors,
+    ),
+)
