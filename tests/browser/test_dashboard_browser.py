@@ -97,7 +97,7 @@ def test_demo_session_shows_three_turns_and_the_span_tree(dashboard, page, demo_
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "session_page.png"), full_page=True)
 
-    has_client_spans = any(s["span_kind"] == "CLIENT" for s in store.iter_spans(store.connect(demo_store)))
+    has_client_spans = any(s.span_kind == "CLIENT" for s in store.iter_spans(store.connect(demo_store)))
     if not has_client_spans:
         pytest.xfail("no OpenTelemetry CLIENT spans: the OpenAI instrumentation did not record the call")
     assert tree[2][:2] == ("2", "LLM") and tree[2][2] == "chat gpt-4o"

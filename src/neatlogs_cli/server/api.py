@@ -50,7 +50,7 @@ def list_sessions(request: Request) -> JSONResponse:
         return _error(400, str(error))
     search = request.query_params.get("q") or None
     sessions = store.list_sessions(_access(request).reader(), limit=limit, search=search)
-    return JSONResponse({"sessions": sessions})
+    return JSONResponse({"sessions": [s.to_json() for s in sessions]})
 
 
 def get_session(request: Request) -> JSONResponse:
@@ -59,7 +59,7 @@ def get_session(request: Request) -> JSONResponse:
     session = store.get_session(_access(request).reader(), session_id)
     if session is None:
         return _error(404, f"no session {session_id!r}")
-    return JSONResponse(session)
+    return JSONResponse(session.to_json())
 
 
 def get_session_summary(request: Request) -> JSONResponse:
@@ -68,13 +68,13 @@ def get_session_summary(request: Request) -> JSONResponse:
     summary = store.get_session_summary(_access(request).reader(), session_id)
     if summary is None:
         return _error(404, f"no session {session_id!r}")
-    return JSONResponse(summary)
+    return JSONResponse(summary.to_json())
 
 
 def get_trace(request: Request) -> JSONResponse:
     """GET /api/traces/{id}: one trace's spans."""
     trace_id = request.path_params["trace_id"]
-    spans = store.get_trace(_access(request).reader(), trace_id)
-    if not spans:
+    trace = store.get_trace(_access(request).reader(), trace_id)
+    if trace is None:
         return _error(404, f"no trace {trace_id!r}")
-    return JSONResponse({"trace_id": trace_id, "spans": spans})
+    return JSONResponse(trace.to_json())

@@ -101,18 +101,18 @@ def session_page(request: Request) -> Response:
     session = store.get_session(_access(request).reader(), session_id)
     if session is None:
         return render("error.html", status=404, message=f"No session {session_id!r} in this store.")
-    turns = build_turns(session["traces"])
+    turns = build_turns(session.traces)
     return render("session.html", session=session, turns=turns, running=is_running(session))
 
 
 def trace_page(request: Request) -> Response:
     """GET /traces/{id}: one trace's span tree as a waterfall."""
     trace_id = request.path_params["trace_id"]
-    spans = store.get_trace(_access(request).reader(), trace_id)
-    if not spans:
+    trace = store.get_trace(_access(request).reader(), trace_id)
+    if trace is None:
         return render("error.html", status=404, message=f"No trace {trace_id!r} in this store.")
-    turn = build_turns([{"trace_id": trace_id, "spans": spans}])[0]
-    return render("trace.html", turn=turn, session_id=turn.root.get("session_id"))
+    turn = build_turns([trace])[0]
+    return render("trace.html", turn=turn, session_id=turn.root.session_id)
 
 
 def _safe_next(target: str | None) -> str:
