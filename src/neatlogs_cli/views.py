@@ -10,7 +10,7 @@ from typing import Any
 
 from neatlogs import store
 
-from .server.timeline import Turn, build_turns
+from .timeline import Turn, build_turns
 
 __all__ = ["print_timeline", "resolve_session", "sessions_command", "show_command"]
 

@@ -121,7 +121,7 @@ def test_a_reply_holding_markup_shows_as_text(tmp_path, page):
     from otlp_bodies import protobuf_body, turn_spans
 
     from neatlogs import store
-    from neatlogs_cli.server.otlp import decode_request
+    from neatlogs_cli.server.otlp_decode import decode_request
     from neatlogs_cli.ui import DashboardServer
 
     db = str(tmp_path / "hostile.db")
@@ -146,7 +146,7 @@ def test_long_text_control_characters_and_hostile_session_ids(tmp_path, page):
     from otlp_bodies import protobuf_body, turn_spans
 
     from neatlogs import store
-    from neatlogs_cli.server.otlp import decode_request
+    from neatlogs_cli.server.otlp_decode import decode_request
     from neatlogs_cli.ui import DashboardServer
 
     session_id = "a/b\\c'\"; DROP TABLE spans; --"

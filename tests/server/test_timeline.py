@@ -6,7 +6,7 @@ import json
 
 from neatlogs import semconv
 from neatlogs.store import SpanRecord, TraceSpans
-from neatlogs_cli.server.timeline import build_turns
+from neatlogs_cli.timeline import build_turns
 
 
 def span(span_id: str, parent: str | None, start: int, end: int, kind: str | None = None,

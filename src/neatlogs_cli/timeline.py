@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neatlogs import semconv
-from neatlogs.store.records import SessionSummary, SpanRecord, TraceSpans
+from neatlogs.store import SessionSummary, SpanRecord, TraceSpans
 
 __all__ = [
     "RUNNING_WINDOW_NS",
