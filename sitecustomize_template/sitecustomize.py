@@ -55,7 +55,8 @@ def _start_tracing():
     """Call ``neatlogs.init``; return the CLI's defaults module when tracing started, else None."""
     try:
         import neatlogs
-        from neatlogs_cli import defaults  # same distribution; a module of constants only
+        # Same distribution as neatlogs; a module of constants, importing nothing.
+        from neatlogs_cli import defaults
     except Exception as exc:
         _warn(
             "not tracing this program: neatlogs is not installed for %s (Python %d.%d); "

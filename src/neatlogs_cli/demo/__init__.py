@@ -69,9 +69,9 @@ def main() -> int:
 
     from neatlogs import config, sessions, store
 
-    from .standin_model import StandinModel
     from ..defaults import DASHBOARD_HOST, DASHBOARD_PORT
     from ..views import print_timeline
+    from .standin_model import StandinModel
 
     if importlib.util.find_spec("openai") is None:
         print("neatlogs: demo: the seed chatbot uses the openai client, which is not installed here: "

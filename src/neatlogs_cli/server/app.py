@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import api, pages
 from ..defaults import COLLECTOR_MAX_BODY
+from . import api, pages
 from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
 from .collector import collect_traces
 from .store_access import StoreAccess

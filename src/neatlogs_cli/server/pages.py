@@ -19,10 +19,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
 
-from .auth import KEY_COOKIE, KeyCheck
-from .api import parse_limit
-from .store_access import request_reader
 from ..timeline import build_turns, is_running, span_messages
+from .api import parse_limit
+from .auth import KEY_COOKIE, KeyCheck
+from .store_access import request_reader
 
 __all__ = ["SECURITY_HEADERS", "login_form", "login_submit", "session_page", "sessions_page", "trace_page"]
 
