@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "serve
 from otlp_bodies import protobuf_body  # noqa: E402 - built with opentelemetry-proto, test helper
 
 from neatlogs import semconv, store  # noqa: E402
-from neatlogs_cli.server.otlp import decode_request  # noqa: E402
+from neatlogs_cli.server.otlp_decode import decode_request  # noqa: E402
 from neatlogs_cli.ui import DashboardServer  # noqa: E402
 
 SESSIONS = 100

@@ -59,7 +59,7 @@ def per_call_us(call, client, calls: int, flush=lambda: None) -> tuple[float, fl
 
 def start_servers() -> tuple[subprocess.Popen, subprocess.Popen, str, str]:
     """The stand-in model and an OTLP receiver, each in a process of its own; their URLs."""
-    model = subprocess.Popen([sys.executable, "-m", "neatlogs_cli.standin_model", "0"], stdout=subprocess.PIPE, text=True)
+    model = subprocess.Popen([sys.executable, "-m", "neatlogs_cli.demo.standin_model", "0"], stdout=subprocess.PIPE, text=True)
     base_url = model.stdout.readline().split()[-1]
     receiver = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); from otlp_receiver import OtlpReceiver; "

@@ -1,7 +1,7 @@
 """The seed guide's support chatbot: one trace per turn, all turns in one session.
 
 Run it against any OpenAI-compatible server (OPENAI_BASE_URL, OPENAI_API_KEY), e.g. the
-stand-in model:  python -m neatlogs_cli.standin_model 8765  then
+stand-in model:  python -m neatlogs_cli.demo.standin_model 8765  then
     OPENAI_BASE_URL=http://127.0.0.1:8765/v1 OPENAI_API_KEY=x python examples/chatbot.py
 Turns are read from stdin; "exit", "quit" or end of input ends the conversation.
 """

@@ -23,8 +23,6 @@ import sys
 
 __all__ = []
 
-DEFAULT_INSTRUMENTATIONS = ["openai"]
-RUN_PID_ENV = "NEATLOGS_RUN_PID"  # same name as neatlogs_cli.run.RUN_PID_ENV
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -54,8 +52,11 @@ def _remove_folder(folder):
 
 
 def _start_tracing():
+    """Call ``neatlogs.init``; return the CLI's defaults module when tracing started, else None."""
     try:
         import neatlogs
+        # Same distribution as neatlogs; a module of constants, importing nothing.
+        from neatlogs_cli import defaults
     except Exception as exc:
         _warn(
             "not tracing this program: neatlogs is not installed for %s (Python %d.%d); "
@@ -63,14 +64,14 @@ def _start_tracing():
                 sys.executable, sys.version_info[0], sys.version_info[1]),
             "%s: %s" % (type(exc).__name__, exc),
         )
-        return False
+        return None
     try:
         from neatlogs import config
 
         arguments = {"auto_session": True}
         resolved = config.load(arguments)
         if resolved.sources.get("instrumentations") == "default":
-            arguments["instrumentations"] = DEFAULT_INSTRUMENTATIONS
+            arguments["instrumentations"] = list(defaults.DEFAULT_INSTRUMENTATIONS)
         neatlogs.init(**arguments)
     except Exception as exc:
         # ConfigError messages are one line that already starts with "neatlogs: ".
@@ -79,8 +80,8 @@ def _start_tracing():
         if text.startswith(prefix):
             text = text[len(prefix):]
         _warn("not tracing this program: " + (text or type(exc).__name__), None)
-        return False
-    return True
+        return None
+    return defaults
 
 
 def _run_next_sitecustomize():
@@ -147,8 +148,8 @@ def _bootstrap():
     sys._neatlogs_bootstrapped = True
     folder = os.path.normcase(os.path.dirname(os.path.abspath(__file__)))
     _remove_folder(folder)
-    traced = _start_tracing()
-    if traced and os.environ.get(RUN_PID_ENV) == str(os.getpid()):
+    defaults = _start_tracing()
+    if defaults is not None and os.environ.get(defaults.RUN_PID_ENV) == str(os.getpid()):
         import atexit
 
         atexit.register(_session_hint)

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from otlp_receiver import OtlpReceiver  # noqa: E402
 
-from neatlogs_cli.standin_model import StandinModel  # noqa: E402
+from neatlogs_cli.demo.standin_model import StandinModel  # noqa: E402
 
 from neatlogs import _log  # noqa: E402
 

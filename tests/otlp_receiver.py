@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from neatlogs_cli.loopback import BackgroundHTTPServer, QuietHandler
+from neatlogs_cli.demo.loopback import BackgroundHTTPServer, QuietHandler
 
 __all__ = ["OtlpReceiver", "any_value"]
 

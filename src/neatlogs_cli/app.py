@@ -6,6 +6,8 @@ import typer
 
 import neatlogs
 
+from .defaults import COLLECTOR_MAX_BODY, DASHBOARD_HOST, DASHBOARD_PORT
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -31,12 +33,12 @@ def _root(
 
 @app.command()
 def ui(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(6006, "--port", help="Port to listen on."),
+    host: str = typer.Option(DASHBOARD_HOST, "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(DASHBOARD_PORT, "--port", help="Port to listen on."),
     db: str = typer.Option(None, "--db", help="SQLite store to serve (default: $NEATLOGS_HOME/traces.db)."),
     api_key: str = typer.Option(None, "--api-key", envvar="NEATLOGS_UI_API_KEY",
                                 help="Require this key: x-api-key for the collector, a login for the pages."),
-    max_body: int = typer.Option(16 * 1024 * 1024, "--max-body", help="Largest export body in bytes (after gunzip)."),
+    max_body: int = typer.Option(COLLECTOR_MAX_BODY, "--max-body", help="Largest export body in bytes (after gunzip)."),
 ) -> None:
     """Serve the local collector (POST /v1/traces) and the dashboard."""
     from .ui import serve

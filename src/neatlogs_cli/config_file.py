@@ -13,10 +13,11 @@ from typing import Callable
 
 from neatlogs import config
 
+from .defaults import DASHBOARD_HOST, DASHBOARD_PORT, DEFAULT_INSTRUMENTATIONS
+
 __all__ = ["CONFIG_FILE_NAME", "InitAnswers", "render", "write_config"]
 
 CONFIG_FILE_NAME = "neatlogs.toml"
-DEFAULT_INSTRUMENTATIONS = ("openai",)
 
 
 class InitAnswers:
@@ -53,7 +54,7 @@ def render(answers: InitAnswers) -> str:
     if answers.endpoint:
         lines.append(f"endpoint = {_toml_string(answers.endpoint)}")
     else:
-        lines.append("# endpoint = \"http://127.0.0.1:6006\"   # unset: the local store (neatlogs ui)")
+        lines.append(f"# endpoint = \"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}\"   # unset: the local store (neatlogs ui)")
     names = [n.strip() for n in (answers.instrumentations or ",".join(DEFAULT_INSTRUMENTATIONS)).split(",") if n.strip()]
     lines.append("instrumentations = [" + ", ".join(_toml_string(n) for n in names) + "]")
     lines.append(f"auto_session = {'true' if answers.auto_session is not False else 'false'}")

@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import sys
 
+from .defaults import DEFAULT_INSTRUMENTATIONS, RUN_PID_ENV
+
 __all__ = ["RunOptions", "UsageError", "bootstrap_folder", "build_environment", "main", "parse_arguments",
            "workflow_name_for"]
 
-USAGE = """\
+USAGE = f"""\
 usage: neatlogs run [--workflow-name NAME] [--session-id ID] [--instrument openai,...]
                     [--endpoint URL] [--no-content] [--debug] -- COMMAND [ARGS...]
 
@@ -26,15 +28,12 @@ with neatlogs tracing it: no change to its code. Its exit code is COMMAND's own.
 options:
   --workflow-name NAME   service name of every span (default: the script's or module's name)
   --session-id ID        session id of the run (default: a new one, shared by child processes)
-  --instrument LIST      libraries to instrument, comma separated (default: openai)
+  --instrument LIST      libraries to instrument, comma separated (default: {",".join(DEFAULT_INSTRUMENTATIONS)})
   --endpoint URL         OTLP/HTTP endpoint (default: the local store, see `neatlogs ui`)
   --no-content           do not record prompts, replies, inputs or outputs
   --debug                log what neatlogs does on stderr
   -h, --help             show this message
 """
-
-RUN_PID_ENV = "NEATLOGS_RUN_PID"
-"""Pid of the process ``neatlogs run`` became; only that process prints the at-exit hint."""
 
 BOOTSTRAP_FILE = "sitecustomize.py"
 EXIT_USAGE = 2

@@ -12,10 +12,9 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["DEFAULT_PORT", "DashboardServer", "default_db_path", "is_loopback", "serve"]
+from .defaults import COLLECTOR_MAX_BODY, DASHBOARD_HOST, DASHBOARD_PORT
 
-DEFAULT_PORT = 6006
-"""The port ``neatlogs ui`` listens on unless told otherwise."""
+__all__ = ["DashboardServer", "default_db_path", "is_loopback", "serve"]
 
 
 def default_db_path() -> str:
@@ -39,12 +38,11 @@ def is_loopback(host: str) -> bool:
 
 def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None) -> Any:
     from .server.app import LOOPBACK_HOSTS, create_app
-    from .server.collector import DEFAULT_MAX_BODY
 
     return create_app(
         db_path,
         api_key=api_key,
-        max_body=DEFAULT_MAX_BODY if max_body is None else max_body,
+        max_body=COLLECTOR_MAX_BODY if max_body is None else max_body,
         # On loopback, answer only loopback Host headers: a web page cannot rebind a name to us.
         allowed_hosts=LOOPBACK_HOSTS if is_loopback(host) else None,
     )
@@ -61,7 +59,7 @@ class DashboardServer:
         self,
         db_path: str,
         *,
-        host: str = "127.0.0.1",
+        host: str = DASHBOARD_HOST,
         port: int = 0,
         api_key: str | None = None,
         max_body: int | None = None,
@@ -113,8 +111,8 @@ class DashboardServer:
 
 
 def serve(
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
+    host: str = DASHBOARD_HOST,
+    port: int = DASHBOARD_PORT,
     db_path: str | None = None,
     api_key: str | None = None,
     max_body: int | None = None,

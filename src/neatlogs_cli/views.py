@@ -10,7 +10,7 @@ from typing import Any
 
 from neatlogs import store
 
-from .server.timeline import Turn, build_turns
+from .timeline import Turn, build_turns
 
 __all__ = ["print_timeline", "resolve_session", "sessions_command", "show_command"]
 
@@ -59,7 +59,7 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
         return _error(f"--limit must be 1 or more, got {limit}")
     sessions = store.list_sessions(store.connect(path), limit=limit) if os.path.exists(path) else []
     if as_json:
-        print(json.dumps(sessions, indent=2))
+        print(json.dumps([s.to_json() for s in sessions], indent=2))
         return 0
     console = _console()
     if not sessions:
@@ -76,9 +76,9 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     for s in sessions:
         # Text cells, never markup strings: ids and workflow names come from programs.
         table.add_row(
-            Text(s["session_id"]), Text(s["service_name"] or ""), _time(s["first_start_ns"]),
-            _time(s["last_end_ns"]), str(s["trace_count"]), str(s["token_count"]),
-            Text(str(s["error_count"]), style="red" if s["error_count"] else ""),
+            Text(s.session_id), Text(s.service_name or ""), _time(s.first_start_ns),
+            _time(s.last_end_ns), str(s.trace_count), str(s.token_count),
+            Text(str(s.error_count), style="red" if s.error_count else ""),
         )
     console.print(table)
     return 0
@@ -112,28 +112,28 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
     if session is None:  # deleted between the two queries
         return _error(f"no session matches {session_id!r}")
     if as_json:
-        print(json.dumps(session, indent=2, ensure_ascii=False))
+        print(json.dumps(session.to_json(), indent=2, ensure_ascii=False))
         return 0
     print_timeline(session)
     return 0
 
 
-def print_timeline(session: dict[str, Any], file: Any = None) -> None:
+def print_timeline(session: store.SessionDetail, file: Any = None) -> None:
     """Print a session's turns in order, each with its bubbles and span tree."""
     from rich.text import Text
 
     console = _console(file)
     head = Text()
     head.append("Session ", style="bold")
-    head.append(session["session_id"], style="bold cyan")
-    if session.get("service_name"):
-        head.append(f"  workflow {session['service_name']}")
+    head.append(session.session_id, style="bold cyan")
+    if session.service_name:
+        head.append(f"  workflow {session.service_name}")
     head.append(
-        f"  {session['trace_count']} turns  {session['token_count']} tokens  "
-        f"{session['error_count']} errors  started {_time(session['first_start_ns'])}"
+        f"  {session.trace_count} turns  {session.token_count} tokens  "
+        f"{session.error_count} errors  started {_time(session.first_start_ns)}"
     )
     console.print(head)
-    for turn in build_turns(session["traces"]):
+    for turn in build_turns(session.traces):
         console.print()
         _print_turn(console, turn)
 
@@ -174,13 +174,13 @@ def _span_label(row: Any) -> Any:
 
     span = row.span
     label = Text()
-    label.append(f"{span['kind'] or span['span_kind'] or 'SPAN'} ", style="magenta")
-    label.append(span["name"], style="bold red" if row.is_error else "")
-    if span["kind"] and span["span_kind"] not in (None, "INTERNAL", "UNSPECIFIED"):
-        label.append(f" ({span['span_kind'].lower()})", style="dim")
+    label.append(f"{span.kind or span.span_kind or 'SPAN'} ", style="magenta")
+    label.append(span.name, style="bold red" if row.is_error else "")
+    if span.kind and span.span_kind not in (None, "INTERNAL", "UNSPECIFIED"):
+        label.append(f" ({span.span_kind.lower()})", style="dim")
     label.append(f"  {_ms(row.duration_ms)}", style="dim")
     if row.tokens:
         label.append(f"  {row.tokens} tokens", style="dim")
     if row.is_error:
-        label.append(f"  {span['status_message'] or 'ERROR'}", style="red")
+        label.append(f"  {span.status_message or 'ERROR'}", style="red")
     return label

@@ -97,7 +97,7 @@ def test_demo_session_shows_three_turns_and_the_span_tree(dashboard, page, demo_
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "session_page.png"), full_page=True)
 
-    has_client_spans = any(s["span_kind"] == "CLIENT" for s in store.iter_spans(store.connect(demo_store)))
+    has_client_spans = any(s.span_kind == "CLIENT" for s in store.iter_spans(store.connect(demo_store)))
     if not has_client_spans:
         pytest.xfail("no OpenTelemetry CLIENT spans: the OpenAI instrumentation did not record the call")
     assert tree[2][:2] == ("2", "LLM") and tree[2][2] == "chat gpt-4o"
@@ -121,7 +121,7 @@ def test_a_reply_holding_markup_shows_as_text(tmp_path, page):
     from otlp_bodies import protobuf_body, turn_spans
 
     from neatlogs import store
-    from neatlogs_cli.server.otlp import decode_request
+    from neatlogs_cli.server.otlp_decode import decode_request
     from neatlogs_cli.ui import DashboardServer
 
     db = str(tmp_path / "hostile.db")
@@ -146,7 +146,7 @@ def test_long_text_control_characters_and_hostile_session_ids(tmp_path, page):
     from otlp_bodies import protobuf_body, turn_spans
 
     from neatlogs import store
-    from neatlogs_cli.server.otlp import decode_request
+    from neatlogs_cli.server.otlp_decode import decode_request
     from neatlogs_cli.ui import DashboardServer
 
     session_id = "a/b\\c'\"; DROP TABLE spans; --"

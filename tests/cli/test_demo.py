@@ -26,14 +26,14 @@ def check_demo_output(result: subprocess.CompletedProcess, home: str) -> None:
     out = result.stdout
     assert "Stand-in model (deterministic replies, not a real LLM)" in out
     (session,) = store.list_sessions(store.connect(os.path.join(home, "traces.db")))
-    assert (session["trace_count"], session["service_name"]) == (3, "support-chatbot")
+    assert (session.trace_count, session.service_name) == (3, "support-chatbot")
     # The conversation, then the timeline: three turns in order, each with its reply and span tree.
-    positions = [out.index(f"Turn {n}", out.index(f"Session {session['session_id']}")) for n in (1, 2, 3)]
+    positions = [out.index(f"Turn {n}", out.index(f"Session {session.session_id}")) for n in (1, 2, 3)]
     assert positions == sorted(positions)
     for said in CONVERSATION:
         assert out.count(said) >= 3  # the transcript, the bubble, the stand-in's echo
     assert out.count("AGENT chatbot_turn") == 3 and out.count("LLM respond") == 3
-    assert f"neatlogs ui   then open http://127.0.0.1:6006/sessions/{session['session_id']}" in out
+    assert f"neatlogs ui   then open http://127.0.0.1:6006/sessions/{session.session_id}" in out
 
 
 def test_demo_runs_the_seed_chatbot_and_prints_its_timeline(tmp_path):

@@ -26,14 +26,14 @@ def test_protobuf_export_is_committed_before_the_200(server, db_path):
     assert reply.headers["content-type"] == "application/x-protobuf"
     ExportTraceServiceResponse().ParseFromString(reply.body)
     # A 200 means committed: a separate connection sees the spans at once.
-    stored = store.get_trace(store.connect(db_path), spans[0]["trace_id"])
-    assert [s["name"] for s in stored] == ["chatbot_turn", "respond", "chat gpt-4o"]
+    stored = store.get_trace(store.connect(db_path), spans[0]["trace_id"]).spans
+    assert [s.name for s in stored] == ["chatbot_turn", "respond", "chat gpt-4o"]
     agent, llm, client = stored
-    assert (agent["kind"], agent["span_kind"], agent["parent_span_id"]) == ("AGENT", "INTERNAL", None)
-    assert (client["kind"], client["span_kind"], client["parent_span_id"]) == ("LLM", "CLIENT", llm["span_id"])
-    assert client["attributes"][semconv.LLM_TOKEN_COUNT_TOTAL] == 30
-    assert agent["resource"][semconv.SERVICE_NAME] == "support-chatbot"
-    assert agent["session_id"] == "sess-1"
+    assert (agent.kind, agent.span_kind, agent.parent_span_id) == ("AGENT", "INTERNAL", None)
+    assert (client.kind, client.span_kind, client.parent_span_id) == ("LLM", "CLIENT", llm.span_id)
+    assert client.attributes[semconv.LLM_TOKEN_COUNT_TOTAL] == 30
+    assert agent.resource[semconv.SERVICE_NAME] == "support-chatbot"
+    assert agent.session_id == "sess-1"
 
 
 def test_gzip_protobuf_and_json_bodies_are_taken(server):

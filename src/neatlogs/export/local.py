@@ -51,7 +51,7 @@ def span_to_record(span: Any) -> store.SpanRecord:
         span_id=_hex(ctx.span_id, 16),
         parent_span_id=_hex(parent.span_id, 16) if parent is not None else None,
         name=span.name,
-        kind=attributes.get(semconv.OPENINFERENCE_SPAN_KIND),
+        kind=store.span_kind_of(attributes),
         span_kind=span.kind.name if span.kind is not None else None,
         start_time_ns=span.start_time or 0,
         end_time_ns=span.end_time or span.start_time or 0,

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 
 from neatlogs import store
 
-from .access import Access
+from .store_access import request_reader
 
 __all__ = ["MAX_LIMIT", "get_session", "get_session_summary", "get_trace", "list_sessions", "parse_limit"]
 
@@ -38,10 +38,6 @@ def parse_limit(raw: str | None, default: int = 50) -> int:
     return max(1, min(int(raw), MAX_LIMIT))
 
 
-def _access(request: Request) -> Access:
-    return request.app.state.access
-
-
 def list_sessions(request: Request) -> JSONResponse:
     """GET /api/sessions: the most recently active sessions."""
     try:
@@ -49,32 +45,32 @@ def list_sessions(request: Request) -> JSONResponse:
     except ValueError as error:
         return _error(400, str(error))
     search = request.query_params.get("q") or None
-    sessions = store.list_sessions(_access(request).reader(), limit=limit, search=search)
-    return JSONResponse({"sessions": sessions})
+    sessions = store.list_sessions(request_reader(request), limit=limit, search=search)
+    return JSONResponse({"sessions": [s.to_json() for s in sessions]})
 
 
 def get_session(request: Request) -> JSONResponse:
     """GET /api/sessions/{id}: a session with its traces and spans."""
     session_id = request.path_params["session_id"]
-    session = store.get_session(_access(request).reader(), session_id)
+    session = store.get_session(request_reader(request), session_id)
     if session is None:
         return _error(404, f"no session {session_id!r}")
-    return JSONResponse(session)
+    return JSONResponse(session.to_json())
 
 
 def get_session_summary(request: Request) -> JSONResponse:
     """GET /api/sessions/{id}/summary: a session's totals alone."""
     session_id = request.path_params["session_id"]
-    summary = store.get_session_summary(_access(request).reader(), session_id)
+    summary = store.get_session_summary(request_reader(request), session_id)
     if summary is None:
         return _error(404, f"no session {session_id!r}")
-    return JSONResponse(summary)
+    return JSONResponse(summary.to_json())
 
 
 def get_trace(request: Request) -> JSONResponse:
     """GET /api/traces/{id}: one trace's spans."""
     trace_id = request.path_params["trace_id"]
-    spans = store.get_trace(_access(request).reader(), trace_id)
-    if not spans:
+    trace = store.get_trace(request_reader(request), trace_id)
+    if trace is None:
         return _error(404, f"no trace {trace_id!r}")
-    return JSONResponse({"trace_id": trace_id, "spans": spans})
+    return JSONResponse(trace.to_json())

@@ -14,9 +14,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..defaults import COLLECTOR_MAX_BODY
 from . import api, pages
-from .access import API_KEY_HEADER, KEY_COOKIE, Access
-from .collector import DEFAULT_MAX_BODY, collect_traces
+from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
+from .collector import collect_traces
+from .store_access import StoreAccess
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
 
@@ -30,16 +32,16 @@ _OPEN_PREFIXES = ("/v1/", "/login", "/static/")
 class _KeyGate:
     """ASGI middleware: with an API key set, pages and API need the header or the login cookie."""
 
-    def __init__(self, app: Any, access: Access) -> None:
+    def __init__(self, app: Any, key_check: KeyCheck) -> None:
         self.app = app
-        self.access = access
+        self.key_check = key_check
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or self.access.api_key is None or scope["path"].startswith(_OPEN_PREFIXES):
+        if scope["type"] != "http" or self.key_check.api_key is None or scope["path"].startswith(_OPEN_PREFIXES):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        if self.access.browser_allowed(request.headers.get(API_KEY_HEADER), request.cookies.get(KEY_COOKIE)):
+        if self.key_check.browser_allowed(request.headers.get(API_KEY_HEADER), request.cookies.get(KEY_COOKIE)):
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith("/api/"):
@@ -53,7 +55,7 @@ def create_app(
     db_path: str,
     *,
     api_key: str | None = None,
-    max_body: int = DEFAULT_MAX_BODY,
+    max_body: int = COLLECTOR_MAX_BODY,
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
 ) -> Starlette:
     """Return the dashboard app over the store at ``db_path`` (created when missing).
@@ -67,7 +69,8 @@ def create_app(
     """
     if max_body <= 0:
         raise ValueError(f"max_body must be a positive number of bytes, got {max_body}")
-    access = Access(db_path, api_key)
+    access = StoreAccess(db_path)
+    key_check = KeyCheck(api_key)
     static = str(resources.files("neatlogs_cli.server") / "static")
     routes = [
         Route("/v1/traces", collect_traces, methods=["POST"]),
@@ -82,7 +85,7 @@ def create_app(
         Route("/login", pages.login_submit, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
-    middleware = [Middleware(_KeyGate, access=access)]
+    middleware = [Middleware(_KeyGate, key_check=key_check)]
     if allowed_hosts is not None:
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     @contextlib.asynccontextmanager
@@ -91,6 +94,7 @@ def create_app(
         access.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.access = access
+    app.state.store = access
+    app.state.key_check = key_check
     app.state.max_body = max_body
     return app

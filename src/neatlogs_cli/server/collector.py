@@ -11,13 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .access import API_KEY_HEADER, Access
-from .otlp import OtlpError, check_headers, decode_request, encode_success
+from .auth import API_KEY_HEADER, KeyCheck
+from .otlp_decode import OtlpError, check_headers, decode_request, encode_success
+from .store_access import StoreAccess
 
-__all__ = ["DEFAULT_MAX_BODY", "collect_traces"]
-
-DEFAULT_MAX_BODY = 16 * 1024 * 1024
-"""Largest body (after gunzip) the collector takes, in bytes, unless ``--max-body`` says otherwise."""
+__all__ = ["collect_traces"]
 
 _DRAIN_FACTOR = 8  # read (and drop) an oversized body up to this many limits, so the client sees the 413
 
@@ -56,9 +54,10 @@ async def _drain(request: Request, size: int, max_bytes: int) -> None:
 
 async def collect_traces(request: Request) -> Response:
     """Take one OTLP trace export and commit its spans before answering 200."""
-    access: Access = request.app.state.access
+    access: StoreAccess = request.app.state.store
+    key_check: KeyCheck = request.app.state.key_check
     max_bytes: int = request.app.state.max_body
-    if not access.key_matches(request.headers.get(API_KEY_HEADER)):
+    if not key_check.key_matches(request.headers.get(API_KEY_HEADER)):
         return _refuse(401, f"missing or wrong {API_KEY_HEADER} header")
     content_type = request.headers.get("content-type")
     content_encoding = request.headers.get("content-encoding")
@@ -74,7 +73,7 @@ async def collect_traces(request: Request) -> Response:
 
 
 def _decode_and_store(
-    access: Access, body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
+    access: StoreAccess, body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
 ) -> int:
     records = decode_request(body, content_type, content_encoding, max_bytes)
     return access.write(records) if records else 0

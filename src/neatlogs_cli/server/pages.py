@@ -19,9 +19,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
 
-from .access import KEY_COOKIE, Access
+from ..timeline import build_turns, is_running, span_messages
 from .api import parse_limit
-from .timeline import build_turns, is_running, span_messages
+from .auth import KEY_COOKIE, KeyCheck
+from .store_access import request_reader
 
 __all__ = ["SECURITY_HEADERS", "login_form", "login_submit", "session_page", "sessions_page", "trace_page"]
 
@@ -80,10 +81,6 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
-def _access(request: Request) -> Access:
-    return request.app.state.access
-
-
 def sessions_page(request: Request) -> Response:
     """GET /: recent sessions, newest first, with a search box."""
     search = request.query_params.get("q", "").strip()
@@ -91,28 +88,28 @@ def sessions_page(request: Request) -> Response:
         limit = parse_limit(request.query_params.get("limit"), default=100)
     except ValueError as error:
         return render("error.html", status=400, message=str(error))
-    sessions = store.list_sessions(_access(request).reader(), limit=limit, search=search or None)
+    sessions = store.list_sessions(request_reader(request), limit=limit, search=search or None)
     return render("sessions.html", sessions=sessions, search=search, limit=limit)
 
 
 def session_page(request: Request) -> Response:
     """GET /sessions/{id}: the conversation timeline, one turn per trace."""
     session_id = request.path_params["session_id"]
-    session = store.get_session(_access(request).reader(), session_id)
+    session = store.get_session(request_reader(request), session_id)
     if session is None:
         return render("error.html", status=404, message=f"No session {session_id!r} in this store.")
-    turns = build_turns(session["traces"])
+    turns = build_turns(session.traces)
     return render("session.html", session=session, turns=turns, running=is_running(session))
 
 
 def trace_page(request: Request) -> Response:
     """GET /traces/{id}: one trace's span tree as a waterfall."""
     trace_id = request.path_params["trace_id"]
-    spans = store.get_trace(_access(request).reader(), trace_id)
-    if not spans:
+    trace = store.get_trace(request_reader(request), trace_id)
+    if trace is None:
         return render("error.html", status=404, message=f"No trace {trace_id!r} in this store.")
-    turn = build_turns([{"trace_id": trace_id, "spans": spans}])[0]
-    return render("trace.html", turn=turn, session_id=turn.root.get("session_id"))
+    turn = build_turns([trace])[0]
+    return render("trace.html", turn=turn, session_id=turn.root.session_id)
 
 
 def _safe_next(target: str | None) -> str:
@@ -132,12 +129,12 @@ def login_form(request: Request, status: int = 401, message: str | None = None) 
 
 async def login_submit(request: Request) -> Response:
     """POST /login: check the key and set the login cookie."""
-    access = _access(request)
+    key_check: KeyCheck = request.app.state.key_check
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     key = (form.get("key") or [""])[0]
     target = _safe_next((form.get("next") or ["/"])[0])
-    if not access.key_matches(key) or access.cookie_value is None:
+    if not key_check.key_matches(key) or key_check.cookie_value is None:
         return render("login.html", status=401, next=target, message="That key is not the one this server was started with.")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(KEY_COOKIE, access.cookie_value, httponly=True, samesite="strict", path="/")
+    response.set_cookie(KEY_COOKIE, key_check.cookie_value, httponly=True, samesite="strict", path="/")
     return response

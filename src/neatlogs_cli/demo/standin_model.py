@@ -316,7 +316,7 @@ class StandinModel(BackgroundHTTPServer):
 
 
 def main() -> None:
-    """Serve the stand-in model in the foreground: ``python -m neatlogs_cli.standin_model [PORT]``."""
+    """Serve the stand-in model in the foreground: ``python -m neatlogs_cli.demo.standin_model [PORT]``."""
     import sys
 
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neatlogs import semconv
+from neatlogs.store import SessionSummary, SpanRecord, TraceSpans
 
 __all__ = [
     "RUNNING_WINDOW_NS",
@@ -45,7 +46,7 @@ _PROMPT_KEYS = (
 class SpanRow:
     """One span placed in its trace's waterfall."""
 
-    span: dict[str, Any]
+    span: SpanRecord
     depth: int
     offset_pct: float
     width_pct: float
@@ -55,18 +56,18 @@ class SpanRow:
     @property
     def is_error(self) -> bool:
         """True when the span ended with status ERROR."""
-        return self.span["status_code"] == "ERROR"
+        return self.span.status_code == "ERROR"
 
     @property
     def prompt_attributes(self) -> list[tuple[str, Any]]:
         """The span's prompt template attributes (template, variables, version)."""
-        attributes = self.span["attributes"]
+        attributes = self.span.attributes
         return [(key, attributes[key]) for key in _PROMPT_KEYS if key in attributes]
 
     @property
     def other_attributes(self) -> list[tuple[str, Any]]:
         """Every other attribute, sorted by key."""
-        attributes = self.span["attributes"]
+        attributes = self.span.attributes
         return sorted((k, v) for k, v in attributes.items() if k not in _PROMPT_KEYS)
 
 
@@ -76,7 +77,7 @@ class Turn:
 
     index: int
     trace_id: str
-    root: dict[str, Any]
+    root: SpanRecord
     user_text: str | None
     reply_text: str | None
     start_ns: int
@@ -86,15 +87,15 @@ class Turn:
     rows: list[SpanRow] = field(default_factory=list)
 
 
-def is_running(session: dict[str, Any], now_ns: int | None = None) -> bool:
+def is_running(session: SessionSummary, now_ns: int | None = None) -> bool:
     """True when the session had activity within :data:`RUNNING_WINDOW_NS`."""
     now_ns = time.time_ns() if now_ns is None else now_ns
-    return now_ns - session["last_end_ns"] < RUNNING_WINDOW_NS
+    return now_ns - session.last_end_ns < RUNNING_WINDOW_NS
 
 
-def span_tokens(span: dict[str, Any]) -> int:
+def span_tokens(span: SpanRecord) -> int:
     """Total tokens a span reports (OpenInference keys first, then GenAI ones), 0 when none."""
-    attributes = span["attributes"]
+    attributes = span.attributes
     total = attributes.get(semconv.LLM_TOKEN_COUNT_TOTAL)
     if isinstance(total, int):
         return total
@@ -105,9 +106,9 @@ def span_tokens(span: dict[str, Any]) -> int:
     return sum(p for p in parts if isinstance(p, int))
 
 
-def span_messages(span: dict[str, Any], prefix: str) -> list[dict[str, str]]:
+def span_messages(span: SpanRecord, prefix: str) -> list[dict[str, str]]:
     """The flattened chat messages under ``prefix`` (input or output), as role/content dicts."""
-    attributes = span["attributes"]
+    attributes = span.attributes
     messages: list[dict[str, str]] = []
     index = 0
     while True:
@@ -119,8 +120,8 @@ def span_messages(span: dict[str, Any], prefix: str) -> list[dict[str, str]]:
         index += 1
 
 
-def _decoded(span: dict[str, Any], value_key: str, mime_key: str) -> Any:
-    attributes = span["attributes"]
+def _decoded(span: SpanRecord, value_key: str, mime_key: str) -> Any:
+    attributes = span.attributes
     value = attributes.get(value_key)
     if isinstance(value, str) and attributes.get(mime_key) == semconv.MIME_JSON:
         try:
@@ -145,11 +146,11 @@ def _pick_text(value: Any, keys: tuple[str, ...]) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _llm_spans(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in spans if s["kind"] == "LLM" or s["span_kind"] == "CLIENT"]
+def _llm_spans(spans: list[SpanRecord]) -> list[SpanRecord]:
+    return [s for s in spans if s.kind == "LLM" or s.span_kind == "CLIENT"]
 
 
-def _user_text(root: dict[str, Any], spans: list[dict[str, Any]]) -> str | None:
+def _user_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
     text = _pick_text(_decoded(root, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE), _INPUT_KEYS)
     if text is not None:
         return text
@@ -160,7 +161,7 @@ def _user_text(root: dict[str, Any], spans: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _reply_text(root: dict[str, Any], spans: list[dict[str, Any]]) -> str | None:
+def _reply_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
     text = _pick_text(_decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE), _OUTPUT_KEYS)
     if text is not None:
         return text
@@ -171,12 +172,12 @@ def _reply_text(root: dict[str, Any], spans: list[dict[str, Any]]) -> str | None
     return None
 
 
-def _tree(spans: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    ids = {s["span_id"] for s in spans}
-    children: dict[str, list[dict[str, Any]]] = {}
-    roots: list[dict[str, Any]] = []
+def _tree(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[SpanRecord]]]:
+    ids = {s.span_id for s in spans}
+    children: dict[str, list[SpanRecord]] = {}
+    roots: list[SpanRecord] = []
     for span in spans:  # already in start order
-        parent = span["parent_span_id"]
+        parent = span.parent_span_id
         if parent is None or parent not in ids:
             roots.append(span)
         else:
@@ -184,36 +185,36 @@ def _tree(spans: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, 
     return roots, children
 
 
-def _rows(spans: list[dict[str, Any]]) -> tuple[list[SpanRow], int]:
+def _rows(spans: list[SpanRecord]) -> tuple[list[SpanRow], int]:
     roots, children = _tree(spans)
-    start = min(s["start_time_ns"] for s in spans)
-    end = max(s["end_time_ns"] for s in spans)
+    start = min(s.start_time_ns for s in spans)
+    end = max(s.end_time_ns for s in spans)
     total = max(end - start, 1)
     rows: list[SpanRow] = []
     turn_tokens = 0
 
-    def visit(span: dict[str, Any], depth: int) -> int:
+    def visit(span: SpanRecord, depth: int) -> int:
         nonlocal turn_tokens
-        below = sum(visit(child, depth + 1) for child in children.get(span["span_id"], ()))
+        below = sum(visit(child, depth + 1) for child in children.get(span.span_id, ()))
         own = span_tokens(span)
         # Count a span's tokens only when nothing under it reports any: wrappers repeat them.
         if own and not below:
             turn_tokens += own
         return below or own
 
-    def place(span: dict[str, Any], depth: int) -> None:
-        duration = max(span["end_time_ns"] - span["start_time_ns"], 0)
+    def place(span: SpanRecord, depth: int) -> None:
+        duration = max(span.end_time_ns - span.start_time_ns, 0)
         rows.append(
             SpanRow(
                 span=span,
                 depth=depth,
-                offset_pct=round(100 * (span["start_time_ns"] - start) / total, 2),
+                offset_pct=round(100 * (span.start_time_ns - start) / total, 2),
                 width_pct=max(round(100 * duration / total, 2), 0.5),
                 duration_ms=duration / 1e6,
                 tokens=span_tokens(span),
             )
         )
-        for child in children.get(span["span_id"], ()):
+        for child in children.get(span.span_id, ()):
             place(child, depth + 1)
 
     for root in roots:
@@ -222,11 +223,11 @@ def _rows(spans: list[dict[str, Any]]) -> tuple[list[SpanRow], int]:
     return rows, turn_tokens
 
 
-def build_turns(traces: list[dict[str, Any]]) -> list[Turn]:
-    """Return one :class:`Turn` per trace (``get_session()["traces"]``), in order."""
+def build_turns(traces: list[TraceSpans]) -> list[Turn]:
+    """Return one :class:`Turn` per trace (``get_session().traces``), in order."""
     turns: list[Turn] = []
     for trace in traces:
-        spans = trace["spans"]
+        spans = trace.spans
         if not spans:
             continue
         rows, tokens = _rows(spans)
@@ -234,11 +235,11 @@ def build_turns(traces: list[dict[str, Any]]) -> list[Turn]:
         turns.append(
             Turn(
                 index=len(turns) + 1,
-                trace_id=trace["trace_id"],
+                trace_id=trace.trace_id,
                 root=root,
                 user_text=_user_text(root, spans),
                 reply_text=_reply_text(root, spans),
-                start_ns=root["start_time_ns"],
+                start_ns=root.start_time_ns,
                 duration_ms=rows[0].duration_ms,
                 tokens=tokens,
                 error_count=sum(1 for r in rows if r.is_error),

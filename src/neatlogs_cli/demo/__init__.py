@@ -28,7 +28,7 @@ _TIMEOUT_S = 120
 
 def chatbot_path() -> Path:
     """The seed chatbot shipped inside the package (``neatlogs_cli/examples`` is ``examples/``)."""
-    return Path(__file__).resolve().parent / "examples" / "chatbot.py"
+    return Path(__file__).resolve().parents[1] / "examples" / "chatbot.py"
 
 
 def run_chatbot(base_url: str, session_id: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -69,9 +69,9 @@ def main() -> int:
 
     from neatlogs import config, sessions, store
 
+    from ..defaults import DASHBOARD_HOST, DASHBOARD_PORT
+    from ..views import print_timeline
     from .standin_model import StandinModel
-    from .ui import DEFAULT_PORT
-    from .views import print_timeline
 
     if importlib.util.find_spec("openai") is None:
         print("neatlogs: demo: the seed chatbot uses the openai client, which is not installed here: "
@@ -95,7 +95,7 @@ def main() -> int:
         return 1
     print()
     print_timeline(session)
-    dashboard = f"http://127.0.0.1:{DEFAULT_PORT}/sessions/{session_id}"
+    dashboard = f"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}/sessions/{session_id}"
     print(f"\nSee it in the dashboard:  neatlogs ui   then open {dashboard}")
     print(f"Or again in the terminal: neatlogs show {session_id[:8]}")
     return 0

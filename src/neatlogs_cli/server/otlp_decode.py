@@ -10,8 +10,7 @@ import json
 import zlib
 from typing import Any, Iterable
 
-from neatlogs import semconv
-from neatlogs.store import SpanRecord
+from neatlogs.store import SpanRecord, span_kind_of
 
 __all__ = [
     "JSON_TYPES",
@@ -161,7 +160,7 @@ def _from_protobuf(body: bytes) -> list[SpanRecord]:
                         name=span.name,
                         start_time_ns=span.start_time_unix_nano,
                         end_time_ns=span.end_time_unix_nano or span.start_time_unix_nano,
-                        kind=_openinference_kind(attributes),
+                        kind=span_kind_of(attributes),
                         span_kind=_enum(_SPAN_KINDS, span.kind),
                         status_code=_enum(_STATUS_CODES, span.status.code),
                         status_message=span.status.message or None,
@@ -188,11 +187,6 @@ def _enum(names: tuple[str, ...], value: Any) -> str:
         short = value.upper().rsplit("_", 1)[-1]
         return short if short in names else names[0]
     return names[value] if isinstance(value, int) and 0 <= value < len(names) else names[0]
-
-
-def _openinference_kind(attributes: dict[str, Any]) -> str | None:
-    kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
-    return str(kind).upper() if kind is not None else None
 
 
 # --- JSON (OTLP/JSON: camelCase keys, ids as hex, 64-bit integers possibly as strings) ---------
@@ -239,7 +233,7 @@ def _json_span(span: dict[str, Any], resource: dict[str, Any], position: int) ->
         name=str(span.get("name") or ""),
         start_time_ns=start,
         end_time_ns=int(span.get("endTimeUnixNano") or start),
-        kind=_openinference_kind(attributes),
+        kind=span_kind_of(attributes),
         span_kind=_enum(_SPAN_KINDS, span.get("kind", 0)),
         status_code=_enum(_STATUS_CODES, status.get("code", 0)),
         status_message=status.get("message") or None,

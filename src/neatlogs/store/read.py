@@ -1,0 +1,136 @@
+"""Reading the local store: sessions (listed, searched, by id prefix), one session, one trace.
+
+Every query returns typed records from :mod:`.records`; their ``to_json()`` is the shape the
+JSON API and ``--json`` print.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import fields
+from typing import Iterator
+
+from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans
+
+__all__ = [
+    "find_session_ids",
+    "get_session",
+    "get_session_summary",
+    "get_trace",
+    "iter_spans",
+    "list_sessions",
+]
+
+_loads = json.loads
+
+
+def _span(row: sqlite3.Row) -> SpanRecord:
+    """The record of one ``spans`` row (its session and service columns derive from the JSON)."""
+    return SpanRecord(
+        trace_id=row["trace_id"],
+        span_id=row["span_id"],
+        parent_span_id=row["parent_span_id"],
+        name=row["name"],
+        start_time_ns=row["start_time_ns"],
+        end_time_ns=row["end_time_ns"],
+        kind=row["kind"],
+        span_kind=row["span_kind"],
+        status_code=row["status_code"],
+        status_message=row["status_message"],
+        attributes=_loads(row["attributes"]),
+        events=_loads(row["events"]),
+        resource=_loads(row["resource"]),
+    )
+
+
+_SUMMARY_COLUMNS = tuple(f.name for f in fields(SessionSummary))
+
+
+def _summary_values(row: sqlite3.Row) -> dict[str, object]:
+    """The ``sessions`` row's columns by name (by name, so a column added later is harmless)."""
+    return {name: row[name] for name in _SUMMARY_COLUMNS}
+
+
+def _summary(row: sqlite3.Row) -> SessionSummary:
+    return SessionSummary(**_summary_values(row))  # type: ignore[arg-type]
+
+
+def list_sessions(conn: sqlite3.Connection, limit: int = 50, search: str | None = None) -> list[SessionSummary]:
+    """Return the most recently active sessions, newest first.
+
+    Args:
+        conn: a store connection.
+        limit: the most sessions to return.
+        search: matches a part of the session id, or words of any turn's input or output
+            text (in order, the last one as a prefix; case and accents do not matter).
+
+    Returns:
+        The sessions' totals, most recent activity first.
+    """
+    if not search:
+        rows = conn.execute("SELECT * FROM sessions ORDER BY last_end_ns DESC LIMIT ?", (limit,)).fetchall()
+        return [_summary(r) for r in rows]
+    like = "%" + _escape_like(search) + "%"
+    # The words in order, the last one as a prefix: "order #10" finds "my order #1042".
+    phrase = '"' + search.replace('"', '""') + '"*'
+    rows = conn.execute(
+        """SELECT * FROM sessions WHERE session_id LIKE ?1 ESCAPE '\\'
+             OR session_id IN (SELECT session_id FROM spans WHERE rowid IN
+                               (SELECT rowid FROM span_text WHERE span_text MATCH ?2))
+           ORDER BY last_end_ns DESC LIMIT ?3""",
+        (like, phrase, limit),
+    ).fetchall()
+    return [_summary(r) for r in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_session_ids(conn: sqlite3.Connection, prefix: str, limit: int = 2) -> list[str]:
+    """Return up to ``limit`` session ids that start with ``prefix`` (exact match first)."""
+    exact = conn.execute("SELECT session_id FROM sessions WHERE session_id = ?", (prefix,)).fetchone()
+    if exact:
+        return [exact[0]]
+    rows = conn.execute(
+        "SELECT session_id FROM sessions WHERE session_id LIKE ? ESCAPE '\\' LIMIT ?",
+        (_escape_like(prefix) + "%", limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def get_session_summary(conn: sqlite3.Connection, session_id: str) -> SessionSummary | None:
+    """Return a session's totals alone (cheap: one row), or None when unknown."""
+    row = conn.execute("SELECT * FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+    return _summary(row) if row is not None else None
+
+
+def get_session(conn: sqlite3.Connection, session_id: str) -> SessionDetail | None:
+    """Return a session's totals and its traces in start order, each with its spans, or None."""
+    summary = conn.execute("SELECT * FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+    if summary is None:
+        return None
+    rows = conn.execute("SELECT * FROM spans WHERE session_id = ? ORDER BY start_time_ns", (session_id,)).fetchall()
+    traces: dict[str, TraceSpans] = {}
+    for row in rows:
+        trace_id = row["trace_id"]
+        trace = traces.get(trace_id)
+        if trace is None:
+            trace = traces[trace_id] = TraceSpans(trace_id)
+        trace.spans.append(_span(row))
+    # Spans come in start order, so each trace's first span is its earliest.
+    ordered = sorted(traces.values(), key=lambda t: t.spans[0].start_time_ns)
+    return SessionDetail(**_summary_values(summary), traces=ordered)  # type: ignore[arg-type]
+
+
+def get_trace(conn: sqlite3.Connection, trace_id: str) -> TraceSpans | None:
+    """Return one trace with its spans in start order, or None when unknown."""
+    rows = conn.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_time_ns", (trace_id,)).fetchall()
+    return TraceSpans(trace_id, [_span(r) for r in rows]) if rows else None
+
+
+def iter_spans(conn: sqlite3.Connection) -> Iterator[SpanRecord]:
+    """Yield every stored span in start order (for tests and exports)."""
+    for row in conn.execute("SELECT * FROM spans ORDER BY start_time_ns"):
+        yield _span(row)

@@ -1,0 +1,150 @@
+"""The records the store writes and reads, and the one rule that normalises a span's kind.
+
+:class:`SpanRecord` is one span as the store keeps it: both the SDK's exporter and the
+collector build one per span (deriving ``kind`` with :func:`span_kind_of`, so both paths
+agree), and reads give them back. :class:`SessionSummary`, :class:`TraceSpans` and
+:class:`SessionDetail` are what the session queries return. Each has ``to_json()``: the
+dict the JSON API and ``--json`` print, whose shape is public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from .. import semconv
+
+__all__ = ["SessionDetail", "SessionSummary", "SpanRecord", "TraceSpans", "span_kind_of"]
+
+
+def span_kind_of(attributes: dict[str, Any]) -> str | None:
+    """Return the span's OpenInference kind, upper case (``"llm"`` is ``"LLM"``), or None.
+
+    Args:
+        attributes: the span's attributes.
+
+    Returns:
+        The ``openinference.span.kind`` attribute in upper case, None when it is absent.
+    """
+    kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
+    return str(kind).upper() if kind is not None else None
+
+
+class _ByKey:
+    """Lets ``record["key"]`` read a field, as callers written against the old dict rows do."""
+
+    __slots__ = ()
+    _KEYS: ClassVar[frozenset[str]] = frozenset()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+@dataclass
+class SpanRecord(_ByKey):
+    """One finished span, in the shape the store keeps it."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    start_time_ns: int
+    end_time_ns: int
+    kind: str | None = None
+    span_kind: str | None = None
+    status_code: str = "UNSET"
+    status_message: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    resource: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def session_id(self) -> str | None:
+        """The span's session id attribute, if any."""
+        value = self.attributes.get(semconv.SESSION_ID)
+        return str(value) if value is not None else None
+
+    @property
+    def service_name(self) -> str | None:
+        """The ``service.name`` of the span's resource."""
+        value = self.resource.get(semconv.SERVICE_NAME)
+        return str(value) if value is not None else None
+
+    @property
+    def token_count(self) -> int:
+        """Total tokens the span reports (0 when none)."""
+        value = self.attributes.get(semconv.LLM_TOKEN_COUNT_TOTAL)
+        return value if isinstance(value, int) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The span as the JSON API shows it (its attributes, events and resource are shared, not copied)."""
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "parent_span_id": self.parent_span_id,
+            "name": self.name,
+            "kind": self.kind,
+            "span_kind": self.span_kind,
+            "start_time_ns": self.start_time_ns,
+            "end_time_ns": self.end_time_ns,
+            "status_code": self.status_code,
+            "status_message": self.status_message,
+            "session_id": self.session_id,
+            "service_name": self.service_name,
+            "attributes": self.attributes,
+            "events": self.events,
+            "resource": self.resource,
+        }
+
+
+@dataclass
+class TraceSpans(_ByKey):
+    """One trace: its id and its spans in start order."""
+
+    trace_id: str
+    spans: list[SpanRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"trace_id": ..., "spans": [...]}``, as ``GET /api/traces/{id}`` answers."""
+        return {"trace_id": self.trace_id, "spans": [span.to_json() for span in self.spans]}
+
+
+@dataclass
+class SessionSummary(_ByKey):
+    """A session's totals, kept up to date on every insert (one row of ``sessions``)."""
+
+    session_id: str
+    service_name: str | None
+    first_start_ns: int
+    last_end_ns: int
+    span_count: int
+    trace_count: int
+    error_count: int
+    token_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The totals as ``GET /api/sessions/{id}/summary`` answers them."""
+        return {f.name: getattr(self, f.name) for f in fields(SessionSummary)}
+
+
+@dataclass
+class SessionDetail(SessionSummary):
+    """A session's totals and its traces in start order, each with its spans."""
+
+    traces: list[TraceSpans] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The totals plus ``traces``, as ``GET /api/sessions/{id}`` answers."""
+        return {**super().to_json(), "traces": [trace.to_json() for trace in self.traces]}
+
+
+def _keys(cls: type, *extra: str) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls)) | frozenset(extra)
+
+
+SpanRecord._KEYS = _keys(SpanRecord, "session_id", "service_name")
+TraceSpans._KEYS = _keys(TraceSpans)
+SessionSummary._KEYS = _keys(SessionSummary)
+SessionDetail._KEYS = _keys(SessionDetail)

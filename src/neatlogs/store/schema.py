@@ -1,0 +1,122 @@
+"""The local store's schema: its SQL by version, the migrations between them, and ``connect``.
+
+One file, ``$NEATLOGS_HOME/traces.db``, in WAL mode so several processes may write at
+once while the dashboard reads. Spans are stored one row each, with their attributes,
+events and resource as JSON; a ``sessions`` table keeps per-session totals up to date on
+every insert so listing sessions never scans the spans. ``PRAGMA user_version`` holds the
+schema version; :func:`connect` migrates older files forward.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from .. import semconv
+
+__all__ = ["SCHEMA_VERSION", "connect"]
+
+SCHEMA_VERSION = 2
+"""Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id        TEXT NOT NULL,
+    span_id         TEXT NOT NULL,
+    parent_span_id  TEXT,
+    name            TEXT NOT NULL,
+    kind            TEXT,            -- openinference.span.kind (AGENT, LLM, ...)
+    span_kind       TEXT,            -- OpenTelemetry kind (INTERNAL, CLIENT, ...)
+    start_time_ns   INTEGER NOT NULL,
+    end_time_ns     INTEGER NOT NULL,
+    status_code     TEXT NOT NULL,   -- UNSET, OK, ERROR
+    status_message  TEXT,
+    session_id      TEXT,
+    service_name    TEXT,
+    attributes      TEXT NOT NULL,   -- JSON object
+    events          TEXT NOT NULL,   -- JSON list of {name, time_ns, attributes}
+    resource        TEXT NOT NULL,   -- JSON object
+    PRIMARY KEY (trace_id, span_id)
+);
+CREATE INDEX IF NOT EXISTS spans_session ON spans (session_id, start_time_ns);
+CREATE INDEX IF NOT EXISTS spans_start ON spans (start_time_ns);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id      TEXT PRIMARY KEY,
+    service_name    TEXT,
+    first_start_ns  INTEGER NOT NULL,
+    last_end_ns     INTEGER NOT NULL,
+    span_count      INTEGER NOT NULL DEFAULT 0,
+    trace_count     INTEGER NOT NULL DEFAULT 0,  -- root spans: one per turn
+    error_count     INTEGER NOT NULL DEFAULT 0,
+    token_count     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_last ON sessions (last_end_ns);
+"""
+
+# Version 2: a full-text index over each turn's input and output (root spans only, so
+# the index stays a fraction of the store), for the dashboard's search without scanning
+# every span. The start-time index goes: no query needs it, and every insert paid for it.
+# Word tokens (unicode61), not trigrams: trigrams cost ~5x more per insert
+# (measured with bench/ingest.py) for substring matches inside words. Contentless: the
+# text already lives in spans.attributes; the index maps it to spans' rowids. New rows
+# get their text from write.search_text, the same two values.
+_SEARCH_TEXT_SQL = (
+    f"COALESCE(json_extract(attributes, '$.\"{semconv.INPUT_VALUE}\"'), '') || ' ' || "
+    f"COALESCE(json_extract(attributes, '$.\"{semconv.OUTPUT_VALUE}\"'), '')"
+)
+_SCHEMA_V2 = f"""
+DROP INDEX IF EXISTS spans_start;
+CREATE VIRTUAL TABLE IF NOT EXISTS span_text USING fts5(text, content='', tokenize='unicode61 remove_diacritics 2');
+INSERT INTO span_text (rowid, text)
+    SELECT rowid, {_SEARCH_TEXT_SQL} FROM spans WHERE parent_span_id IS NULL
+"""
+
+# _MIGRATIONS[n] takes a file at version n to n + 1.
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating and migrating when needed) the store at ``path`` in WAL mode.
+
+    Args:
+        path: the SQLite file; its folder is created when missing (not with ``readonly``).
+        readonly: open an existing file for reading only, without migrating it.
+
+    Returns:
+        A connection in autocommit mode whose rows are ``sqlite3.Row``, usable from any thread.
+    """
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.row_factory = sqlite3.Row
+        return conn
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    _migrate(conn)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Run every step from the file's version to :data:`SCHEMA_VERSION` in one transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        while version < SCHEMA_VERSION:
+            for statement in _MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            version += 1
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

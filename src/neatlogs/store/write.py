@@ -1,0 +1,95 @@
+"""Writing to the local store: spans in one transaction per batch, session totals, search text."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Iterable
+
+from .. import semconv
+from .records import SpanRecord
+
+__all__ = ["insert_spans", "search_text"]
+
+_SEARCH_TEXT_CHARS = 4096
+"""How much of a turn's input and output the search index keeps."""
+
+# One encoder for every call: json.dumps with options builds a new one each time (measured).
+_dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int:
+    """Write ``records`` in one transaction and update the session totals.
+
+    A span already stored (same trace and span id) is skipped, so a retried batch never
+    counts twice.
+
+    Args:
+        conn: a connection from :func:`neatlogs.store.connect` (autocommit mode).
+        records: the spans to write.
+
+    Returns:
+        How many rows were added.
+    """
+    added = 0
+    totals: dict[str, list[Any]] = {}
+    # The spans of one export share their resource: encode each resource once. The memo
+    # keeps the dict alive, so its id cannot be reused by another during the call.
+    resources: dict[int, tuple[Any, str]] = {}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for r in records:
+            resource = resources.get(id(r.resource))
+            if resource is None or resource[0] is not r.resource:
+                resource = resources[id(r.resource)] = (r.resource, _dumps(r.resource))
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    r.trace_id, r.span_id, r.parent_span_id, r.name, r.kind, r.span_kind,
+                    r.start_time_ns, r.end_time_ns, r.status_code, r.status_message,
+                    r.session_id, r.service_name, _dumps(r.attributes),
+                    _dumps(r.events) if r.events else "[]", resource[1],
+                ),
+            )
+            if cursor.rowcount != 1:
+                continue
+            added += 1
+            if r.parent_span_id is None:
+                text = search_text(r.attributes)
+                if text:
+                    conn.execute("INSERT INTO span_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, text))
+            if r.session_id is None:
+                continue
+            t = totals.setdefault(r.session_id, [r.service_name, r.start_time_ns, r.end_time_ns, 0, 0, 0, 0])
+            t[0] = t[0] or r.service_name
+            t[1] = min(t[1], r.start_time_ns)
+            t[2] = max(t[2], r.end_time_ns)
+            t[3] += 1
+            t[4] += 1 if r.parent_span_id is None else 0
+            t[5] += 1 if r.status_code == "ERROR" else 0
+            # Count tokens on LLM spans only, so a wrapper span repeating them is not double-counted.
+            t[6] += r.token_count if r.kind in ("LLM", None) else 0
+        conn.executemany(
+            """INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?)
+               ON CONFLICT(session_id) DO UPDATE SET
+                 service_name = COALESCE(sessions.service_name, excluded.service_name),
+                 first_start_ns = MIN(sessions.first_start_ns, excluded.first_start_ns),
+                 last_end_ns = MAX(sessions.last_end_ns, excluded.last_end_ns),
+                 span_count = sessions.span_count + excluded.span_count,
+                 trace_count = sessions.trace_count + excluded.trace_count,
+                 error_count = sessions.error_count + excluded.error_count,
+                 token_count = sessions.token_count + excluded.token_count""",
+            [(sid, *t) for sid, t in totals.items()],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return added
+
+
+def search_text(attributes: dict[str, Any]) -> str:
+    """The text a root span adds to the search index: its input and output, cut to 4 KiB of characters."""
+    parts = [attributes.get(semconv.INPUT_VALUE), attributes.get(semconv.OUTPUT_VALUE)]
+    text = " ".join(str(p) for p in parts if p is not None)
+    return text[:_SEARCH_TEXT_CHARS]

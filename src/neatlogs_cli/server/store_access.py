@@ -1,0 +1,52 @@
+"""The store connections of one dashboard process: one writer under a lock, a reader per thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any, Iterable
+
+from starlette.requests import Request
+
+from neatlogs import store
+
+__all__ = ["StoreAccess", "request_reader"]
+
+
+class StoreAccess:
+    """The store connections of one server.
+
+    Writes go through one connection under a lock (SQLite allows one writer at a time
+    anyway); each server thread reads through its own connection, opened once, so no
+    request pays for opening the file or checking the schema.
+    """
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self._writer = store.connect(db_path)  # creates and migrates the file up front
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = store.connect(self.db_path)
+            self._local.conn = conn
+        return conn
+
+    def write(self, records: Iterable[Any]) -> int:
+        """Insert span records in one committed transaction; return how many were new."""
+        with self._write_lock:
+            return store.insert_spans(self._writer, records)
+
+    def close(self) -> None:
+        """Close the writer connection (reader connections close with their threads)."""
+        with self._write_lock:
+            self._writer.close()
+
+
+def request_reader(request: Request) -> sqlite3.Connection:
+    """The read connection, for this thread, of the server answering ``request``."""
+    access: StoreAccess = request.app.state.store
+    return access.reader()
