@@ -136,6 +136,12 @@ class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[misc]
 class _ClosingResponseMixin:
     """Gives a stream proxy the client's ``.response``, whose closing ends the span too."""
 
+    if TYPE_CHECKING:  # set by the stream proxy this is mixed into
+        __wrapped__: Any
+        _self_call: LLMCall
+        _self_accumulator: Any
+        _self_finalizer: weakref.finalize[Any, Any]
+
     @property
     def response(self) -> Any:
         """The client's HTTP response, whose ``close()``/``aclose()`` also end the span."""

@@ -70,7 +70,7 @@ def messages_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
     system = kwargs.get("system")
     if is_given(system):
         start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text_of(system), (), None)], attributes, policy)
-    messages = kwargs.get("messages")
+    messages: Any = kwargs.get("messages")
     if is_given(messages):
         if not isinstance(messages, (list, tuple)):
             messages = list(messages)

@@ -71,7 +71,7 @@ def _chat_messages(messages: Any) -> Any:
 def chat_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``chat.completions.create`` / ``parse``."""
     attributes = _base("LLM", "chat", kwargs)
-    messages = kwargs.get("messages")
+    messages: Any = kwargs.get("messages")
     if is_given(messages):
         if not isinstance(messages, (list, tuple)):
             messages = list(messages)  # an iterable the client would consume only once
@@ -137,7 +137,7 @@ def responses_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str
     """Start attributes of ``responses.create`` / ``parse``."""
     attributes = _base("LLM", "responses", kwargs)
     instructions = kwargs.get("instructions")
-    value = kwargs.get("input")
+    value: Any = kwargs.get("input")
     start = 0
     if is_given(instructions):
         start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", instructions, (), None)], attributes, policy)
@@ -189,7 +189,7 @@ def embeddings_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[st
     model = kwargs.get("model")
     if is_given(model):
         attributes[semconv.EMBEDDING_MODEL_NAME] = str(model)
-    value = kwargs.get("input")
+    value: Any = kwargs.get("input")
     if is_given(value):
         if not isinstance(value, (str, list, tuple)):
             value = list(value)
