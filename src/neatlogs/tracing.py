@@ -203,7 +203,7 @@ class _RoutingSpanExporter:
         if settings_.endpoint:
             self._target = _otlp_exporter(settings_)
         else:
-            from .export.local import SqliteSpanExporter
+            from .export.sqlite import SqliteSpanExporter
 
             self._target = SqliteSpanExporter(settings_.store_path)
         self._key = key
