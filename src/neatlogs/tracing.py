@@ -103,7 +103,7 @@ def init(**arguments: Any) -> None:
 def _apply_session_settings(resolved: Any, previous: Any) -> None:
     session_id = resolved.session_id
     if session_id is None and resolved.auto_session:
-        kept = sessions._defaults.session_id if previous is not None else None
+        kept = sessions.default_session_id() if previous is not None else None
         session_id = kept or sessions.new_session_id()
     metadata_json = None
     if resolved.metadata:
@@ -145,7 +145,7 @@ def _build() -> Any:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
     from .export.batch import SpoolingBatchSpanProcessor
-    from .prompts import PromptTemplateSpanProcessor
+    from .processors import PromptTemplateSpanProcessor, SessionSpanProcessor
 
     settings_ = _settings
     _router = _RoutingSpanExporter()
@@ -154,7 +154,7 @@ def _build() -> Any:
         export_processor: Any = SimpleSpanProcessor(_test_exporter)
     else:
         export_processor = SpoolingBatchSpanProcessor(_router)
-    processors = [sessions.SessionSpanProcessor(), PromptTemplateSpanProcessor(), export_processor]
+    processors = [SessionSpanProcessor(), PromptTemplateSpanProcessor(), export_processor]
     existing = trace_api.get_tracer_provider()
     if hasattr(existing, "add_span_processor"):
         provider = existing
