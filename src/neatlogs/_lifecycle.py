@@ -53,7 +53,7 @@ def install() -> None:
 def _signal_module():
     # The C module: `signal` itself imports enum, a few milliseconds of every traced start-up.
     try:
-        import _signal
+        import _signal  # type: ignore[import-not-found]  # CPython's C module, which has no stub
     except ImportError:  # pragma: no cover - an interpreter without the C module
         import signal as _signal
     return _signal
@@ -114,17 +114,8 @@ def keep_interrupt_exit_status() -> None:
 
 
 def _after_fork_in_child() -> None:
-    # No lock is taken here: another thread of the parent may have held it at fork time.
-    router = tracing._router
-    settings = tracing._settings
-    if router is None or settings is None:
-        return
-    try:
-        router._target = None  # the parent's exporter and its connections stay the parent's
-        router._key = None
-        router.configure(settings)
-    except Exception:
-        _log.debug("re-creating the exporter after fork failed", exc_info=True)
+    # The parent's exporter and its connections stay the parent's; the child builds its own.
+    tracing.runtime.after_fork_in_child()
 
 
 def _hook_multiprocessing(util: object) -> None:

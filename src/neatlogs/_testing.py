@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import sessions, tracing
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 __all__ = ["init_in_memory", "reset"]
 
 
-def init_in_memory(**settings: Any):
+def init_in_memory(**settings: Any) -> InMemorySpanExporter:
     """``neatlogs.init(**settings)`` exporting synchronously to a returned ``InMemorySpanExporter``."""
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     import neatlogs
 
     exporter = InMemorySpanExporter()
-    tracing._test_exporter = exporter
+    tracing.runtime.use_test_exporter(exporter)
     neatlogs.init(**settings)
     tracing.get_tracer()
     return exporter
@@ -25,9 +28,7 @@ def init_in_memory(**settings: Any):
 def reset() -> None:
     """Shut neatlogs down and forget the global OpenTelemetry provider, as a fresh process would."""
     tracing.shutdown(timeout_millis=5000)
-    tracing._settings = None
-    tracing._test_exporter = None
-    tracing._instrumentations.clear()
+    tracing.runtime.forget()
     from . import instrumentation
 
     instrumentation.disable_all()

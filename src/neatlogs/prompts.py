@@ -2,8 +2,8 @@
 
 A template passed to ``trace(..., prompt_template=..., user_prompt_template=...)`` is
 recorded on that span; the variables are recorded when the template is compiled inside
-the block; and ``PromptTemplateSpanProcessor`` copies all of it onto every LLM span
-started inside the block, and onto nothing outside it.
+the block; and ``processors.PromptTemplateSpanProcessor`` copies all of it onto every LLM
+span started inside the block (``active_scope()``), and onto nothing outside it.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from ._content import ContentPolicy
 
 from . import _log, semconv
-from ._processors import StartOnlySpanProcessor
 
 __all__ = [
     "PromptTemplate",
-    "PromptTemplateSpanProcessor",
     "SystemPromptTemplate",
     "UserPromptTemplate",
+    "active_scope",
 ]
 
 _pattern = None
@@ -169,6 +168,11 @@ class _TemplateScope:
 _active: contextvars.ContextVar[_TemplateScope | None] = contextvars.ContextVar(
     "neatlogs_prompt_templates", default=None
 )
+active_scope = _active.get
+"""``active_scope()``: the current ``trace(...)`` block's templates (``.span``, ``.attributes``), or None.
+
+The contextvar's own ``get``, so reading it on every span start costs no extra call.
+"""
 
 
 def enter_scope(span: Any, system: Any, user: Any, policy: ContentPolicy) -> contextvars.Token | None:
@@ -214,19 +218,3 @@ def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
     except Exception:
         _log.internal_error("recording the variables of %r failed", template)
 
-
-class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
-    """Copies the current ``trace(...)`` block's template attributes onto LLM spans at start.
-
-    Called on the span's thread; does no I/O and never raises.
-    """
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        scope = _active.get()
-        if scope is None or not scope.attributes or span is scope.span:
-            return
-        try:
-            if (span.attributes or {}).get(semconv.OPENINFERENCE_SPAN_KIND) == "LLM":
-                self._set_attributes(span, scope.attributes)
-        except Exception:
-            pass

@@ -1,9 +1,10 @@
-"""Session scope (which conversation the current code serves) and the processor that stamps it.
+"""Session scope: which conversation the current code serves, and what a span started here is stamped with.
 
 The process-wide session comes from ``init(auto_session=True)`` or ``session_id``; a
 ``session(...)`` block overrides it for the code inside, including threads started there.
-``SessionSpanProcessor`` copies the session, user, tags and metadata onto every span as
-it starts, whoever made the span.
+``current_stamp()`` gives the attributes for the current scope (session, user, tags,
+metadata, workflow), built once per session and user; ``processors.SessionSpanProcessor``
+puts them on every span as it starts, whoever made the span.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
 from . import semconv
-from ._processors import StartOnlySpanProcessor
 
-__all__ = ["SessionSpanProcessor", "current_session_id", "new_session_id", "session"]
+__all__ = [
+    "configure",
+    "current_session_id",
+    "current_stamp",
+    "default_session_id",
+    "new_session_id",
+    "propagate_to_threads",
+    "session",
+]
 
 
 class _Scope:
@@ -67,6 +75,11 @@ def configure(
     _stamps.clear()
 
 
+def default_session_id() -> str | None:
+    """The process-wide session id that ``init()`` set, whatever ``session()`` block is current."""
+    return _defaults.session_id
+
+
 def current_session_id() -> str | None:
     """Return the session id that spans started here would get, or None."""
     scope = _scope.get()
@@ -107,37 +120,15 @@ class session:
         self.__exit__(*exc)
 
 
-class SessionSpanProcessor(StartOnlySpanProcessor):
-    """Stamps session, user, tags, metadata and workflow on every span at start.
-
-    Called on the span's thread; does no I/O and never raises.
-    """
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        try:
-            stamp = _stamp(_scope.get())
-            if not stamp:
-                return
-            existing = span.attributes
-            if existing:
-                # A dict copy, because membership tests through the Mapping protocol cost a
-                # raised KeyError each; the common case (none of these keys set) is one C call.
-                present = existing.copy() if hasattr(existing, "copy") else dict(existing)
-                if not present.keys().isdisjoint(_SET_BY_CALLER):
-                    stamp = _without_callers_own(stamp, present)
-            self._set_attributes(span, stamp)
-        except Exception:
-            pass
-
-
-_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA})
-"""Keys a span's maker may have set at start; the stamp never overwrites them."""
-
 _stamps: dict[tuple[str | None, str | None], dict[str, Any]] = {}
 
 
-def _stamp(scope: _Scope | None) -> dict[str, Any]:
-    """The attributes stamped on a span started in ``scope``, built once per session and user."""
+def current_stamp() -> dict[str, Any]:
+    """The attributes for a span started here, built once per session and user; do not modify it.
+
+    Called on every span's thread at start: one contextvar read and one dict lookup.
+    """
+    scope = _scope.get()
     defaults = _defaults
     session_id = scope.session_id if scope is not None else defaults.session_id
     user_id = scope.user_id if scope is not None and scope.user_id else defaults.user_id
@@ -160,17 +151,6 @@ def _stamp(scope: _Scope | None) -> dict[str, Any]:
         _stamps.clear()
     _stamps[(session_id, user_id)] = stamp
     return stamp
-
-
-def _without_callers_own(stamp: dict[str, Any], present: dict[str, Any]) -> dict[str, Any]:
-    kept = dict(stamp)
-    if semconv.SESSION_ID in present:
-        kept.pop(semconv.SESSION_ID, None)
-        kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
-    for key in (semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA):
-        if key in present:
-            kept.pop(key, None)
-    return kept
 
 
 # --- carrying the session into threads ------------------------------------------------

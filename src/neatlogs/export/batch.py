@@ -2,8 +2,10 @@
 
 Unlike OpenTelemetry's batch processor it counts every span it drops, bounds the time
 ``shutdown`` may hold the program's exit, and at that bound hands what is still queued
-(and the batch in flight) to the exporter's spool instead of discarding it. After
-``fork`` the child starts its own worker, lazily, on its first span.
+(and the batch in flight) to the exporter's spool instead of discarding it: the exporter is
+a ``NeatlogsSpanExporter``, which declares ``set_deadline``, ``spill`` and
+``spool_inflight`` for this. After ``fork`` the child starts its own worker, lazily, on its
+first span.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import threading
 import time
 import weakref
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from opentelemetry.sdk.trace import SpanProcessor
 
 from .. import _log
+from .base import NeatlogsSpanExporter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import ReadableSpan, Span
 
 __all__ = ["SpoolingBatchSpanProcessor"]
 
@@ -32,13 +38,13 @@ SCHEDULE_DELAY_SECONDS = 0.5
 """Longest a finished span waits before its batch is exported."""
 
 
-class SpoolingBatchSpanProcessor:
+class SpoolingBatchSpanProcessor(SpanProcessor):
     """Queues finished spans and exports them in batches on a worker thread.
 
     ``on_end`` runs on the span's thread; it never blocks or raises.
     """
 
-    def __init__(self, exporter: Any, max_queue: int = MAX_QUEUE, batch_size: int = BATCH_SIZE,
+    def __init__(self, exporter: NeatlogsSpanExporter, max_queue: int = MAX_QUEUE, batch_size: int = BATCH_SIZE,
                  schedule_delay: float = SCHEDULE_DELAY_SECONDS) -> None:
         self.exporter = exporter
         self.max_queue = max_queue
@@ -49,11 +55,17 @@ class SpoolingBatchSpanProcessor:
         self._init_worker_state()
         if hasattr(os, "register_at_fork"):
             ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (p := ref()) is not None and p._init_worker_state())
+
+            def reset_in_child() -> None:
+                processor = ref()
+                if processor is not None:
+                    processor._init_worker_state()
+
+            os.register_at_fork(after_in_child=reset_in_child)
 
     def _init_worker_state(self) -> None:
         # Called at construction and in a forked child: the parent's queue and thread are not ours.
-        self._queue: collections.deque = collections.deque()
+        self._queue: collections.deque[ReadableSpan] = collections.deque()
         self._cond = threading.Condition(threading.Lock())
         self._export_lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -61,13 +73,13 @@ class SpoolingBatchSpanProcessor:
         self._busy = False
 
     # --- SpanProcessor interface -------------------------------------------------------------
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         pass
 
-    def _on_ending(self, span: Any) -> None:
+    def _on_ending(self, span: Span) -> None:
         pass
 
-    def on_end(self, span: Any) -> None:
+    def on_end(self, span: ReadableSpan) -> None:
         if self._shutdown or not span.context.trace_flags.sampled:
             return
         if self._pid != os.getpid():
@@ -104,14 +116,14 @@ class SpoolingBatchSpanProcessor:
             # the next wake-up, so a steady program gets full batches instead of many tiny ones.
             self._export_all(limit=len(self._queue))
 
-    def _take_batch(self, limit: int | None = None) -> list:
+    def _take_batch(self, limit: int | None = None) -> list[ReadableSpan]:
         queue = self._queue
         # Behind a burst, take bigger batches: every export releases the GIL for I/O and
         # waits to get it back from a busy program, so fewer, larger exports keep up better.
         size = self.batch_size * 8 if len(queue) > self.batch_size * 4 else self.batch_size
         if limit is not None:
             size = min(size, limit)
-        batch = []
+        batch: list[ReadableSpan] = []
         while queue and len(batch) < size:
             batch.append(queue.popleft())
         return batch
@@ -145,9 +157,10 @@ class SpoolingBatchSpanProcessor:
         if self._shutdown:
             return
         deadline = time.monotonic() + timeout_millis / 1000
-        set_deadline = getattr(self.exporter, "set_deadline", None)
-        if set_deadline is not None:
-            set_deadline(deadline)
+        try:
+            self.exporter.set_deadline(deadline)
+        except Exception:
+            _log.debug("bounding the exporter failed", exc_info=True)
         self._shutdown = True
         with self._cond:
             self._cond.notify_all()
@@ -165,7 +178,7 @@ class SpoolingBatchSpanProcessor:
         """Export queued spans until ``deadline``; True when the queue emptied in time."""
         # Flush on a helper thread so a stuck request cannot hold the caller past the deadline.
         done = threading.Event()
-        result = [False]
+        result: list[bool] = [False]
 
         def flush() -> None:
             result[0] = self._export_all(deadline)
@@ -176,13 +189,16 @@ class SpoolingBatchSpanProcessor:
         return done.is_set() and result[0]
 
     def _spill_remaining(self) -> None:
-        spill = getattr(self.exporter, "spill", None)
+        """At the deadline: the request in flight and what is still queued go to the exporter's spool."""
         remaining = list(self._queue)
         self._queue.clear()
-        spool_inflight = getattr(self.exporter, "spool_inflight", None)
-        if spool_inflight is not None:
-            spool_inflight()
-        if remaining and spill is not None:
-            spill(remaining)
-        elif remaining:
-            self.dropped += len(remaining)
+        try:
+            self.exporter.spool_inflight()
+        except Exception:
+            _log.debug("keeping the batch in flight failed", exc_info=True)
+        if remaining:
+            try:
+                self.exporter.spill(remaining)
+            except Exception:
+                _log.debug("spilling %d spans failed", len(remaining), exc_info=True)
+                self.dropped += len(remaining)

@@ -16,9 +16,20 @@ import threading
 import time
 import urllib.parse
 
+from opentelemetry.sdk.trace.export import SpanExportResult
+
 from .. import _log
+from .base import NeatlogsSpanExporter
 from .otlp_wire import encode_spans
 from .spool import Spool
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Sequence
+
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    from ..config import Settings
 
 __all__ = ["OtlpHttpSpanExporter", "traces_url"]
 
@@ -46,7 +57,7 @@ def traces_url(endpoint: str) -> str:
     return url if url.endswith("/v1/traces") else f"{url}/v1/traces"
 
 
-def _request_body(spans) -> bytes:
+def _request_body(spans: Sequence[ReadableSpan]) -> bytes:
     return gzip.compress(encode_spans(spans), compresslevel=GZIP_LEVEL)
 
 
@@ -54,7 +65,7 @@ class _Unreachable(Exception):
     """The endpoint did not answer (refused, reset, timed out)."""
 
 
-class OtlpHttpSpanExporter:
+class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     """Sends span batches as OTLP/HTTP; what cannot be sent goes to ``spool``.
 
     ``export`` returns SUCCESS once the spans are either acknowledged by the endpoint or
@@ -84,21 +95,22 @@ class OtlpHttpSpanExporter:
         self._inflight: tuple[bytes, int] | None = None
         self._inflight_lock = threading.Lock()
         self._spooled_at_exit: bytes | None = None
-        self.dropped = 0
-        self.spooled = 0
+        self._dropped = 0
+        self._spooled = 0
 
     @classmethod
-    def for_settings(cls, settings) -> OtlpHttpSpanExporter:
+    def for_settings(cls, settings: Settings) -> OtlpHttpSpanExporter:
         """The exporter for ``settings.endpoint``, spooling under ``settings.home``."""
         from .spool import Spool, spool_folder
 
-        spool = Spool(spool_folder(settings.home, settings.endpoint), settings.endpoint)
-        return cls(settings.endpoint, settings.api_key, spool)
+        endpoint = settings.endpoint
+        if not endpoint:
+            raise ValueError("OTLP export needs an endpoint; none is configured")
+        spool = Spool(spool_folder(settings.home, endpoint), endpoint)
+        return cls(endpoint, settings.api_key, spool)
 
-    # --- SpanExporter interface ----------------------------------------------------------------
-    def export(self, spans):
-        from opentelemetry.sdk.trace.export import SpanExportResult
-
+    # --- NeatlogsSpanExporter interface ------------------------------------------------------
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         try:
             body = _request_body(spans)
         except Exception:
@@ -110,7 +122,7 @@ class OtlpHttpSpanExporter:
             self._drain_spool_after_success()
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
-    def spill(self, spans) -> None:
+    def spill(self, spans: Sequence[ReadableSpan]) -> None:
         """Put spans straight into the spool, without trying the network (used at exit)."""
         try:
             self._to_spool(_request_body(spans), len(spans))
@@ -130,17 +142,26 @@ class OtlpHttpSpanExporter:
         """Bound every later request by ``deadline`` (a ``time.monotonic()`` value)."""
         self._deadline = deadline
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
     def shutdown(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
 
+    @property
+    def spooled(self) -> int:
+        return self._spooled
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    @property
+    def evicted(self) -> int:
+        return self.spool.evicted if self.spool is not None else 0
+
     # --- delivery ------------------------------------------------------------------------------
-    def _deliver(self, body: bytes, spans: list) -> bool:
+    def _deliver(self, body: bytes, spans: list[ReadableSpan]) -> bool:
         """Send one body with bounded retries; spool it when the endpoint is unavailable."""
         count = len(spans)
         if time.monotonic() < self._down_until:
@@ -183,7 +204,7 @@ class OtlpHttpSpanExporter:
             return False
         return self._to_spool(body, count)
 
-    def _split(self, spans: list) -> bool:
+    def _split(self, spans: list[ReadableSpan]) -> bool:
         body = _request_body(spans)
         return self._deliver(body, spans)
 
@@ -234,7 +255,7 @@ class OtlpHttpSpanExporter:
             return False
         try:
             self.spool.put(body, count)
-            self.spooled += count
+            self._spooled += count
             return True
         except OSError as error:
             _log.debug("spooling failed: %s", error)
@@ -242,7 +263,7 @@ class OtlpHttpSpanExporter:
             return False
 
     def _drop(self, count: int, reason: str) -> None:
-        self.dropped += count
+        self._dropped += count
         _log.debug("dropped %d spans: %s", count, reason)
         if self.spool is not None:
             try:

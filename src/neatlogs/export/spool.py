@@ -13,7 +13,11 @@ import hashlib
 import os
 import time
 
-__all__ = ["DEFAULT_MAX_BYTES", "Spool", "spool_folder"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..config import Settings
+
+__all__ = ["DEFAULT_MAX_BYTES", "Spool", "send_in_background", "spool_folder"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """Bound on the bytes one endpoint's spool may hold."""
@@ -26,6 +30,35 @@ def spool_folder(home: str, endpoint: str) -> str:
     """Return the spool folder for ``endpoint`` under the neatlogs home folder."""
     digest = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
     return os.path.join(os.path.expanduser(home), "spool", digest)
+
+
+def send_in_background(settings: Settings) -> None:
+    """Send what an earlier run left in the spool for ``settings.endpoint``, on a daemon thread.
+
+    Called by ``init()``: costs one folder listing when the spool is empty, and imports
+    nothing more (the OTLP exporter and the OpenTelemetry SDK load in the thread, if at all).
+    """
+    endpoint = settings.endpoint
+    if not endpoint:
+        return
+    try:
+        if not any(name.endswith(_SUFFIX) for name in os.listdir(spool_folder(settings.home, endpoint))):
+            return
+    except OSError:
+        return
+    import threading
+
+    def send() -> None:
+        from .. import _log
+
+        try:
+            from .otlp import OtlpHttpSpanExporter
+
+            OtlpHttpSpanExporter.for_settings(settings).send_spool(max_seconds=30.0)
+        except Exception:
+            _log.debug("sending the spool failed", exc_info=True)
+
+    threading.Thread(target=send, name="neatlogs-spool", daemon=True).start()
 
 
 class Spool:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from .. import _log, semconv, store
+from .base import NeatlogsSpanExporter
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = ["SqliteSpanExporter", "span_to_record"]
 
@@ -72,28 +80,27 @@ def span_to_record(span: Any) -> store.SpanRecord:
     )
 
 
-class SqliteSpanExporter:
+class SqliteSpanExporter(NeatlogsSpanExporter):
     """Writes each batch of finished spans to ``path`` in one SQLite transaction.
 
-    Safe across fork: a child process opens its own connection.
+    Safe across fork: a child process opens its own connection. Nothing is ever spooled:
+    the store is on this machine, so a batch that cannot be written is lost (and logged).
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._conn = None
+        self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._lock = threading.Lock()
         self._closed = False
 
-    def _connection(self):
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
             self._conn = store.connect(self.path)
             self._pid = os.getpid()
         return self._conn
 
-    def export(self, spans: Sequence[Any]):
-        from opentelemetry.sdk.trace.export import SpanExportResult
-
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._closed:
             return SpanExportResult.FAILURE
         try:
@@ -105,12 +112,9 @@ class SqliteSpanExporter:
             _log.debug("writing %d spans to %s failed", len(spans), self.path, exc_info=True)
             return SpanExportResult.FAILURE
 
-    def spill(self, spans: Sequence[Any]) -> None:
+    def spill(self, spans: Sequence[ReadableSpan]) -> None:
         """At exit, write what is left: the local store is as fast as a spool would be."""
         self.export(spans)
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
 
     def shutdown(self) -> None:
         with self._lock:
@@ -119,5 +123,5 @@ class SqliteSpanExporter:
                 try:
                     self._conn.close()
                 except Exception:
-                    pass
+                    _log.debug("closing %s failed", self.path, exc_info=True)
             self._conn = None

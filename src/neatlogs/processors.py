@@ -1,0 +1,110 @@
+"""Our enriching span processors: they stamp sessions and prompt templates on spans as they start.
+
+Each is an OpenTelemetry ``SpanProcessor`` whose only work is ``on_start``: called on the
+span's thread for every span in the process (ours, instrumentations', third-party code's),
+it must not block, raise or do I/O, and stays a few attribute reads in the common case.
+What to stamp comes from ``sessions.current_stamp()`` and ``prompts.active_scope()``.
+
+Importing this module imports the OpenTelemetry SDK: ``tracing`` imports it only when it
+builds the provider.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.trace import SpanProcessor
+
+from . import semconv
+from .prompts import active_scope
+from .sessions import current_stamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping
+
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import ReadableSpan, Span
+
+__all__ = ["PromptTemplateSpanProcessor", "SessionSpanProcessor", "StartOnlySpanProcessor"]
+
+_KIND = semconv.OPENINFERENCE_SPAN_KIND
+
+
+class StartOnlySpanProcessor(SpanProcessor):
+    """A span processor whose only work is ``on_start``; every other hook does nothing."""
+
+    def __init__(self) -> None:
+        # Loaded with the processor, at the first span, rather than by `import neatlogs`.
+        from ._fast_attributes import set_clean_attributes
+
+        self._set_attributes = set_clean_attributes
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        pass
+
+    def _on_ending(self, span: Span) -> None:
+        pass
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA})
+"""Keys a span's maker may have set at start; the stamp never overwrites them."""
+
+
+class SessionSpanProcessor(StartOnlySpanProcessor):
+    """Stamps session, user, tags, metadata and workflow on every span at start.
+
+    Called on the span's thread; does no I/O and never raises.
+    """
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        try:
+            stamp = current_stamp()
+            if not stamp:
+                return
+            existing = span.attributes
+            if existing:
+                # A dict copy, because membership tests through the Mapping protocol cost a
+                # raised KeyError each; the common case (none of these keys set) is one C call.
+                copy = getattr(existing, "copy", None)
+                present = copy() if copy is not None else dict(existing)
+                if not present.keys().isdisjoint(_SET_BY_CALLER):
+                    stamp = _without_callers_own(stamp, present)
+            self._set_attributes(span, stamp)
+        except Exception:
+            pass
+
+
+def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any]) -> dict[str, Any]:
+    kept = dict(stamp)
+    if semconv.SESSION_ID in present:
+        kept.pop(semconv.SESSION_ID, None)
+        kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
+    for key in (semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA):
+        if key in present:
+            kept.pop(key, None)
+    return kept
+
+
+class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
+    """Copies the current ``trace(...)`` block's template attributes onto LLM spans at start.
+
+    Called on the span's thread; does no I/O and never raises.
+    """
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        scope = active_scope()
+        if scope is None or not scope.attributes or span is scope.span:
+            return
+        try:
+            if (span.attributes or {}).get(_KIND) == "LLM":
+                self._set_attributes(span, scope.attributes)
+        except Exception:
+            pass
