@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from otlp_bodies import json_body, protobuf_body, turn_spans
 
 from neatlogs import semconv, store
-from neatlogs.export.local import SqliteSpanExporter
+from neatlogs.export.sqlite import SqliteSpanExporter
 
 
 def _lower_case_turn(session_id: str) -> list[dict]:
