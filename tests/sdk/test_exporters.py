@@ -74,8 +74,8 @@ def test_local_store_schema(tmp_path):
     assert root[2] == child[2] == neatlogs.current_session_id()
     assert root[3] == "local"
     summary = store.list_sessions(store.connect(path))[0]
-    assert summary["session_id"] == neatlogs.current_session_id()
-    assert summary["span_count"] == 2 and summary["trace_count"] == 1
+    assert summary.session_id == neatlogs.current_session_id()
+    assert summary.span_count == 2 and summary.trace_count == 1
 
 
 def test_several_processes_write_the_store_at_once(tmp_path):
@@ -97,7 +97,7 @@ def test_several_processes_write_the_store_at_once(tmp_path):
     conn = store.connect(str(tmp_path / "traces.db"))
     counts = dict(conn.execute("SELECT session_id, COUNT(*) FROM spans GROUP BY session_id").fetchall())
     assert counts == {f"proc-{n}": 300 for n in range(4)}
-    totals = {s["session_id"]: s["span_count"] for s in store.list_sessions(conn)}
+    totals = {s.session_id: s.span_count for s in store.list_sessions(conn)}
     assert totals == counts
 
 
@@ -106,4 +106,4 @@ def test_a_retried_batch_is_not_counted_twice(tmp_path):
     record = store.SpanRecord("a" * 32, "b" * 16, None, "s", 1, 2, attributes={"session.id": "s1"})
     assert store.insert_spans(conn, [record]) == 1
     assert store.insert_spans(conn, [record]) == 0
-    assert store.list_sessions(conn)[0]["span_count"] == 1
+    assert store.list_sessions(conn)[0].span_count == 1

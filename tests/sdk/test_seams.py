@@ -187,7 +187,7 @@ def test_shutdown_past_the_deadline_writes_the_queue_to_the_local_store(tmp_path
 
     batch.shutdown(timeout_millis=0)
 
-    names = sorted(s["name"] for s in store.iter_spans(store.connect(path)))
+    names = sorted(s.name for s in store.iter_spans(store.connect(path)))
     assert names == [f"span-{i}" for i in range(4)]
 
 

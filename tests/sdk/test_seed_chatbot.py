@@ -54,11 +54,11 @@ def test_seed_chatbot_to_the_local_store(standin_model, tmp_path):
     result = run_chatbot(standin_model, tmp_path)
     assert "neatlogs:" not in result.stderr  # instrumentations=["openai"] is accepted quietly
     conn = store.connect(str(tmp_path / "traces.db"))
-    spans = list(store.iter_spans(conn))
+    spans = [s.to_json() for s in store.iter_spans(conn)]
     check_shape(spans)
     assert all(s["service_name"] == "support-chatbot" for s in spans)
     summary = store.list_sessions(conn)
-    assert len(summary) == 1 and summary[0]["trace_count"] == 3
+    assert len(summary) == 1 and summary[0].trace_count == 3
 
 
 def test_seed_chatbot_over_otlp(standin_model, otlp_receiver, tmp_path):

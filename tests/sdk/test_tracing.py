@@ -39,7 +39,7 @@ def test_init_switches_exporter_in_place_when_the_endpoint_changes(otlp_receiver
     neatlogs.flush()
     assert [s["name"] for s in otlp_receiver.wait_for(1)] == ["to-endpoint"]
     conn = store.connect(tracing.settings().store_path)
-    assert [s["name"] for s in store.iter_spans(conn)] == ["to-store"]
+    assert [s.name for s in store.iter_spans(conn)] == ["to-store"]
 
 
 def test_flush_and_shutdown_are_safe_before_init_and_after_shutdown():
@@ -119,7 +119,7 @@ def test_init_registers_flush_at_exit(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     conn = store.connect(str(tmp_path / "traces.db"))
-    assert [s["name"] for s in store.iter_spans(conn)] == ["turn"]
+    assert [s.name for s in store.iter_spans(conn)] == ["turn"]
 
 
 def test_a_program_that_makes_no_span_never_loads_opentelemetry(tmp_path):

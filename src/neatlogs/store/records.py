@@ -10,7 +10,7 @@ dict the JSON API and ``--json`` print, whose shape is public.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any
 
 from .. import semconv
 
@@ -30,20 +30,8 @@ def span_kind_of(attributes: dict[str, Any]) -> str | None:
     return str(kind).upper() if kind is not None else None
 
 
-class _ByKey:
-    """Lets ``record["key"]`` read a field, as callers written against the old dict rows do."""
-
-    __slots__ = ()
-    _KEYS: ClassVar[frozenset[str]] = frozenset()
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self._KEYS:
-            raise KeyError(key)
-        return getattr(self, key)
-
-
 @dataclass
-class SpanRecord(_ByKey):
+class SpanRecord:
     """One finished span, in the shape the store keeps it."""
 
     trace_id: str
@@ -100,7 +88,7 @@ class SpanRecord(_ByKey):
 
 
 @dataclass
-class TraceSpans(_ByKey):
+class TraceSpans:
     """One trace: its id and its spans in start order."""
 
     trace_id: str
@@ -112,7 +100,7 @@ class TraceSpans(_ByKey):
 
 
 @dataclass
-class SessionSummary(_ByKey):
+class SessionSummary:
     """A session's totals, kept up to date on every insert (one row of ``sessions``)."""
 
     session_id: str
@@ -138,13 +126,3 @@ class SessionDetail(SessionSummary):
     def to_json(self) -> dict[str, Any]:
         """The totals plus ``traces``, as ``GET /api/sessions/{id}`` answers."""
         return {**super().to_json(), "traces": [trace.to_json() for trace in self.traces]}
-
-
-def _keys(cls: type, *extra: str) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls)) | frozenset(extra)
-
-
-SpanRecord._KEYS = _keys(SpanRecord, "session_id", "service_name")
-TraceSpans._KEYS = _keys(TraceSpans)
-SessionSummary._KEYS = _keys(SessionSummary)
-SessionDetail._KEYS = _keys(SessionDetail)
