@@ -134,7 +134,7 @@ def main() -> None:
         for mode in modes:  # warm up every path once
             switch.enter(mode)
             for call in shapes.values():
-                per_call_us(call, client, 50, lambda: switch.flush(mode))
+                per_call_us(call, client, 50, lambda mode=mode: switch.flush(mode))
             switch.leave(mode)
         for round_number in range(args.rounds):
             # Rotate the order so no mode always runs first (just after a switch) or last.
@@ -142,7 +142,7 @@ def main() -> None:
             for shape, call in shapes.items():
                 for mode in order:
                     switch.enter(mode)
-                    results[(mode, shape)].append(per_call_us(call, client, args.calls, lambda: switch.flush(mode)))
+                    results[(mode, shape)].append(per_call_us(call, client, args.calls, lambda mode=mode: switch.flush(mode)))
                     switch.leave(mode)
         neatlogs.shutdown()
         switch.peer_provider.shutdown()

@@ -79,7 +79,7 @@ def main() -> None:
             bare = medians[0]
             print(f"\n{label}")
             print(f"  {'row':<30} {'median ms':>10} {'added ms':>10} {'ratio':>7}")
-            for (name, prefix, _), median in zip(rows, medians):
+            for (name, _prefix, _), median in zip(rows, medians):
                 if median is None:
                     print(f"  {name:<30} {'not installed (pip install .[bench])':>30}")
                     continue

@@ -37,7 +37,7 @@ def _warn(message, reason=None):
         sys.stderr.write("neatlogs: " + message + "\n")
         sys.stderr.flush()
     except Exception:
-        pass
+        return  # stderr closed or broken: nowhere left to say it
 
 
 def _same_folder(entry, folder):
@@ -55,6 +55,7 @@ def _start_tracing():
     """Call ``neatlogs.init``; return the CLI's defaults module when tracing started, else None."""
     try:
         import neatlogs
+
         # Same distribution as neatlogs; a module of constants, importing nothing.
         from neatlogs_cli import defaults
     except Exception as exc:
@@ -103,7 +104,8 @@ def _report_site_error(exc):
     if sys.flags.verbose:
         sys.excepthook(type(exc), exc, exc.__traceback__)
     else:
-        sys.stderr.write("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s\n" % (type(exc).__name__, exc))
+        sys.stderr.write(
+            "Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s\n" % (type(exc).__name__, exc))
 
 
 def _session_hint():
@@ -130,7 +132,7 @@ def _session_hint():
         sys.stderr.write("neatlogs: " + line + "\n")
         sys.stderr.flush()
     except Exception:
-        pass
+        return  # a hint at exit is not worth a traceback of ours
 
 
 def _is_loopback(url):

@@ -12,9 +12,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from otlp_receiver import OtlpReceiver  # noqa: E402
 
-from neatlogs_cli.demo.standin_model import StandinModel  # noqa: E402
-
 from neatlogs import _log  # noqa: E402
+from neatlogs_cli.demo.standin_model import StandinModel  # noqa: E402
 
 # A bug in neatlogs' own code must fail our tests, not hide as a missing attribute: every
 # internal error the SDK would swallow in a user's program is raised here.

@@ -41,7 +41,7 @@ def init(
     session_id: str | None = None,
     user_id: str | None = None,
     tags: Iterable[str] | None = None,
-    metadata: dict | None = None,
+    metadata: dict[str, Any] | None = None,
     capture_content: bool | None = None,
     mask: Callable[[Any], Any] | None = None,
     sample_rate: float | None = None,

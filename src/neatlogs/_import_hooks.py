@@ -7,8 +7,9 @@ of wrapt's post-import hooks we need, without wrapt's import cost.
 
 from __future__ import annotations
 
-import sys
 import _thread  # not threading: the bootstrap should not pay for its import
+import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Callable
@@ -68,7 +69,8 @@ class _PostImportFinder:
             _run(callbacks, module)
 
         try:
-            loader.exec_module = exec_module
+            # An instance attribute shadowing the class's method, removed again once it ran.
+            loader.exec_module = exec_module  # type: ignore[method-assign]
         except (AttributeError, TypeError):
             _log.debug("cannot hook the loader of %s", fullname)
         return spec

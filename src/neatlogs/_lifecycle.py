@@ -53,7 +53,7 @@ def install() -> None:
 def _signal_module():
     # The C module: `signal` itself imports enum, a few milliseconds of every traced start-up.
     try:
-        import _signal  # type: ignore[import-not-found]  # CPython's C module, which has no stub
+        import _signal  # CPython's C module (no stub: ignore_missing_imports covers it)
     except ImportError:  # pragma: no cover - an interpreter without the C module
         import signal as _signal
     return _signal
@@ -93,8 +93,8 @@ def _on_signal(signum: int, frame: object) -> None:
     try:
         signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
         shutdown_bounded()
-    except Exception:
-        pass
+    except Exception:  # the process is ending by this signal whatever happened here
+        _log.debug("flushing on signal %d failed", signum, exc_info=True)
     os.kill(os.getpid(), signum)
     os._exit(128 + signum)  # only reached if the signal is blocked in this thread
 

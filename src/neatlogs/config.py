@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and collections cost milliseconds at import; annotations only
     from collections.abc import Mapping

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import SpanProcessor
 
-from . import semconv
+from . import _log, semconv
 from .prompts import active_scope
 from .sessions import current_stamp
 
@@ -79,7 +79,7 @@ class SessionSpanProcessor(StartOnlySpanProcessor):
                     stamp = _without_callers_own(stamp, present)
             self._set_attributes(span, stamp)
         except Exception:
-            pass
+            _log.internal_error("stamping the session on span %s failed", getattr(span, "name", "?"))
 
 
 def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,4 +107,4 @@ class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
             if (span.attributes or {}).get(_KIND) == "LLM":
                 self._set_attributes(span, scope.attributes)
         except Exception:
-            pass
+            _log.internal_error("copying prompt templates onto span %s failed", getattr(span, "name", "?"))

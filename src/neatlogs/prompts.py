@@ -9,6 +9,7 @@ span started inside the block (``active_scope()``), and onto nothing outside it.
 from __future__ import annotations
 
 import contextvars
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextvars
 import os
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from . import semconv
+from . import _log, semconv
 
 __all__ = [
     "configure",
@@ -191,8 +192,8 @@ def _patch_threads(threading: Any) -> None:
         if scope is not None:
             try:
                 self.run = _carry(scope, self.run)
-            except Exception:
-                pass
+            except Exception:  # a Thread subclass whose run cannot be replaced: it runs outside the session
+                _log.debug("cannot carry the session into thread %r", self, exc_info=True)
         original_start(self)
 
     threading.Thread.start = start

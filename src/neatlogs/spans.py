@@ -84,7 +84,8 @@ class _Active:
                 _load_otel()
             if input_value is not None:
                 try:
-                    attributes = {**attributes, **_value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, input_value)}
+                    recorded = _value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, input_value)
+                    attributes = {**attributes, **recorded}
                 except Exception:
                     _log.internal_error("recording the input of %s failed", name)
             self.span = tracer.start_span(name, attributes=attributes)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _thread  # threading itself costs an import; the builtin lock is enough here
 import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
@@ -206,7 +207,7 @@ def _ensure_provider() -> Tracer | None:
         try:
             state.tracer = _build(state)
         except Exception:
-            _log.debug("building the tracer provider failed; tracing is off", exc_info=True)
+            _log.internal_error("building the tracer provider failed; tracing is off")
         finally:
             state.building = False
         return state.tracer
@@ -280,7 +281,7 @@ def flush(timeout_millis: int = 30000) -> bool:
     try:
         return all(p.force_flush(timeout_millis) for p in list(runtime.processors))
     except Exception:
-        _log.debug("flush failed", exc_info=True)
+        _log.internal_error("flush failed")
         return False
 
 
@@ -304,7 +305,7 @@ def shutdown(timeout_millis: int = 30000) -> bool:
             if state.owns_provider and provider is not None:
                 provider.shutdown()
         except Exception:
-            _log.debug("shutdown failed", exc_info=True)
+            _log.internal_error("shutdown failed")
             ok = False
         if router is not None:
             _report_unsent(router)
@@ -331,8 +332,8 @@ def _at_exit() -> None:
     interrupted = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
     try:
         shutdown(timeout_millis=EXIT_BUDGET_MILLIS)
-    except Exception:
-        pass
+    except Exception:  # the program is exiting: never turn its exit into a traceback of ours
+        _log.debug("shutdown at exit failed", exc_info=True)
     if interrupted:  # Ctrl-C ended the program: it must still die by SIGINT, as without us
         from ._lifecycle import keep_interrupt_exit_status
 

@@ -26,7 +26,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """neatlogs: LLM tracing with one command and no code changes."""
 
@@ -114,7 +116,7 @@ def init(
         _, notes = write_config(answers, os.getcwd(), force=force, ask=ask, confirm=confirm)
     except (FileExistsError, ConfigError) as exc:
         typer.echo(f"neatlogs: {str(exc).removeprefix('neatlogs: ')}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for note in notes:
         typer.echo(note)
 

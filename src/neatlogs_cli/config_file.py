@@ -54,8 +54,10 @@ def render(answers: InitAnswers) -> str:
     if answers.endpoint:
         lines.append(f"endpoint = {_toml_string(answers.endpoint)}")
     else:
-        lines.append(f"# endpoint = \"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}\"   # unset: the local store (neatlogs ui)")
-    names = [n.strip() for n in (answers.instrumentations or ",".join(DEFAULT_INSTRUMENTATIONS)).split(",") if n.strip()]
+        lines.append(
+            f"# endpoint = \"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}\"   # unset: the local store (neatlogs ui)")
+    chosen = answers.instrumentations or ",".join(DEFAULT_INSTRUMENTATIONS)
+    names = [n.strip() for n in chosen.split(",") if n.strip()]
     lines.append("instrumentations = [" + ", ".join(_toml_string(n) for n in names) + "]")
     lines.append(f"auto_session = {'true' if answers.auto_session is not False else 'false'}")
     if answers.api_key:

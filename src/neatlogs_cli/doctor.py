@@ -72,7 +72,8 @@ def bootstrap_check(python: str | None = None) -> tuple[str, str]:
     if not python:
         return PROBLEM, "no python on PATH"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEATLOGS_")}
-    env["PYTHONPATH"] = bootstrap_folder() + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
+    inherited = os.environ.get("PYTHONPATH")
+    env["PYTHONPATH"] = bootstrap_folder() + (os.pathsep + inherited if inherited else "")
     env["NEATLOGS_DISABLED"] = "true"  # load it, trace nothing
     env["NEATLOGS_DEBUG"] = "true"
     probe = "import sys; m = sys.modules.get('neatlogs'); print(m.__version__ if m else '')"

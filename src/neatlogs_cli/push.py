@@ -22,14 +22,16 @@ def push() -> int:
               "nothing to push", file=sys.stderr)
         return 2
     exporter = OtlpHttpSpanExporter.for_settings(settings)
-    before = exporter.spool.pending_spans()
+    spool = exporter.spool
+    assert spool is not None  # for_settings always gives the exporter its spool
+    before = spool.pending_spans()
     if before == 0:
         print(f"spool empty: nothing to send to {exporter.url}")
         return 0
     sent, pending = exporter.send_spool()
-    dropped = exporter.spool.dropped_total()
+    dropped = spool.dropped_total()
     print(f"sent {sent} spans to {exporter.url}; {pending} still in the spool"
-          + (f"; {dropped} dropped in all (see {exporter.spool.folder}/dropped.log)" if dropped else ""))
+          + (f"; {dropped} dropped in all (see {spool.folder}/dropped.log)" if dropped else ""))
     if pending:
         print(f"neatlogs: {exporter.url} did not take the rest; try again when it is up", file=sys.stderr)
         return 1

@@ -173,7 +173,8 @@ def bootstrap_folder() -> str:
     for folder in candidates:
         if os.path.isfile(os.path.join(folder, BOOTSTRAP_FILE)):
             return folder
-    raise FileNotFoundError(f"the neatlogs bootstrap is missing (looked in {', '.join(candidates)}); reinstall neatlogs")
+    looked = ", ".join(candidates)
+    raise FileNotFoundError(f"the neatlogs bootstrap is missing (looked in {looked}); reinstall neatlogs")
 
 
 def _python_path(folder: str, existing: str | None) -> str:

@@ -69,10 +69,9 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     from rich.text import Text
 
     table = Table(title=f"Recent sessions ({path})", title_justify="left")
-    for name, justify in (("session", "left"), ("workflow", "left"), ("started", "left"),
-                          ("last activity", "left"), ("turns", "right"), ("tokens", "right"),
-                          ("errors", "right")):
-        table.add_column(name, justify=justify, no_wrap=name == "session")
+    for name in ("session", "workflow", "started", "last activity", "turns", "tokens", "errors"):
+        table.add_column(name, justify="right" if name in ("turns", "tokens", "errors") else "left",
+                         no_wrap=name == "session")
     for s in sessions:
         # Text cells, never markup strings: ids and workflow names come from programs.
         table.add_row(

@@ -73,8 +73,8 @@ def _run(receiver: Any, standin_model: Any, **settings: Any) -> tuple[list[dict[
 
 
 def _content(attributes: dict[str, Any]) -> list[str]:
-    return [k for k in attributes if k in CONTENT_KEYS or k.endswith("." + sc.MESSAGE_CONTENT)
-            or k.endswith("." + sc.TOOL_CALL_FUNCTION_ARGUMENTS) or k.endswith("." + sc.EMBEDDING_TEXT)]
+    suffixes = tuple("." + key for key in (sc.MESSAGE_CONTENT, sc.TOOL_CALL_FUNCTION_ARGUMENTS, sc.EMBEDDING_TEXT))
+    return [k for k in attributes if k in CONTENT_KEYS or k.endswith(suffixes)]
 
 
 def test_on_every_recorder_records_its_content(receiver, standin_model) -> None:

@@ -196,9 +196,8 @@ def _run(provider: Provider, path: Any, base_url: str) -> str:
 
 
 def _content_keys(attributes: dict[str, Any]) -> list[str]:
-    return [k for k in attributes
-            if k in (sc.INPUT_VALUE, sc.OUTPUT_VALUE)
-            or k.endswith("." + sc.MESSAGE_CONTENT) or k.endswith("." + sc.TOOL_CALL_FUNCTION_ARGUMENTS)]
+    suffixes = ("." + sc.MESSAGE_CONTENT, "." + sc.TOOL_CALL_FUNCTION_ARGUMENTS)
+    return [k for k in attributes if k in (sc.INPUT_VALUE, sc.OUTPUT_VALUE) or k.endswith(suffixes)]
 
 
 @pytest.mark.parametrize("policy", POLICIES)

@@ -13,7 +13,8 @@ import openai
 import pydantic
 
 import neatlogs
-from neatlogs import instrumentation, semconv as sc
+from neatlogs import instrumentation
+from neatlogs import semconv as sc
 from neatlogs.instrumentation import openai as openai_instrumentation
 
 USER = [{"role": "user", "content": "hello there"}]

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from run_support import TracedVenv, build_wheel, other_python
 
 

@@ -6,10 +6,9 @@ import os
 import subprocess
 
 import pytest
+from run_support import PROGRAMS
 
 from neatlogs_cli.run import UsageError, parse_arguments, workflow_name_for
-
-from run_support import PROGRAMS
 
 SHOW_ENV = "import os; print(os.environ['NEATLOGS_SESSION_ID']); print(os.environ.get('NEATLOGS_WORKFLOW_NAME'))"
 

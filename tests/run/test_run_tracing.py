@@ -7,10 +7,9 @@ import signal
 import subprocess
 
 import pytest
+from run_support import PROGRAMS, ROOT
 
 from neatlogs import semconv
-
-from run_support import PROGRAMS, ROOT
 
 CLIENT = 3  # OTLP SpanKind CLIENT
 THREE_TURNS = "Where is my order?\nCan I change the address?\nThanks!\n"

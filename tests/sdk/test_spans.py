@@ -204,7 +204,7 @@ def test_trace_context_manager_sync_and_async(exporter):
 def test_trace_records_and_reraises_exceptions(exporter):
     with pytest.raises(ZeroDivisionError):
         with neatlogs.trace("div"):
-            1 / 0
+            _ = 1 / 0
     assert by_name(exporter)["div"].status.status_code.name == "ERROR"
 
 

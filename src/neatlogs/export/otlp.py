@@ -1,9 +1,9 @@
 """OTLP/HTTP export: protobuf, gzip, ``x-api-key``, to ``{endpoint}/v1/traces``, never losing a batch.
 
 Spans are encoded by ``otlp_wire`` (the same bytes as OpenTelemetry's encoder, several times
-faster); the sending is ours, for what the stock exporter cannot do: keep the exact request body in the on-disk spool when the
-endpoint is down, split a batch the endpoint rejects as too large (413) so one huge span
-never costs the rest, honour ``Retry-After``, stop waiting on a dead or black-holed
+faster); the sending is ours, for what the stock exporter cannot do: keep the exact request
+body in the on-disk spool when the endpoint is down, split a batch the endpoint rejects as
+too large (413) so one huge span never costs the rest, honour ``Retry-After``, stop waiting on a dead or black-holed
 endpoint (a circuit opens and later batches go straight to the spool), and send through
 ``http.client`` instead of importing ``requests`` (about 100 ms).
 """

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from .. import _log, semconv, store
+from .. import _log, store
 from .base import NeatlogsSpanExporter
 
 if TYPE_CHECKING:

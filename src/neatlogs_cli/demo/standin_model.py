@@ -52,7 +52,8 @@ def _schema_example(schema: dict[str, Any]) -> Any:
         return {k: _schema_example(v) for k, v in schema.get("properties", {}).items()}
     if kind == "array":
         return [_schema_example(schema.get("items", {}))]
-    return {"integer": 1, "number": 1.5, "boolean": True, "null": None}.get(kind, "stand-in")
+    examples: dict[Any, Any] = {"integer": 1, "number": 1.5, "boolean": True, "null": None}
+    return examples.get(kind, "stand-in")
 
 
 class _Handler(QuietHandler):
@@ -142,7 +143,7 @@ class _Handler(QuietHandler):
         }
         created = int(time.time())
         rid = f"chatcmpl-standin-{self.server.owner.count}"
-        tool_calls = [
+        tool_calls: list[dict[str, Any]] | None = [
             {
                 "id": f"call_{i}",
                 "type": "function",
@@ -172,8 +173,9 @@ class _Handler(QuietHandler):
             if tool_calls:
                 for i, call in enumerate(tool_calls):
                     args = call["function"]["arguments"]
+                    function = {"name": call["function"]["name"], "arguments": ""}
                     yield None, chunk({"tool_calls": [{"index": i, "id": call["id"], "type": "function",
-                                                       "function": {"name": call["function"]["name"], "arguments": ""}}]})
+                                                       "function": function}]})
                     for part in (args[: len(args) // 2], args[len(args) // 2:]):
                         yield None, chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]})
                 yield None, chunk({}, "tool_calls")
@@ -236,7 +238,8 @@ class _Handler(QuietHandler):
                                                  "output_index": 0, "item": item}
             part = {"type": "output_text", "text": "", "annotations": []}
             yield "response.content_part.added", {"type": "response.content_part.added", "sequence_number": next(seq),
-                                                  "item_id": item_id, "output_index": 0, "content_index": 0, "part": part}
+                                                  "item_id": item_id, "output_index": 0, "content_index": 0,
+                                                  "part": part}
             for i, word in enumerate(text.split(" ")):
                 yield "response.output_text.delta", {
                     "type": "response.output_text.delta", "sequence_number": next(seq), "item_id": item_id,
@@ -292,7 +295,8 @@ class _Handler(QuietHandler):
                 yield "content_block_delta", {"type": "content_block_delta", "index": 0,
                                               "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}
             yield "content_block_stop", {"type": "content_block_stop", "index": 0}
-            yield "message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            stop = {"stop_reason": "end_turn", "stop_sequence": None}
+            yield "message_delta", {"type": "message_delta", "delta": stop,
                                     "usage": {"output_tokens": out_tokens}}
             yield "message_stop", {"type": "message_stop"}
 

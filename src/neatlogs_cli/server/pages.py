@@ -134,7 +134,8 @@ async def login_submit(request: Request) -> Response:
     key = (form.get("key") or [""])[0]
     target = _safe_next((form.get("next") or ["/"])[0])
     if not key_check.key_matches(key) or key_check.cookie_value is None:
-        return render("login.html", status=401, next=target, message="That key is not the one this server was started with.")
+        message = "That key is not the one this server was started with."
+        return render("login.html", status=401, next=target, message=message)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(KEY_COOKIE, key_check.cookie_value, httponly=True, samesite="strict", path="/")
     return response

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
-    from typing import Any, Iterable, Sequence, Tuple
+    from typing import Any, Iterable, Sequence
 
     from ..._content import ContentPolicy
 
-    ToolCall = Tuple[Any, Any, Any]
-    Message = Tuple[Any, Any, Sequence[ToolCall], Any]
+    ToolCall = tuple[Any, Any, Any]
+    Message = tuple[Any, Any, Sequence[ToolCall], Any]
 
 from ... import semconv
 from ...serialize import to_json

@@ -15,11 +15,11 @@ import functools
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
-    from typing import Any, Callable, NamedTuple, Sequence, Union
+    from typing import Any, Callable, NamedTuple, Sequence
 
     from .operation import LazyOperation, LLMOperation
 
-    Operation = Union[LLMOperation, LazyOperation]
+    Operation = LLMOperation | LazyOperation
     Wrap = Callable[[Callable[..., Any], Operation, bool], Callable[..., Any]]
 else:
     from collections import namedtuple as _namedtuple  # a NamedTuple class costs typing's import

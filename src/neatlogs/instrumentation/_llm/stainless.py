@@ -109,7 +109,7 @@ class StainlessOperation(LLMOperation):
         return (AsyncRawResponseProxy if awaitable else RawResponseProxy)(raw, call, on_parsed)
 
 
-class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[misc]
+class _ClosingResponse(wrapt.ObjectProxy):
     """The stream's HTTP response; closing it ends the span too.
 
     The client's ``.stream()`` helpers keep ``raw_stream.response`` and, on leaving their
@@ -171,7 +171,7 @@ class _NoAccumulator:
         return None
 
 
-class _RawBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _RawBase(wrapt.ObjectProxy):
     def __init__(self, raw: Any, call: Any, on_parsed: Callable[[Any, Any], Any]) -> None:
         super().__init__(raw)
         self._self_call = call

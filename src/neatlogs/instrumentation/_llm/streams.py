@@ -17,7 +17,7 @@ import wrapt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
-    from typing import Any, Callable
+    from typing import Any
 
 from ... import _log
 
@@ -48,7 +48,7 @@ def _abandoned(call: Any, accumulator: Any) -> None:
     finish_stream(call, accumulator, incomplete=True)
 
 
-class _StreamBase(wrapt.ObjectProxy):  # type: ignore[misc]  # wrapt ships no types
+class _StreamBase(wrapt.ObjectProxy):
     def __init__(self, stream: Any, call: Any, accumulator: Any) -> None:
         super().__init__(stream)
         self._self_call = call

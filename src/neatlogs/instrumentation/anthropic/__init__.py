@@ -1,4 +1,4 @@
-"""Anthropic instrumentation: ``messages.create`` (sync, async, streamed), ``parse`` and the ``stream()`` helper, one span each.
+"""Anthropic instrumentation: ``messages.create`` (sync, async, streamed), ``parse`` and ``stream()``, one span each.
 
 A provider folder like any other: the methods to patch are listed here, the request,
 response and stream extraction is in ``_extract.py``, the ``stream()`` helper's own wrapper

@@ -69,7 +69,8 @@ def messages_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
     start = 0
     system = kwargs.get("system")
     if is_given(system):
-        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text_of(system), (), None)], attributes, policy)
+        system_message = [("system", text_of(system), (), None)]
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, system_message, attributes, policy)
     messages: Any = kwargs.get("messages")
     if is_given(messages):
         if not isinstance(messages, (list, tuple)):
@@ -87,7 +88,10 @@ def _usage(attributes: dict[str, Any], usage: Any, input_tokens: Any = None) -> 
     usage_attributes(attributes, prompt, get(usage, "output_tokens"), None, get(usage, "cache_read_input_tokens"))
 
 
-def _result(attributes: dict[str, Any], policy: ContentPolicy, text: Any, calls: list, message_id: Any, model: Any, stop: Any) -> None:
+def _result(
+    attributes: dict[str, Any], policy: ContentPolicy,
+    text: Any, calls: list[Any], message_id: Any, model: Any, stop: Any,
+) -> None:
     flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, calls, None)], attributes, policy)
     output_value(attributes, policy, output_text([text], [calls]))
     finish_attributes(attributes, message_id, model, [str(stop)] if stop else [])
