@@ -21,6 +21,8 @@ __all__ = [
     "GEN_AI_RESPONSE_FINISH_REASONS",
     "GEN_AI_RESPONSE_ID",
     "GEN_AI_RESPONSE_MODEL",
+    "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
+    "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
     "INPUT_MIME_TYPE",
@@ -39,6 +41,7 @@ __all__ = [
     "LLM_TOKEN_COUNT_COMPLETION_REASONING",
     "LLM_TOKEN_COUNT_PROMPT",
     "LLM_TOKEN_COUNT_PROMPT_CACHE_READ",
+    "LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE",
     "LLM_TOKEN_COUNT_TOTAL",
     "LLM_USER_PROMPT_TEMPLATE",
     "LLM_USER_PROMPT_TEMPLATE_VARIABLES",
@@ -56,6 +59,8 @@ __all__ = [
     "OPENINFERENCE_SPAN_KIND",
     "OUTPUT_MIME_TYPE",
     "OUTPUT_VALUE",
+    "SERVER_ADDRESS",
+    "SERVER_PORT",
     "SERVICE_NAME",
     "SESSION_ID",
     "SPAN_KINDS",
@@ -209,14 +214,30 @@ LLM_TOKEN_COUNT_TOTAL: Final[str] = "llm.token_count.total"
 LLM_TOKEN_COUNT_PROMPT_CACHE_READ: Final[str] = "llm.token_count.prompt_details.cache_read"
 """Input tokens served from the provider's cache."""
 
+LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE: Final[str] = "llm.token_count.prompt_details.cache_write"
+"""Input tokens written to the provider's cache (OpenInference; Anthropic's cache creation)."""
+
 LLM_TOKEN_COUNT_COMPLETION_REASONING: Final[str] = "llm.token_count.completion_details.reasoning"
 """Output tokens spent on reasoning."""
+
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_read.input_tokens"
+"""Input tokens served from the provider's cache; included in ``gen_ai.usage.input_tokens`` (GenAI registry)."""
+
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_creation.input_tokens"
+"""Input tokens written to the provider's cache; included in ``gen_ai.usage.input_tokens`` (GenAI registry)."""
 
 GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
 """Input tokens under the GenAI name."""
 
 GEN_AI_USAGE_OUTPUT_TOKENS: Final[str] = "gen_ai.usage.output_tokens"
 """Output tokens under the GenAI name."""
+
+# --- where the call went (OpenTelemetry general conventions) -------------------------
+SERVER_ADDRESS: Final[str] = "server.address"
+"""Host the model call was sent to, for endpoints no provider name covers."""
+
+SERVER_PORT: Final[str] = "server.port"
+"""Port the model call was sent to."""
 
 # --- prompt templates ------------------------------------------------------------------
 LLM_PROMPT_TEMPLATE: Final[str] = "llm.prompt_template.template"

@@ -1,15 +1,20 @@
-"""The conformance kit's rows: one per traced client API, each a real client against the loopback stand-in.
+"""The conformance kit's rows: one per traced client API, each a real client against a loopback stand-in.
 
-A row says how to make the library's sync and async clients for the stand-in model, and how
-to make one streamed call, one raw-response streamed call and one plain call with it. A new
-provider joins the kit by adding its stand-in route (``neatlogs_cli`` stand-in model) and a
+A row says which stand-in server speaks the library's wire protocol, how to make the
+library's sync and async clients for it, and how to make one streamed call, one plain call
+and (for clients that have them) one raw-response streamed call. A new provider joins the kit
+with its stand-in (a ``tests/standins/`` module, or a route of the demo's stand-in model) and a
 row here; every test in ``tests/conformance`` then runs for it.
+
+Every stand-in follows the same conventions, which the kit relies on: a model name containing
+``slow`` streams with a pause of about 50 ms between events (so a read timeout of 20 ms fails
+mid-stream, and a task can be cancelled mid-stream); the reply echoes the last user message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 SECRET = "4242"
 """Appears in every request (and so in the stand-in's echoed reply): it must never reach the wire masked or off."""
@@ -23,16 +28,26 @@ class Provider:
 
     name: str
     instrumentation: str
-    client: Callable[[str, bool, float | None], Any]
-    """``(base_url, is_async, read_timeout) -> client``"""
+    standin: Callable[[], Any]
+    """Starts the stand-in server (a context manager with ``.base_url``); the kit keeps one per row."""
+    client: Callable[[str, bool, Optional[float]], Any]
+    """``(base_url, is_async, read_timeout) -> client``, usable as a (async) context manager."""
     stream: Callable[[Any, str], Any]
-    """``(client, model) -> stream`` (a coroutine for an async client)."""
-    raw_stream: Callable[[Any, str], Any]
-    """``(client, model) -> raw response`` whose ``parse()`` gives the stream."""
+    """``(client, model) -> stream`` (a coroutine or an async iterator for an async client)."""
     plain: Callable[[Any, str], Any]
     """``(client, model) -> result`` of a call that does not stream."""
     errors: Callable[[], tuple[type[BaseException], ...]]
     """The library's exception types a timed-out read raises."""
+    raw_stream: Optional[Callable[[Any, str], Any]] = None
+    """``(client, model) -> raw response`` whose ``parse()`` gives the stream; None: the client has none."""
+    skip_paths: frozenset[str] = frozenset()
+    """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say)."""
+
+
+def _demo_standin() -> Any:
+    from neatlogs_cli.demo.standin_model import StandinModel
+
+    return StandinModel()
 
 
 def _openai_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
@@ -77,6 +92,7 @@ PROVIDERS = (
     Provider(
         name="openai-chat",
         instrumentation="openai",
+        standin=_demo_standin,
         client=_openai_client,
         stream=lambda c, model: c.chat.completions.create(model=model, messages=_messages(), stream=True),
         raw_stream=lambda c, model: c.chat.completions.with_raw_response.create(
@@ -87,6 +103,7 @@ PROVIDERS = (
     Provider(
         name="openai-responses",
         instrumentation="openai",
+        standin=_demo_standin,
         client=_openai_client,
         stream=lambda c, model: c.responses.create(model=model, instructions="be brief", input=USER_TEXT, stream=True),
         raw_stream=lambda c, model: c.responses.with_raw_response.create(
@@ -97,6 +114,7 @@ PROVIDERS = (
     Provider(
         name="anthropic-messages",
         instrumentation="anthropic",
+        standin=_demo_standin,
         client=_anthropic_client,
         stream=lambda c, model: c.messages.create(
             model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES, stream=True),

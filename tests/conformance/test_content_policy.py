@@ -33,7 +33,7 @@ def _mask(value: Any) -> Any:
     return value.replace(SECRET, "####") if isinstance(value, str) else value
 
 
-def _program(base_url: str) -> None:
+def _program(base_url: Any) -> None:
     @neatlogs.span(kind="TOOL", name="lookup")
     def lookup(query: str, options: dict[str, Any]) -> dict[str, Any]:
         return {"found": f"the answer to {query}", "options": options}
@@ -56,17 +56,17 @@ def _program(base_url: str) -> None:
         list(documents(f"code {SECRET}"))
         asyncio.run(agent(f"the code is {SECRET}"))
         for provider in PROVIDERS:
-            with provider.client(base_url, False, None) as client:
+            with provider.client(base_url(provider), False, None) as client:
                 provider.plain(client, "policy-" + provider.name)
         turn.set_output(f"kept {SECRET} safe")
 
 
-def _run(receiver: Any, standin_model: Any, **settings: Any) -> tuple[list[dict[str, Any]], str]:
+def _run(receiver: Any, standins: Any, **settings: Any) -> tuple[list[dict[str, Any]], str]:
     for provider in PROVIDERS:
         pytest.importorskip(provider.instrumentation)
     instrumentations = sorted({p.instrumentation for p in PROVIDERS})
     neatlogs.init(endpoint=receiver.endpoint, instrumentations=instrumentations, **settings)
-    _program(standin_model.base_url)
+    _program(standins)
     wire = Wire(receiver)
     spans = wire.spans(4 + len(PROVIDERS), scope="neatlogs")
     return spans, wire.raw_text()
@@ -77,8 +77,8 @@ def _content(attributes: dict[str, Any]) -> list[str]:
     return [k for k in attributes if k in CONTENT_KEYS or k.endswith(suffixes)]
 
 
-def test_on_every_recorder_records_its_content(receiver, standin_model) -> None:
-    spans, text = _run(receiver, standin_model)
+def test_on_every_recorder_records_its_content(receiver, standins) -> None:
+    spans, text = _run(receiver, standins)
     assert text.count(SECRET) > 10
     llm = [s for s in spans if s["attributes"][sc.OPENINFERENCE_SPAN_KIND] == "LLM"]
     assert len(llm) == len(PROVIDERS)
@@ -87,8 +87,8 @@ def test_on_every_recorder_records_its_content(receiver, standin_model) -> None:
         assert SECRET in span["attributes"][sc.LLM_PROMPT_TEMPLATE]
 
 
-def test_masked_no_captured_value_reaches_the_wire_in_clear(receiver, standin_model) -> None:
-    spans, text = _run(receiver, standin_model, mask=_mask)
+def test_masked_no_captured_value_reaches_the_wire_in_clear(receiver, standins) -> None:
+    spans, text = _run(receiver, standins, mask=_mask)
     assert SECRET not in text
     by_name = {s["name"]: s["attributes"] for s in spans}
     assert by_name["turn"][sc.LLM_USER_PROMPT_TEMPLATE_VARIABLES] == '{"message": "my secret is ####"}'
@@ -98,8 +98,8 @@ def test_masked_no_captured_value_reaches_the_wire_in_clear(receiver, standin_mo
     assert by_name["turn"][sc.LLM_PROMPT_TEMPLATE_VERSION] == "v1"  # not content: kept as it is
 
 
-def test_off_no_content_key_is_on_the_wire(receiver, standin_model) -> None:
-    spans, text = _run(receiver, standin_model, capture_content=False)
+def test_off_no_content_key_is_on_the_wire(receiver, standins) -> None:
+    spans, text = _run(receiver, standins, capture_content=False)
     assert SECRET not in text
     for span in spans:
         assert _content(span["attributes"]) == [], span["name"]

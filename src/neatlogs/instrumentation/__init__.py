@@ -15,8 +15,8 @@ __all__ = ["REGISTRY", "disable_all", "enable"]
 
 REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
-    "openai": ("openai", "neatlogs.instrumentation.openai"),
     "anthropic": ("anthropic", "neatlogs.instrumentation.anthropic"),
+    "openai": ("openai", "neatlogs.instrumentation.openai"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""
 

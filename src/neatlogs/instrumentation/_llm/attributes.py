@@ -104,8 +104,14 @@ def usage_attributes(
     total: Any = None,
     cache_read: Any = None,
     reasoning: Any = None,
+    cache_write: Any = None,
 ) -> None:
-    """Write the token counts that are integers (under both naming schemes)."""
+    """Write the token counts that are integers (under both naming schemes).
+
+    ``prompt`` is every input token of the call, cached ones included (the convention of
+    both specs); ``cache_read`` and ``cache_write`` are the parts of it read from or written
+    to the provider's cache.
+    """
     if isinstance(prompt, int):
         attributes[semconv.LLM_TOKEN_COUNT_PROMPT] = prompt
         attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] = prompt
@@ -118,5 +124,9 @@ def usage_attributes(
         attributes[semconv.LLM_TOKEN_COUNT_TOTAL] = total
     if isinstance(cache_read, int):
         attributes[semconv.LLM_TOKEN_COUNT_PROMPT_CACHE_READ] = cache_read
+        attributes[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cache_read
+    if isinstance(cache_write, int):
+        attributes[semconv.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE] = cache_write
+        attributes[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cache_write
     if isinstance(reasoning, int):
         attributes[semconv.LLM_TOKEN_COUNT_COMPLETION_REASONING] = reasoning

@@ -19,7 +19,8 @@ from ..._fast_attributes import set_clean_attributes
 
 __all__ = ["LLMCall", "start_call"]
 
-_otel: Any = None  # (context, trace, SpanKind.CLIENT, Status OK, suppress key), once OTel is loaded
+_otel: Any = None
+"""(context, trace, SpanKind.CLIENT, Status OK, suppress key, in-call key), once OTel is loaded."""
 
 
 def _otel_parts() -> Any:
@@ -28,7 +29,8 @@ def _otel_parts() -> Any:
         from opentelemetry import context, trace
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
-        _otel = (context, trace, SpanKind.CLIENT, Status(StatusCode.OK), context._SUPPRESS_INSTRUMENTATION_KEY)
+        _otel = (context, trace, SpanKind.CLIENT, Status(StatusCode.OK), context._SUPPRESS_INSTRUMENTATION_KEY,
+                 context.create_key("neatlogs-llm-call"))
     return _otel
 
 
@@ -50,10 +52,14 @@ class LLMCall:
         return self._finished
 
     def attach(self) -> Any:
-        """Make the span current while the request is sent; returns the token for :meth:`detach`."""
+        """Make the span current while the request is sent; returns the token for :meth:`detach`.
+
+        The context also says a traced call is under way, so a client library that calls
+        another instrumented one (litellm calling openai, say) makes one span, not two.
+        """
         try:
-            context, trace = _otel[0], _otel[1]
-            return context.attach(trace.set_span_in_context(self.span))
+            context, trace, in_call = _otel[0], _otel[1], _otel[5]
+            return context.attach(context.set_value(in_call, True, trace.set_span_in_context(self.span)))
         except Exception:
             _log.internal_error("attaching the LLM span failed")
             return None
@@ -117,14 +123,15 @@ def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
 
     ``attributes_of(request, policy)`` returns the start attributes (the span kind among them,
     so processors see it at start); it runs only when tracing is on. Returns None when
-    neatlogs is not enabled, instrumentation is suppressed, or anything fails.
+    neatlogs is not enabled, instrumentation is suppressed, the call is made inside another
+    traced call (that one's span already stands for it), or anything fails.
     """
     tracer = tracing.get_tracer()
     if tracer is None:
         return None
     try:
-        context, _trace, client_kind, _ok, suppress_key = _otel or _otel_parts()
-        if context.get_value(suppress_key):
+        context, _trace, client_kind, _ok, suppress_key, in_call = _otel or _otel_parts()
+        if context.get_value(suppress_key) or context.get_value(in_call):
             return None
         call = LLMCall(None, _content.current())
         attributes = attributes_of(request, call.policy)

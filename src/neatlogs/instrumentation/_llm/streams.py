@@ -135,11 +135,14 @@ class AsyncStreamProxy(_StreamBase):
 
     async def close(self) -> None:
         """Close the underlying stream, then end the span (incomplete unless it was exhausted)."""
+        inner = self.__wrapped__
         try:
-            await self.__wrapped__.close()
+            # A client's stream object has close(); an async generator has only aclose().
+            closer = getattr(inner, "close", None) or inner.aclose
+            await closer()
         finally:
             self._self_finish(incomplete=True)
 
     async def aclose(self) -> None:
-        """Alias of :meth:`close`, as the client has it."""
+        """Alias of :meth:`close`: clients' streams call it close(), async generators aclose()."""
         await self.close()
