@@ -14,7 +14,7 @@ mid-stream, and a task can be cancelled mid-stream); the reply echoes the last u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 SECRET = "4242"
 """Appears in every request (and so in the stand-in's echoed reply): it must never reach the wire masked or off."""
@@ -30,7 +30,7 @@ class Provider:
     instrumentation: str
     standin: Callable[[], Any]
     """Starts the stand-in server (a context manager with ``.base_url``); the kit keeps one per row."""
-    client: Callable[[str, bool, Optional[float]], Any]
+    client: Callable[[str, bool, float | None], Any]
     """``(base_url, is_async, read_timeout) -> client``, usable as a (async) context manager."""
     stream: Callable[[Any, str], Any]
     """``(client, model) -> stream`` (a coroutine or an async iterator for an async client)."""
@@ -38,7 +38,7 @@ class Provider:
     """``(client, model) -> result`` of a call that does not stream."""
     errors: Callable[[], tuple[type[BaseException], ...]]
     """The library's exception types a timed-out read raises."""
-    raw_stream: Optional[Callable[[Any, str], Any]] = None
+    raw_stream: Callable[[Any, str], Any] | None = None
     """``(client, model) -> raw response`` whose ``parse()`` gives the stream; None: the client has none."""
     skip_paths: frozenset[str] = frozenset()
     """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say)."""
