@@ -5,7 +5,7 @@ imports it at start-up, before the program. It then:
 
 1. takes its own folder back off ``sys.path`` (the program must not see it);
 2. calls ``neatlogs.init(auto_session=True)`` with settings from the environment and the
-   config file, the OpenAI instrumentation on unless other instrumentations were chosen; the
+   config file (every supported library instrumented unless some were chosen); the
    program may call ``neatlogs.init(...)`` itself later and its arguments take over;
 3. finds the next ``sitecustomize`` on the path (a venv's, a distro's, the user's own) and
    runs it, once, as Python would have without us;
@@ -67,13 +67,9 @@ def _start_tracing():
         )
         return None
     try:
-        from neatlogs import config
-
-        arguments = {"auto_session": True}
-        resolved = config.load(arguments)
-        if resolved.sources.get("instrumentations") == "default":
-            arguments["instrumentations"] = list(defaults.DEFAULT_INSTRUMENTATIONS)
-        neatlogs.init(**arguments)
+        # Settings from the environment and the config file; instrumentations unset there
+        # means every supported library, each patched only if the program imports it.
+        neatlogs.init(auto_session=True)
     except Exception as exc:
         # ConfigError messages are one line that already starts with "neatlogs: ".
         text = str(exc)

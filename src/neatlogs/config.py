@@ -57,7 +57,7 @@ PARAMS: tuple[Param, ...] = (
     Param("workflow_name", "NEATLOGS_WORKFLOW_NAME", "str", None, otel_env="OTEL_SERVICE_NAME",
           doc="service.name of every span; defaults to the script's name"),
     Param("instrumentations", "NEATLOGS_INSTRUMENTATIONS", "list", None,
-          doc="libraries to instrument, e.g. openai"),
+          doc="libraries to instrument, e.g. openai,anthropic; unset: every supported library"),
     Param("auto_session", "NEATLOGS_AUTO_SESSION", "bool", False,
           doc="one session id for the whole process"),
     Param("session_id", "NEATLOGS_SESSION_ID", "str", None, doc="the process's session id"),

@@ -138,7 +138,12 @@ def init(**arguments: Any) -> None:
                 shutdown()  # a later init(disabled=True) turns tracing off
             state.settings = resolved
             return
-        state.instrumentations.update(resolved.instrumentations or ())
+        requested = resolved.instrumentations
+        if requested is None:  # not chosen anywhere: every supported library, each hooked, never imported
+            from .instrumentation import REGISTRY
+
+            requested = tuple(REGISTRY)
+        state.instrumentations.update(requested)
         resolved.instrumentations = tuple(sorted(state.instrumentations))
         previous, state.settings = state.settings, resolved
         state.enabled = True

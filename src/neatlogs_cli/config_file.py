@@ -13,7 +13,7 @@ from typing import Callable
 
 from neatlogs import config
 
-from .defaults import DASHBOARD_HOST, DASHBOARD_PORT, DEFAULT_INSTRUMENTATIONS
+from .defaults import DASHBOARD_HOST, DASHBOARD_PORT
 
 __all__ = ["CONFIG_FILE_NAME", "InitAnswers", "render", "write_config"]
 
@@ -56,9 +56,11 @@ def render(answers: InitAnswers) -> str:
     else:
         lines.append(
             f"# endpoint = \"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}\"   # unset: the local store (neatlogs ui)")
-    chosen = answers.instrumentations or ",".join(DEFAULT_INSTRUMENTATIONS)
-    names = [n.strip() for n in chosen.split(",") if n.strip()]
-    lines.append("instrumentations = [" + ", ".join(_toml_string(n) for n in names) + "]")
+    names = [n.strip() for n in (answers.instrumentations or "").split(",") if n.strip()]
+    if names:
+        lines.append("instrumentations = [" + ", ".join(_toml_string(n) for n in names) + "]")
+    else:
+        lines.append('# instrumentations = ["openai", "anthropic"]   # unset: every supported library')
     lines.append(f"auto_session = {'true' if answers.auto_session is not False else 'false'}")
     if answers.api_key:
         lines.append(f"api_key = {_toml_string(answers.api_key)}")
@@ -71,7 +73,7 @@ def _ask_missing(answers: InitAnswers, ask: Callable[[str, str], str], confirm: 
     if answers.endpoint is None:
         answers.endpoint = ask("OTLP endpoint (empty: the local store)", "").strip() or None
     if answers.instrumentations is None:
-        answers.instrumentations = ask("Instrumentations", ",".join(DEFAULT_INSTRUMENTATIONS)).strip()
+        answers.instrumentations = ask("Instrumentations (empty: every supported library)", "").strip()
     if answers.auto_session is None:
         answers.auto_session = confirm("One session per run (auto_session)?", True)
 

@@ -8,7 +8,6 @@ __all__ = [
     "COLLECTOR_MAX_BODY",
     "DASHBOARD_HOST",
     "DASHBOARD_PORT",
-    "DEFAULT_INSTRUMENTATIONS",
     "RUN_PID_ENV",
 ]
 
@@ -20,9 +19,6 @@ DASHBOARD_PORT = 6006
 
 COLLECTOR_MAX_BODY = 16 * 1024 * 1024
 """Largest export body (after gunzip) the collector takes, in bytes, unless ``--max-body`` says otherwise."""
-
-DEFAULT_INSTRUMENTATIONS = ("openai",)
-"""What ``neatlogs run`` and ``neatlogs init`` instrument when no instrumentations are configured."""
 
 RUN_PID_ENV = "NEATLOGS_RUN_PID"
 """Pid of the process ``neatlogs run`` became; only that process prints the at-exit hint."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import sys
 
-from .defaults import DEFAULT_INSTRUMENTATIONS, RUN_PID_ENV
+from .defaults import RUN_PID_ENV
 
 __all__ = ["RunOptions", "UsageError", "bootstrap_folder", "build_environment", "main", "parse_arguments",
            "workflow_name_for"]
 
-USAGE = f"""\
+USAGE = """\
 usage: neatlogs run [--workflow-name NAME] [--session-id ID] [--instrument openai,...]
                     [--endpoint URL] [--no-content] [--debug] -- COMMAND [ARGS...]
 
@@ -28,7 +28,7 @@ with neatlogs tracing it: no change to its code. Its exit code is COMMAND's own.
 options:
   --workflow-name NAME   service name of every span (default: the script's or module's name)
   --session-id ID        session id of the run (default: a new one, shared by child processes)
-  --instrument LIST      libraries to instrument, comma separated (default: {",".join(DEFAULT_INSTRUMENTATIONS)})
+  --instrument LIST      libraries to instrument, comma separated (default: every supported library)
   --endpoint URL         OTLP/HTTP endpoint (default: the local store, see `neatlogs ui`)
   --no-content           do not record prompts, replies, inputs or outputs
   --debug                log what neatlogs does on stderr

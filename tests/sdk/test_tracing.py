@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -172,3 +173,20 @@ def test_a_sample_rate_between_keeps_some_traces_whole():
     roots = [s for s in spans if s.parent is None]
     assert 40 < len(roots) < 160  # 200 coin flips at 0.5: far outside this is a broken sampler
     assert len(spans) == 2 * len(roots)  # a kept trace keeps its children
+
+
+def test_every_supported_library_is_instrumented_unless_some_were_chosen(tmp_path):
+    from neatlogs.instrumentation import REGISTRY
+
+    _testing.init_in_memory()
+    assert tracing.settings().instrumentations == tuple(sorted(REGISTRY))
+    _testing.reset()
+    _testing.init_in_memory(instrumentations=["openai"])
+    assert tracing.settings().instrumentations == ("openai",)
+    # Hooked, never imported: a program that imports none of them pays for none.
+    code = ("import sys, neatlogs; neatlogs.init(); "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(REGISTRY)!r}))")
+    env = {**os.environ, "NEATLOGS_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

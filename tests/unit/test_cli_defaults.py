@@ -19,5 +19,4 @@ def test_defaults_import_nothing_heavy():
 def test_the_defaults():
     assert (defaults.DASHBOARD_HOST, defaults.DASHBOARD_PORT) == ("127.0.0.1", 6006)
     assert defaults.COLLECTOR_MAX_BODY == 16 * 1024 * 1024
-    assert defaults.DEFAULT_INSTRUMENTATIONS == ("openai",)
     assert defaults.RUN_PID_ENV == "NEATLOGS_RUN_PID"
