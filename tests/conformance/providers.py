@@ -68,6 +68,23 @@ def _anthropic_client(base_url: str, is_async: bool, read_timeout: float | None)
     return cls(base_url=base_url.removesuffix("/v1"), api_key="x", max_retries=0, timeout=timeout)
 
 
+def _groq_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import groq
+    import httpx
+
+    timeout = httpx.Timeout(5.0, read=read_timeout) if read_timeout else 5.0
+    cls = groq.AsyncGroq if is_async else groq.Groq
+    # Groq sends to {base_url}/openai/v1/chat/completions: the demo stand-in's chat route.
+    return cls(base_url=base_url.removesuffix("/v1"), api_key="x", max_retries=0, timeout=timeout)
+
+
+def _groq_errors() -> tuple[type[BaseException], ...]:
+    import groq
+    import httpx
+
+    return (groq.APITimeoutError, groq.APIConnectionError, httpx.TimeoutException)
+
+
 def _messages() -> list[dict[str, Any]]:
     return [{"role": "system", "content": "be brief"}, {"role": "user", "content": USER_TEXT}]
 
@@ -90,6 +107,17 @@ _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
 PROVIDERS = (
     Provider(
+        name="groq-chat",
+        instrumentation="groq",
+        standin=_demo_standin,
+        client=_groq_client,
+        stream=lambda c, model: c.chat.completions.create(model=model, messages=_messages(), stream=True),
+        raw_stream=lambda c, model: c.chat.completions.with_raw_response.create(
+            model=model, messages=_messages(), stream=True),
+        plain=lambda c, model: c.chat.completions.create(model=model, messages=_messages()),
+        errors=_groq_errors,
+    ),
+    Provider(
         name="openai-chat",
         instrumentation="openai",
         standin=_demo_standin,
@@ -98,6 +126,16 @@ PROVIDERS = (
         raw_stream=lambda c, model: c.chat.completions.with_raw_response.create(
             model=model, messages=_messages(), stream=True),
         plain=lambda c, model: c.chat.completions.create(model=model, messages=_messages()),
+        errors=_openai_errors,
+    ),
+    Provider(
+        name="openai-completions",
+        instrumentation="openai",
+        standin=_demo_standin,
+        client=_openai_client,
+        stream=lambda c, model: c.completions.create(model=model, prompt=USER_TEXT, stream=True),
+        raw_stream=lambda c, model: c.completions.with_raw_response.create(model=model, prompt=USER_TEXT, stream=True),
+        plain=lambda c, model: c.completions.create(model=model, prompt=USER_TEXT),
         errors=_openai_errors,
     ),
     Provider(

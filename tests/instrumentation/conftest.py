@@ -25,8 +25,8 @@ def wire(otlp_receiver: Any) -> Callable[..., Wire]:
 
 @pytest.fixture
 def memory() -> Any:
-    """neatlogs with the OpenAI instrumentation exporting synchronously to memory."""
-    return _testing.init_in_memory(instrumentations=["openai", "anthropic"])
+    """neatlogs with every instrumentation, exporting synchronously to memory."""
+    return _testing.init_in_memory()  # every supported library, as by default
 
 
 @pytest.fixture

@@ -116,8 +116,12 @@ class _Handler(QuietHandler):
             self._chat(body, model, delay)
         elif path.endswith("/responses"):
             self._responses(body, model, delay)
+        elif path.endswith("/completions"):
+            self._text_completion(body, model, delay)
         elif path.endswith("/embeddings"):
             self._embeddings(body, model)
+        elif path.endswith("/moderations"):
+            self._moderations(body, model)
         elif path.endswith("/messages"):
             self._anthropic(body, model, delay)
         else:
@@ -259,6 +263,49 @@ class _Handler(QuietHandler):
                                          "response": response("completed", True)}
 
         self._send_sse(events(), delay)
+
+    # --- legacy completions and moderations -----------------------------------------------------
+    def _text_completion(self, body: dict[str, Any], model: str, delay: float) -> None:
+        prompt = body.get("prompt", "")
+        prompt = prompt if isinstance(prompt, str) else " ".join(str(p) for p in prompt)
+        text = reply_text([{"role": "user", "content": prompt}])
+        usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(text),
+                 "total_tokens": _tokens(prompt) + _tokens(text)}
+        rid = f"cmpl-standin-{self.server.owner.count}"
+        created = int(time.time())
+        if not body.get("stream"):
+            self._send_json(200, {"id": rid, "object": "text_completion", "created": created, "model": model,
+                                  "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}],
+                                  "usage": usage})
+            return
+
+        def events() -> Iterator[tuple[str | None, Any]]:
+            words = text.split(" ")
+            for i, word in enumerate(words):
+                last = i == len(words) - 1
+                yield None, {"id": rid, "object": "text_completion", "created": created, "model": model,
+                             "choices": [{"index": 0, "text": word if i == 0 else " " + word, "logprobs": None,
+                                          "finish_reason": "stop" if last else None}]}
+            if (body.get("stream_options") or {}).get("include_usage"):
+                yield None, {"id": rid, "object": "text_completion", "created": created, "model": model,
+                             "choices": [], "usage": usage}
+            yield None, "[DONE]"
+
+        self._send_sse(events(), delay)
+
+    def _moderations(self, body: dict[str, Any], model: str) -> None:
+        inputs = body.get("input", "")
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        names = ("harassment", "hate", "self-harm", "sexual", "violence")
+        results = []
+        for item in inputs:
+            flagged = "attack" in str(item).lower()
+            results.append({"flagged": flagged,
+                            "categories": {name: flagged and name == "violence" for name in names},
+                            "category_scores": {name: 0.9 if flagged and name == "violence" else 0.01
+                                                for name in names}})
+        self._send_json(200, {"id": f"modr-standin-{self.server.owner.count}", "model": model or "omni-moderation",
+                              "results": results})
 
     # --- embeddings ------------------------------------------------------------------------------
     def _embeddings(self, body: dict[str, Any], model: str) -> None:

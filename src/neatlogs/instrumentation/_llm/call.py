@@ -118,11 +118,12 @@ def _record_error(span: Any, error: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1000]))
 
 
-def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
+def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any] | None = None) -> LLMCall | None:
     """Start the span for one call, or return None when it must not be traced.
 
     ``attributes_of(request, policy)`` returns the start attributes (the span kind among them,
-    so processors see it at start); it runs only when tracing is on. Returns None when
+    so processors see it at start); it runs only when tracing is on; ``extra`` attributes (where
+    the call goes) are added to them, replacing what the request said. Returns None when
     neatlogs is not enabled, instrumentation is suppressed, the call is made inside another
     traced call (that one's span already stands for it), or anything fails.
     """
@@ -135,6 +136,8 @@ def start_call(name: str, attributes_of: Any, request: Any) -> LLMCall | None:
             return None
         call = LLMCall(None, _content.current())
         attributes = attributes_of(request, call.policy)
+        if extra:
+            attributes.update(extra)
         # Only the kind goes through start_span (processors read it at start); the rest is
         # set right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}

@@ -46,9 +46,11 @@ class LLMOperation:
         accumulator: zero-argument factory of the :class:`StreamAccumulator` that follows a stream.
         streams: ``(kwargs) -> bool``, True when this call returns a stream; by default a call
             streams exactly when there is an accumulator (a method that always streams).
+        endpoint: ``(instance) -> attributes`` saying where the call goes (provider, server
+            address), from the object whose method was called; added to the start attributes.
     """
 
-    __slots__ = ("operation", "request", "response", "accumulator", "streams")
+    __slots__ = ("operation", "request", "response", "accumulator", "streams", "endpoint")
 
     def __init__(
         self,
@@ -57,12 +59,14 @@ class LLMOperation:
         response: ResultAttributes,
         accumulator: Callable[[], StreamAccumulator] | None = None,
         streams: Callable[[dict[str, Any]], bool] | None = None,
+        endpoint: Callable[[Any], dict[str, Any]] | None = None,
     ) -> None:
         self.operation = operation
         self.request = request
         self.response = response
         self.accumulator = accumulator
         self.streams = streams
+        self.endpoint = endpoint
 
     def is_streaming(self, kwargs: dict[str, Any]) -> bool:
         """True when the call with these keyword arguments returns a stream."""
@@ -70,9 +74,14 @@ class LLMOperation:
             return False
         return self.streams(kwargs) if self.streams is not None else True
 
-    def begin(self, kwargs: dict[str, Any]) -> LLMCall | None:
-        """Start the span for a call with these keyword arguments (None: call untraced)."""
-        return start_call(span_name(self.operation, kwargs.get("model")), self.request, kwargs)
+    def begin(self, kwargs: dict[str, Any], instance: Any = None) -> LLMCall | None:
+        """Start the span for a call with these keyword arguments (None: call untraced).
+
+        ``instance`` is the object whose method was called (the client's resource), when known.
+        """
+        endpoint = self.endpoint
+        where = endpoint(instance) if endpoint is not None and instance is not None else None
+        return start_call(span_name(self.operation, kwargs.get("model")), self.request, kwargs, where)
 
     def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
         """Record ``result`` (or hand the program a proxy that will); returns what the program gets."""
@@ -114,9 +123,9 @@ class LazyOperation:
             operation = self._operation = self._build()
         return operation
 
-    def begin(self, kwargs: dict[str, Any]) -> LLMCall | None:
+    def begin(self, kwargs: dict[str, Any], instance: Any = None) -> LLMCall | None:
         """As :meth:`LLMOperation.begin`."""
-        return self.get().begin(kwargs)
+        return self.get().begin(kwargs, instance)
 
     def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
         """As :meth:`LLMOperation.end`."""

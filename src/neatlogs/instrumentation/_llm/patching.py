@@ -53,7 +53,7 @@ else:
 def _sync_wrapper(original: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
     @functools.wraps(original)
     def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = operation.begin(kwargs)
+        call = operation.begin(kwargs, self)
         if call is None:
             return original(self, *args, **kwargs)
         token = call.attach()
@@ -72,7 +72,7 @@ def _sync_wrapper(original: Callable[..., Any], operation: Operation) -> Callabl
 def _async_wrapper(original: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
     @functools.wraps(original)
     async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = operation.begin(kwargs)
+        call = operation.begin(kwargs, self)
         if call is None:
             return await original(self, *args, **kwargs)
         # Attached and detached in this one coroutine frame, never across a yield to the caller.

@@ -38,6 +38,7 @@ __all__ = [
     "RawResponseProxy",
     "StainlessOperation",
     "StainlessStreamProxy",
+    "client_address",
     "raw_response_header",
 ]
 
@@ -48,6 +49,21 @@ RAW_RESPONSE_HEADER = "X-Stainless-Raw-Response"
 def raw_response_header(library: Any) -> str:
     """The raw-response header name the client ``library`` (its top-level module) uses."""
     return getattr(getattr(library, "_constants", None), "RAW_RESPONSE_HEADER", RAW_RESPONSE_HEADER)
+
+
+def client_address(resource: Any) -> tuple[str, str | None, int | None]:
+    """``(client class name, host, port)`` of the client a resource (``client.chat.completions``) belongs to.
+
+    Stainless resources keep their client as ``_client`` and the client its ``base_url``
+    (an httpx URL): https://github.com/openai/openai-python/blob/main/src/openai/_resource.py
+    """
+    client = getattr(resource, "_client", None)
+    url = getattr(client, "base_url", None)
+    host = getattr(url, "host", None)
+    port = getattr(url, "port", None)
+    if port is None and host:
+        port = 443 if getattr(url, "scheme", "https") == "https" else 80
+    return type(client).__name__, host or None, port
 
 
 def stream_argument(kwargs: dict[str, Any]) -> bool:
@@ -66,8 +82,8 @@ class StainlessOperation(LLMOperation):
     __slots__ = ("raw_header",)
 
     def __init__(self, operation: str, request: Any, response: Any, accumulator: Any = None,
-                 raw_header: str = RAW_RESPONSE_HEADER) -> None:
-        super().__init__(operation, request, response, accumulator, stream_argument)
+                 raw_header: str = RAW_RESPONSE_HEADER, endpoint: Any = None) -> None:
+        super().__init__(operation, request, response, accumulator, stream_argument, endpoint)
         self.raw_header = raw_header
 
     def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:

@@ -14,88 +14,11 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from ..._content import ContentPolicy
 
 from ... import semconv
-from .._llm.attributes import finish_attributes, output_text, output_value
+from .._llm.attributes import finish_attributes, output_value
 from .._llm.messages import flatten_messages, get
-from ._extract import chat_usage_attributes, responses_response
+from ._extract import completion_attributes, responses_response
 
-__all__ = ["ChatStreamAccumulator", "ResponsesStreamAccumulator"]
-
-
-class _Choice:
-    __slots__ = ("role", "parts", "tool_calls", "finish_reason")
-
-    def __init__(self) -> None:
-        self.role: str | None = None
-        self.parts: list[str] = []
-        self.tool_calls: dict[int, list[Any]] = {}  # index -> [id, name, argument parts]
-        self.finish_reason: str | None = None
-
-
-class ChatStreamAccumulator:
-    """Accumulates ``ChatCompletionChunk`` deltas: text, tool calls by index, finish reason, usage."""
-
-    __slots__ = ("choices", "response_id", "model", "usage")
-
-    def __init__(self) -> None:
-        self.choices: dict[int, _Choice] = {}
-        self.response_id: str | None = None
-        self.model: str | None = None
-        self.usage: Any = None
-
-    def feed(self, chunk: Any) -> None:
-        """Take one chunk as the program received it."""
-        if self.response_id is None:
-            self.response_id = getattr(chunk, "id", None)
-            self.model = getattr(chunk, "model", None)
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = usage
-        for choice in getattr(chunk, "choices", None) or ():
-            index = choice.index or 0
-            state = self.choices.get(index)
-            if state is None:
-                state = self.choices[index] = _Choice()
-            if choice.finish_reason:
-                state.finish_reason = choice.finish_reason
-            delta = choice.delta
-            if delta is None:
-                continue
-            if delta.role:
-                state.role = delta.role
-            if delta.content:
-                state.parts.append(delta.content)
-            if delta.tool_calls:
-                for tool_call in delta.tool_calls:
-                    slot = state.tool_calls.get(tool_call.index)
-                    if slot is None:
-                        slot = state.tool_calls[tool_call.index] = [None, None, []]
-                    if tool_call.id:
-                        slot[0] = tool_call.id
-                    function = tool_call.function
-                    if function is not None:
-                        if function.name:
-                            slot[1] = function.name
-                        if function.arguments:
-                            slot[2].append(function.arguments)
-
-    def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
-        """The final attributes of what was received so far."""
-        attributes: dict[str, Any] = {}
-        messages, texts, calls, reasons = [], [], [], []
-        for index in sorted(self.choices):
-            state = self.choices[index]
-            text = "".join(state.parts) if state.parts else None
-            tool_calls = [(s[0], s[1], "".join(s[2])) for _, s in sorted(state.tool_calls.items())]
-            messages.append((state.role or "assistant", text, tool_calls, None))
-            texts.append(text)
-            calls.append(tool_calls)
-            if state.finish_reason:
-                reasons.append(str(state.finish_reason))
-        flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, policy)
-        output_value(attributes, policy, output_text(texts, calls))
-        finish_attributes(attributes, self.response_id, self.model, reasons)
-        chat_usage_attributes(attributes, self.usage)
-        return attributes
+__all__ = ["CompletionsStreamAccumulator", "ResponsesStreamAccumulator"]
 
 
 class ResponsesStreamAccumulator:
@@ -130,4 +53,39 @@ class ResponsesStreamAccumulator:
         output_value(attributes, policy, text)
         if self.started is not None:
             finish_attributes(attributes, get(self.started, "id"), get(self.started, "model"), [])
+        return attributes
+
+
+class CompletionsStreamAccumulator:
+    """Accumulates a legacy ``completions.create(stream=True)``: text by choice index, finish reasons, usage."""
+
+    __slots__ = ("first", "parts", "reasons", "usage")
+
+    def __init__(self) -> None:
+        self.first: Any = None
+        self.parts: dict[int, list[str]] = {}
+        self.reasons: dict[int, str] = {}
+        self.usage: Any = None
+
+    def feed(self, chunk: Any) -> None:
+        """Take one ``Completion`` chunk as the program received it."""
+        if self.first is None:
+            self.first = chunk
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+        for choice in getattr(chunk, "choices", None) or ():
+            index = choice.index or 0
+            if choice.text:
+                self.parts.setdefault(index, []).append(choice.text)
+            if choice.finish_reason:
+                self.reasons[index] = str(choice.finish_reason)
+
+    def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
+        """The final attributes of what was received so far."""
+        attributes: dict[str, Any] = {}
+        indexes = sorted(set(self.parts) | set(self.reasons))
+        texts = ["".join(self.parts[i]) if i in self.parts else None for i in indexes]
+        reasons = [self.reasons[i] for i in indexes if i in self.reasons]
+        completion_attributes(attributes, policy, texts, reasons, self.first, self.usage)
         return attributes

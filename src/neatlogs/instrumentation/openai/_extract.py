@@ -24,97 +24,29 @@ from .._llm.attributes import (
     request_attributes,
     usage_attributes,
 )
+from .._llm.chat_completions import chat_usage_attributes
 from .._llm.messages import flatten_messages, get, is_given, text_of
 
 __all__ = [
-    "chat_request",
-    "chat_response",
-    "chat_usage_attributes",
+    "completions_request",
+    "completions_response",
     "embeddings_request",
     "embeddings_response",
+    "moderations_request",
+    "moderations_response",
     "responses_request",
     "responses_response",
 ]
 
 PROVIDER = "openai"
 
-_CONTENT_ARGUMENTS = frozenset({"model", "messages", "input", "instructions", "prediction"})
+_CONTENT_ARGUMENTS = frozenset({"model", "messages", "input", "instructions", "prediction", "prompt"})
 """Keyword arguments that are the call's content, not its invocation parameters."""
 
 
 def _base(kind: str, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     parameters = invocation_parameters(kwargs, _CONTENT_ARGUMENTS)
     return request_attributes(kind, operation, PROVIDER, kwargs.get("model"), parameters)
-
-
-def _tool_calls(calls: Any) -> list[tuple[Any, Any, Any]]:
-    if not calls:
-        return []
-    out = []
-    for tool_call in calls:
-        function = get(tool_call, "function")
-        out.append((get(tool_call, "id"), get(function, "name"), get(function, "arguments")))
-    return out
-
-
-# --- chat completions -----------------------------------------------------------------
-def _chat_messages(messages: Any) -> Any:
-    for message in messages or ():
-        yield (
-            get(message, "role"),
-            text_of(get(message, "content")),
-            _tool_calls(get(message, "tool_calls")),
-            get(message, "tool_call_id"),
-        )
-
-
-def chat_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
-    """Start attributes of ``chat.completions.create`` / ``parse``."""
-    attributes = _base("LLM", "chat", kwargs)
-    messages: Any = kwargs.get("messages")
-    if is_given(messages):
-        if not isinstance(messages, (list, tuple)):
-            messages = list(messages)  # an iterable the client would consume only once
-            kwargs["messages"] = messages
-        flatten_messages(semconv.LLM_INPUT_MESSAGES, _chat_messages(messages), attributes, policy)
-        input_value(attributes, policy, messages)
-    return attributes
-
-
-def chat_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
-    """Final attributes of a ``ChatCompletion`` (or ``ParsedChatCompletion``)."""
-    attributes: dict[str, Any] = {}
-    messages, texts, calls, reasons = [], [], [], []
-    # The client always returns model objects here: plain getattr, no dict check.
-    for choice in getattr(response, "choices", None) or ():
-        message = getattr(choice, "message", None)
-        text = text_of(getattr(message, "content", None))
-        tool_calls = _tool_calls(getattr(message, "tool_calls", None))
-        messages.append((getattr(message, "role", None) or "assistant", text, tool_calls, None))
-        texts.append(text)
-        calls.append(tool_calls)
-        reason = getattr(choice, "finish_reason", None)
-        if reason:
-            reasons.append(str(reason))
-    flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, policy)
-    output_value(attributes, policy, output_text(texts, calls))
-    finish_attributes(attributes, getattr(response, "id", None), getattr(response, "model", None), reasons)
-    chat_usage_attributes(attributes, getattr(response, "usage", None))
-    return attributes
-
-
-def chat_usage_attributes(attributes: dict[str, Any], usage: Any) -> None:
-    """Add the token counts of a chat completion's ``usage`` (absent when the API sent none)."""
-    if usage is None:
-        return
-    usage_attributes(
-        attributes,
-        getattr(usage, "prompt_tokens", None),
-        getattr(usage, "completion_tokens", None),
-        getattr(usage, "total_tokens", None),
-        getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None),
-        getattr(getattr(usage, "completion_tokens_details", None), "reasoning_tokens", None),
-    )
 
 
 # --- responses ------------------------------------------------------------------------
@@ -213,4 +145,66 @@ def embeddings_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
     if usage is not None:
         prompt = get(usage, "prompt_tokens")
         usage_attributes(attributes, prompt, None, get(usage, "total_tokens"))
+    return attributes
+
+
+# --- legacy completions -------------------------------------------------------------------
+def completions_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
+    """Start attributes of the legacy ``completions.create``: each prompt is a user message."""
+    attributes = _base("LLM", "text_completion", kwargs)
+    prompt: Any = kwargs.get("prompt")
+    if is_given(prompt):
+        if not isinstance(prompt, (str, list, tuple)):
+            prompt = list(prompt)
+            kwargs["prompt"] = prompt
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        messages = [("user", p if isinstance(p, str) else text_of(p), (), None) for p in prompts]
+        flatten_messages(semconv.LLM_INPUT_MESSAGES, messages, attributes, policy)
+        input_value(attributes, policy, prompt)
+    return attributes
+
+
+def completions_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
+    """Final attributes of a legacy ``Completion``: each choice's text is an assistant message."""
+    attributes: dict[str, Any] = {}
+    texts, reasons = [], []
+    for choice in getattr(response, "choices", None) or ():
+        texts.append(getattr(choice, "text", None))
+        reason = getattr(choice, "finish_reason", None)
+        if reason:
+            reasons.append(str(reason))
+    completion_attributes(attributes, policy, texts, reasons, response, getattr(response, "usage", None))
+    return attributes
+
+
+def completion_attributes(
+    attributes: dict[str, Any], policy: ContentPolicy, texts: list[Any], reasons: list[str], response: Any, usage: Any
+) -> None:
+    """Output messages, value, finish reasons and usage of a legacy completion (plain or streamed)."""
+    messages = [("assistant", text, (), None) for text in texts]
+    flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, policy)
+    output_value(attributes, policy, output_text(texts, []))
+    finish_attributes(attributes, get(response, "id"), get(response, "model"), reasons)
+    chat_usage_attributes(attributes, usage)
+
+
+# --- moderations ----------------------------------------------------------------------------
+def moderations_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
+    """Start attributes of ``moderations.create`` (kind GUARDRAIL: it judges content, it does not answer)."""
+    attributes = _base("GUARDRAIL", "moderations", kwargs)
+    input_value(attributes, policy, kwargs.get("input"))
+    return attributes
+
+
+def moderations_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
+    """Final attributes of a ``ModerationCreateResponse``: which inputs were flagged, for which categories."""
+    attributes: dict[str, Any] = {}
+    verdicts = []
+    for result in get(response, "results") or ():
+        categories = get(result, "categories")
+        flagged_for = [name for name, value in (vars(categories).items() if categories is not None else ())
+                       if value is True and not name.startswith("_")]
+        verdicts.append({"flagged": bool(get(result, "flagged")), "categories": flagged_for})
+    finish_attributes(attributes, get(response, "id"), get(response, "model"), [])
+    output_value(attributes, policy, verdicts)
     return attributes
