@@ -96,6 +96,19 @@ class ContentPolicy:
             _log.debug("mask raised; the value is not recorded", exc_info=True)
             return None
 
+    def with_mask(self, mask: Callable[[Any], Any]) -> ContentPolicy:
+        """This policy with ``mask`` applied first (a span's own mask), then this policy's mask."""
+        outer = self.mask
+        if outer is None:
+            return ContentPolicy(self.capture, mask, self.max_value_chars)
+        inner = ContentPolicy(True, mask, self.max_value_chars)
+
+        def both(value: Any) -> Any:
+            masked = inner.masked(value)
+            return None if masked is None else outer(masked)
+
+        return ContentPolicy(self.capture, both, self.max_value_chars)
+
     def text(self, value: Any) -> str | None:
         """``value`` masked, as attribute-ready text: strings as they are, objects as JSON."""
         value = self.masked(value)

@@ -33,20 +33,23 @@ class ConfigError(ValueError):
 class Param:
     """One setting: its name, environment variable, value type and default."""
 
-    __slots__ = ("name", "env", "kind", "default", "otel_env", "secret", "doc")
+    __slots__ = ("name", "env", "kind", "default", "otel_env", "secret", "doc", "alias_env")
 
     def __init__(
         self,
         name: str,
         env: str | None,
-        kind: str,  # str, url, bool, list, dict, rate, path, callable
+        kind: str,  # str, url, bool, list, dict, rate, path, callable, count, seconds, object
         default: Any,
         otel_env: str | None = None,
         secret: bool = False,
         doc: str = "",
+        alias_env: str | None = None,
     ) -> None:
         self.name, self.env, self.kind, self.default = name, env, kind, default
         self.otel_env, self.secret, self.doc = otel_env, secret, doc
+        self.alias_env = alias_env
+        """An older name of the variable (the neatlogs SDK's), read after ``env``."""
 
 
 PARAMS: tuple[Param, ...] = (
@@ -65,16 +68,30 @@ PARAMS: tuple[Param, ...] = (
     Param("tags", "NEATLOGS_TAGS", "list", (), doc="tag.tags stamped on every span"),
     Param("metadata", None, "dict", None, doc="metadata stamped on every span"),
     Param("capture_content", "NEATLOGS_CAPTURE_CONTENT", "bool", True,
-          doc="record prompts, replies, inputs and outputs"),
+          doc="record prompts, replies, inputs and outputs", alias_env="NEATLOGS_TRACE_CONTENT"),
     Param("mask", None, "callable", None, doc="function applied to every captured value"),
     Param("sample_rate", "NEATLOGS_SAMPLE_RATE", "rate", 1.0, doc="share of traces kept, 0 to 1"),
     Param("disabled", "NEATLOGS_DISABLED", "bool", False, otel_env="OTEL_SDK_DISABLED",
           doc="turn neatlogs off entirely"),
     Param("debug", "NEATLOGS_DEBUG", "bool", False, doc="log neatlogs' own activity"),
     Param("home", "NEATLOGS_HOME", "path", "~/.neatlogs", doc="folder of the local store"),
+    # The wider neatlogs SDK surface (shared/NEATLOGS-SDK-API.md): programs written for it pass these.
+    Param("batch_size", "NEATLOGS_BATCH_SIZE", "count", 512, doc="spans per export batch"),
+    Param("flush_interval", "NEATLOGS_FLUSH_INTERVAL", "seconds", 0.5,
+          doc="longest a finished span waits before its batch is exported, in seconds"),
+    Param("disable_export", "NEATLOGS_DISABLE_EXPORT", "bool", False,
+          doc="make spans but export none (nothing stored, nothing sent)"),
+    Param("capture_logs", "NEATLOGS_CAPTURE_LOGS", "bool", False, doc="record neatlogs.log() calls"),
+    Param("log_level", "NEATLOGS_LOG_LEVEL", "str", "info", doc="lowest level of neatlogs.log() recorded"),
+    Param("pii_enabled", None, "bool", False, doc="ask the backend to redact PII (a resource attribute)"),
+    Param("pii_entities", None, "list", (), doc="PII entity types for the backend to redact"),
+    Param("pii_span_types", None, "list", (), doc="span kinds the backend redacts PII in"),
+    Param("tracer_provider", None, "object", None, doc="an OpenTelemetry TracerProvider to add neatlogs to"),
+    Param("isolate", None, "bool", False,
+          doc="keep neatlogs' spans apart: its own provider, not the global one"),
 )
 _BY_NAME = {p.name: p for p in PARAMS}
-_FILE_KEYS = {p.name for p in PARAMS if p.kind != "callable"}
+_FILE_KEYS = {p.name for p in PARAMS if p.kind not in ("callable", "object")}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -97,6 +114,16 @@ class Settings:
     disabled: bool
     debug: bool
     home: str
+    batch_size: int
+    flush_interval: float
+    disable_export: bool
+    capture_logs: bool
+    log_level: str
+    pii_enabled: bool
+    pii_entities: tuple[str, ...]
+    pii_span_types: tuple[str, ...]
+    tracer_provider: Any
+    isolate: bool
 
     def __init__(self, config_file: str | None = None) -> None:
         for param in PARAMS:
@@ -229,6 +256,22 @@ def _coerce(param: Param, value: Any, where: str) -> Any:
         if callable(value):
             return value
         raise bad("a function")
+    if kind == "count":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        raise bad("a whole number above 0")
+    if kind == "seconds":
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            raise bad("a number of seconds above 0") from None
+        if isinstance(value, bool) or not seconds > 0:
+            raise bad("a number of seconds above 0")
+        return seconds
+    if kind == "object":
+        return value
     raise AssertionError(f"unknown setting kind {kind}")  # pragma: no cover
 
 
@@ -274,7 +317,7 @@ def _pick(
 ) -> tuple[Any, str]:
     if arguments.get(param.name) is not None:
         return arguments[param.name], "argument"
-    for env in (param.env, param.otel_env):
+    for env in (param.env, param.alias_env, param.otel_env):
         if env and environ.get(env, "") != "":
             return environ[env], f"environment {env}"
     if param.name in file_values:

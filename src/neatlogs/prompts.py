@@ -176,17 +176,45 @@ The contextvar's own ``get``, so reading it on every span start costs no extra c
 """
 
 
-def enter_scope(span: Any, system: Any, user: Any, policy: ContentPolicy) -> contextvars.Token | None:
-    """Record the templates on ``span`` and make them current for LLM spans inside the block."""
-    if system is None and user is None:
+def enter_scope(
+    span: Any,
+    system: Any,
+    user: Any,
+    policy: ContentPolicy,
+    system_variables: dict[str, Any] | None = None,
+    user_variables: dict[str, Any] | None = None,
+    version: Any = None,
+) -> contextvars.Token | None:
+    """Record the templates on ``span`` and make them current for LLM spans inside the block.
+
+    A template may be given as its text (the neatlogs SDK's programs do); ``*_variables`` are
+    recorded as if the template had been compiled with them; ``version`` is the templates'
+    version where they have none of their own. Every ``trace()`` block gets a scope, so a
+    template compiled inside it without being passed to it still reaches its LLM spans.
+    """
+    if span is None:
         return None
-    for template, name in ((system, "prompt_template"), (user, "user_prompt_template")):
-        if template is not None and not isinstance(template, _Template):
-            raise TypeError(f"trace({name}=...) takes a PromptTemplate or UserPromptTemplate")
+    system = _as_template(system, PromptTemplate, "prompt_template", version)
+    user = _as_template(user, UserPromptTemplate, "user_prompt_template", version)
     scope = _TemplateScope(span, system, user, policy)
-    if span is not None and scope.attributes:
+    for template, variables in ((system, system_variables), (user, user_variables)):
+        if template is not None and variables is not None:
+            _record_variables(scope, template, variables)
+    if scope.attributes:
         span.set_attributes(scope.attributes)
     return _active.set(scope)
+
+
+def _as_template(value: Any, cls: type[_Template], name: str, version: Any) -> _Template | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = cls(value, version=version)
+    elif not isinstance(value, _Template):
+        raise TypeError(f"trace({name}=...) takes a PromptTemplate, a UserPromptTemplate or a string")
+    elif value.version is None and version is not None:
+        value = cls(value.template, version=version)
+    return value
 
 
 def exit_scope(token: contextvars.Token | None) -> None:
@@ -203,19 +231,24 @@ def _record_compile(template: _Template, variables: dict[str, Any]) -> None:
     scope = _active.get()
     if scope is None or not scope.policy.capture:
         return
-    if template is scope.system:
-        key = PromptTemplate._keys[1]
-    elif template is scope.user:
-        key = UserPromptTemplate._keys[1]
-    else:
-        return
     try:
-        recorded = scope.policy.json_text(variables)
-        if recorded is None:
-            return
-        scope.attributes[key] = recorded
-        if scope.span is not None:
-            scope.span.set_attribute(key, recorded)
+        if template is not scope.system and template is not scope.user:
+            # Compiled inside the block without being passed to trace(): it is the block's template now.
+            text = scope.policy.text(template.template)
+            if text is not None:
+                scope.attributes[template._keys[0]] = text
+            if template.version is not None:
+                scope.attributes[template._keys[2]] = template.version
+        _record_variables(scope, template, variables)
     except Exception:
         _log.internal_error("recording the variables of %r failed", template)
+
+
+def _record_variables(scope: _TemplateScope, template: _Template, variables: dict[str, Any]) -> None:
+    recorded = scope.policy.json_text(variables)
+    if recorded is None:
+        return
+    scope.attributes[template._keys[1]] = recorded
+    if scope.span is not None:
+        scope.span.set_attributes({key: scope.attributes[key] for key in template._keys if key in scope.attributes})
 

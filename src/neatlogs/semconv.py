@@ -12,6 +12,15 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Final
 
 __all__ = [
+    "AGENT_NAME",
+    "ALL_KEYS",
+    "DOCUMENT_CONTENT",
+    "DOCUMENT_ID",
+    "DOCUMENT_METADATA",
+    "DOCUMENT_SCORE",
+    "EMBEDDING_EMBEDDINGS",
+    "EMBEDDING_MODEL_NAME",
+    "EMBEDDING_TEXT",
     "ERROR_TYPE",
     "EXCEPTION_EVENT",
     "GEN_AI_CONVERSATION_ID",
@@ -46,6 +55,11 @@ __all__ = [
     "LLM_USER_PROMPT_TEMPLATE",
     "LLM_USER_PROMPT_TEMPLATE_VARIABLES",
     "LLM_USER_PROMPT_TEMPLATE_VERSION",
+    "LOG_BODY",
+    "LOG_DATA_PREFIX",
+    "LOG_EVENT",
+    "LOG_LEVEL",
+    "LOG_TEMPLATE",
     "MESSAGE_CONTENT",
     "MESSAGE_ROLE",
     "MESSAGE_TOOL_CALLS",
@@ -53,12 +67,23 @@ __all__ = [
     "METADATA",
     "MIME_JSON",
     "MIME_TEXT",
+    "NEATLOGS_AGENT_GOAL",
+    "NEATLOGS_AGENT_ROLE",
+    "NEATLOGS_DESCRIPTION",
+    "NEATLOGS_END_USER_METADATA",
     "NEATLOGS_FIRST_CHUNK_MS",
+    "NEATLOGS_PII_ENABLED",
+    "NEATLOGS_PII_ENTITIES",
+    "NEATLOGS_PII_SPAN_TYPES",
     "NEATLOGS_STREAM_INCOMPLETE",
+    "NEATLOGS_VERSION",
     "NEATLOGS_WORKFLOW_NAME",
+    "NEATLOGS_WORKFLOW_PREFIX",
     "OPENINFERENCE_SPAN_KIND",
     "OUTPUT_MIME_TYPE",
     "OUTPUT_VALUE",
+    "RETRIEVAL_DOCUMENTS",
+    "RETRIEVAL_QUERY",
     "SERVER_ADDRESS",
     "SERVER_PORT",
     "SERVICE_NAME",
@@ -68,11 +93,10 @@ __all__ = [
     "TOOL_CALL_FUNCTION_ARGUMENTS",
     "TOOL_CALL_FUNCTION_NAME",
     "TOOL_CALL_ID",
+    "TOOL_DESCRIPTION",
+    "TOOL_NAME",
+    "TOOL_PARAMETERS",
     "USER_ID",
-    "EMBEDDING_EMBEDDINGS",
-    "EMBEDDING_MODEL_NAME",
-    "EMBEDDING_TEXT",
-    "ALL_KEYS",
     "message_key",
     "tool_call_key",
 ]
@@ -232,6 +256,81 @@ GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS: Final[str] = "gen_ai.usage.output_tokens"
 """Output tokens under the GenAI name."""
 
+# --- agents, tools, retrievers (OpenInference; neatlogs SDK names under neatlogs.*) ------
+AGENT_NAME: Final[str] = "agent.name"
+"""The agent's name (OpenInference; ``@span(kind="AGENT", role=...)``)."""
+
+NEATLOGS_AGENT_ROLE: Final[str] = "neatlogs.agent.role"
+"""The agent's role, as the neatlogs SDK's ``role=`` gives it."""
+
+NEATLOGS_AGENT_GOAL: Final[str] = "neatlogs.agent.goal"
+"""The agent's goal (``goal=``)."""
+
+TOOL_NAME: Final[str] = "tool.name"
+"""The tool's name (OpenInference)."""
+
+TOOL_DESCRIPTION: Final[str] = "tool.description"
+"""The tool's description (OpenInference)."""
+
+TOOL_PARAMETERS: Final[str] = "tool.parameters"
+"""The tool's parameters schema, JSON (OpenInference)."""
+
+NEATLOGS_DESCRIPTION: Final[str] = "neatlogs.description"
+"""A span's description, for kinds other than tools (``description=``)."""
+
+NEATLOGS_VERSION: Final[str] = "neatlogs.version"
+"""A span's version (``version=``)."""
+
+RETRIEVAL_QUERY: Final[str] = "retrieval.query"
+"""A retriever's query (the neatlogs SDK's key)."""
+
+RETRIEVAL_DOCUMENTS: Final[str] = "retrieval.documents"
+"""Prefix of a retriever's documents: ``retrieval.documents.{i}.document.*`` (OpenInference)."""
+
+DOCUMENT_ID: Final[str] = "document.id"
+"""Suffix: a document's id."""
+
+DOCUMENT_CONTENT: Final[str] = "document.content"
+"""Suffix: a document's text."""
+
+DOCUMENT_SCORE: Final[str] = "document.score"
+"""Suffix: a document's relevance score."""
+
+DOCUMENT_METADATA: Final[str] = "document.metadata"
+"""Suffix: a document's metadata, JSON."""
+
+NEATLOGS_WORKFLOW_PREFIX: Final[str] = "neatlogs.workflow"
+"""Prefix of the attributes ``neatlogs.wrap(client, **attributes)`` stamps on trace roots."""
+
+NEATLOGS_END_USER_METADATA: Final[str] = "neatlogs.end_user.metadata"
+"""The end user's metadata, JSON (``identify(end_user_metadata=...)``)."""
+
+# --- neatlogs.log() records, span events named ``log`` --------------------------------
+LOG_EVENT: Final[str] = "log"
+"""Name of the span event a ``neatlogs.log()`` call adds."""
+
+LOG_BODY: Final[str] = "log.body"
+"""The record's text: its template filled with its data."""
+
+LOG_TEMPLATE: Final[str] = "log.template"
+"""The record's template, unfilled."""
+
+LOG_LEVEL: Final[str] = "log.level"
+"""The record's level: debug, info, warning, error."""
+
+LOG_DATA_PREFIX: Final[str] = "log.data"
+"""Prefix of each data value of a record: ``log.data.<key>``."""
+
+# --- neatlogs SDK resource attributes -------------------------------------------------
+NEATLOGS_PII_ENABLED: Final[str] = "neatlogs.pii.enabled"
+"""Resource: the program asks its backend to redact PII (``init(pii_enabled=True)``)."""
+
+NEATLOGS_PII_ENTITIES: Final[str] = "neatlogs.pii.entities"
+"""Resource: the PII entity types to redact."""
+
+NEATLOGS_PII_SPAN_TYPES: Final[str] = "neatlogs.pii.span_types"
+"""Resource: the span kinds to redact PII in."""
+
 # --- where the call went (OpenTelemetry general conventions) -------------------------
 SERVER_ADDRESS: Final[str] = "server.address"
 """Host the model call was sent to, for endpoints no provider name covers."""
@@ -298,6 +397,6 @@ ALL_KEYS: Final[tuple[str, ...]] = tuple(
     for name, value in dict(globals()).items()
     if name.isupper()
     and isinstance(value, str)
-    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT"}
+    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT"}
 )
 """Every attribute key (and key prefix or suffix) above, for the uniqueness test."""

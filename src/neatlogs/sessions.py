@@ -23,6 +23,9 @@ __all__ = [
     "current_session_id",
     "current_stamp",
     "default_session_id",
+    "enter_identity",
+    "exit_identity",
+    "identify",
     "new_session_id",
     "propagate_to_threads",
     "session",
@@ -30,11 +33,12 @@ __all__ = [
 
 
 class _Scope:
-    __slots__ = ("session_id", "user_id")
+    __slots__ = ("session_id", "user_id", "user_metadata_json")
 
-    def __init__(self, session_id: str, user_id: str | None) -> None:
+    def __init__(self, session_id: str | None, user_id: str | None, user_metadata_json: str | None = None) -> None:
         self.session_id = session_id
         self.user_id = user_id
+        self.user_metadata_json = user_metadata_json
 
 
 class _ProcessDefaults:
@@ -102,7 +106,7 @@ class session:
     def __enter__(self) -> session:
         previous = _scope.get()
         user = self.user_id if self.user_id is not None else (previous.user_id if previous else None)
-        token = _scope.set(_Scope(self.session_id, user))
+        token = _scope.set(_Scope(self.session_id, user, previous.user_metadata_json if previous else None))
         self._tokens.append((token, previous))
         return self
 
@@ -121,7 +125,62 @@ class session:
         self.__exit__(*exc)
 
 
-_stamps: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+def enter_identity(session_id: str | None, user_id: str | None, user_metadata: Any = None) -> contextvars.Token:
+    """Make spans started here carry this session and end user; only the fields given change.
+
+    Returns the token :func:`exit_identity` takes back.
+    """
+    previous = _scope.get()
+    metadata_json = None
+    if user_metadata is not None:
+        from ._content import current
+
+        metadata_json = current().json_text(user_metadata)  # end-user metadata is captured content
+    return _scope.set(_Scope(
+        str(session_id) if session_id is not None else (previous.session_id if previous else _defaults.session_id),
+        str(user_id) if user_id is not None else (previous.user_id if previous else None),
+        metadata_json if metadata_json is not None else (previous.user_metadata_json if previous else None),
+    ))
+
+
+def exit_identity(token: contextvars.Token) -> None:
+    """Restore what :func:`enter_identity` changed."""
+    try:
+        _scope.reset(token)
+    except ValueError:  # reset in another context (a generator resumed elsewhere): leave that one be
+        _scope.set(token.old_value if token.old_value is not token.MISSING else None)
+
+
+class identify:
+    """Scope an end user and a session, as the neatlogs SDK's ``identify()``: ``with neatlogs.identify(...):``.
+
+    Traces started inside get that session and end user (``user.id``; the metadata as
+    ``neatlogs.end_user.metadata``); nested blocks override only the fields they set. The same
+    as :class:`session` with a user, for programs written for the neatlogs SDK.
+    """
+
+    def __init__(self, session_id: str | None = None, end_user_id: str | None = None,
+                 end_user_metadata: Any = None) -> None:
+        self.session_id = session_id
+        self.end_user_id = end_user_id
+        self.end_user_metadata = end_user_metadata
+        self._tokens: list[contextvars.Token] = []
+
+    def __enter__(self) -> identify:
+        self._tokens.append(enter_identity(self.session_id, self.end_user_id, self.end_user_metadata))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        exit_identity(self._tokens.pop())
+
+    async def __aenter__(self) -> identify:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__(*exc)
+
+
+_stamps: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
 
 
 def current_stamp() -> dict[str, Any]:
@@ -133,7 +192,8 @@ def current_stamp() -> dict[str, Any]:
     defaults = _defaults
     session_id = scope.session_id if scope is not None else defaults.session_id
     user_id = scope.user_id if scope is not None and scope.user_id else defaults.user_id
-    stamp = _stamps.get((session_id, user_id))
+    user_metadata = scope.user_metadata_json if scope is not None else None
+    stamp = _stamps.get((session_id, user_id, user_metadata))
     if stamp is not None:
         return stamp
     stamp = {}
@@ -148,9 +208,11 @@ def current_stamp() -> dict[str, Any]:
         stamp[semconv.METADATA] = defaults.metadata_json
     if defaults.workflow_name:
         stamp[semconv.NEATLOGS_WORKFLOW_NAME] = defaults.workflow_name
+    if user_metadata:
+        stamp[semconv.NEATLOGS_END_USER_METADATA] = user_metadata
     if len(_stamps) >= 1024:  # a server scoping a session per request: stay bounded
         _stamps.clear()
-    _stamps[(session_id, user_id)] = stamp
+    _stamps[(session_id, user_id, user_metadata)] = stamp
     return stamp
 
 

@@ -46,19 +46,22 @@ def _load_otel() -> None:
     _STATUS_OK = Status(StatusCode.OK)
 
 
-def _policy() -> Any:
-    """The content policy in effect (its module is loaded on first use, not by ``import neatlogs``)."""
+def _policy(behaviour: Any = None) -> Any:
+    """The content policy in effect, with the span's own mask first if it has one.
+
+    The policy's module is loaded on first use, not by ``import neatlogs``.
+    """
     global _content
     if _content is None:
         from . import _content as content
 
         _content = content
-    return _content.current()
+    policy = _content.current()
+    if behaviour is not None and behaviour.mask is not None:
+        return policy.with_mask(behaviour.mask)
+    return policy
 
 
-def _value_attributes(value_key: str, mime_key: str, value: Any) -> dict[str, Any]:
-    """The attributes recording ``value`` under the content policy; empty when nothing may be recorded."""
-    return _policy().value_attributes(value_key, mime_key, value)
 
 
 def _record_error(span: Any, error: BaseException) -> None:
@@ -68,23 +71,38 @@ def _record_error(span: Any, error: BaseException) -> None:
 
 
 class _Active:
-    """One live span and its attached context; every method is safe to call and never raises."""
+    """One live span and its attached context; every method is safe to call and never raises.
 
-    __slots__ = ("span", "token")
+    ``behaviour`` (from the neatlogs SDK's keyword arguments) may give the span a mask of its
+    own, an identity (session, end user) for the trace it roots, and retriever recording.
+    """
 
-    def __init__(self, name: str, attributes: dict[str, Any], input_value: Any = None) -> None:
+    __slots__ = ("span", "token", "policy", "behaviour", "arguments", "identity")
+
+    def __init__(self, name: str, attributes: dict[str, Any], input_value: Any = None,
+                 behaviour: Any = None) -> None:
         """Start the span; a non-None ``input_value`` is recorded in its start attributes."""
         self.span: Any = None
         self.token: Any = None
+        self.policy: Any = None
+        self.behaviour = behaviour
+        self.arguments = input_value
+        self.identity: Any = None
         try:
             tracer = tracing.get_tracer()
             if tracer is None:
                 return
             if _STATUS_OK is None:
                 _load_otel()
+            policy = self.policy = _policy(behaviour)
+            if behaviour is not None and behaviour.identity and not _in_a_trace():
+                from . import sessions
+
+                self.identity = sessions.enter_identity(
+                    behaviour.session_id, behaviour.end_user_id, behaviour.end_user_metadata)
             if input_value is not None:
                 try:
-                    recorded = _value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, input_value)
+                    recorded = policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, input_value)
                     attributes = {**attributes, **recorded}
                 except Exception:
                     _log.internal_error("recording the input of %s failed", name)
@@ -110,10 +128,10 @@ class _Active:
             _log.internal_error("detaching span context failed")
 
     def set_input(self, value: Any) -> None:
-        _record_value(self.span, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, value)
+        _record_value(self.span, self.policy, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, value)
 
     def set_output(self, value: Any) -> None:
-        _record_value(self.span, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, value)
+        _record_value(self.span, self.policy, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, value)
 
     def finish(self, error: BaseException | None = None, output: Any = None) -> None:
         """End the span: ERROR with ``error``, else OK with ``output`` recorded unless None."""
@@ -125,19 +143,35 @@ class _Active:
                 _record_error(span, error)
             else:
                 if output is not None:
-                    _record_value(span, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, output)
+                    _record_value(span, self.policy, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, output)
+                    if self.behaviour is not None and self.behaviour.retriever:
+                        from ._span_options import retrieval_attributes
+
+                        span.set_attributes(retrieval_attributes(self.policy, self.arguments, output))
                 span.set_status(_STATUS_OK)
             span.end()
         except Exception:
             _log.internal_error("ending span failed")
+        if self.identity is not None:
+            from . import sessions
+
+            identity, self.identity = self.identity, None
+            sessions.exit_identity(identity)
 
 
-def _record_value(span: Any, value_key: str, mime_key: str, value: Any) -> None:
-    """Set ``value`` on ``span`` under ``value_key``; failures are logged, never raised."""
+def _in_a_trace() -> bool:
+    """True when a span is current here: a new span would be a child, not a trace's root."""
+    from opentelemetry import trace as trace_api
+
+    return trace_api.get_current_span().get_span_context().is_valid
+
+
+def _record_value(span: Any, policy: Any, value_key: str, mime_key: str, value: Any) -> None:
+    """Set ``value`` on ``span`` under ``value_key`` through ``policy``; failures are logged, never raised."""
     if span is None:
         return
     try:
-        attributes = _value_attributes(value_key, mime_key, value)
+        attributes = policy.value_attributes(value_key, mime_key, value)
         if attributes:
             span.set_attributes(attributes)
     except Exception:
@@ -181,9 +215,13 @@ def span(
 
         span_name = name or getattr(func, "__qualname__", None) or repr(func)
         static = {semconv.OPENINFERENCE_SPAN_KIND: kind_value}
-        if attributes:
+        behaviour = None
+        if attributes or kind_value == "RETRIEVER":
+            from ._span_options import split
+
+            raw, behaviour = split(kind_value, attributes)
             policy = _policy()
-            for key, value in attributes.items():
+            for key, value in raw.items():
                 static[key] = policy.attribute(value)
         try:
             signature = inspect.signature(func)
@@ -200,7 +238,7 @@ def span(
                     arguments = _bound_arguments(signature, args, kwargs) or None
                 except Exception:
                     _log.debug("binding arguments of %s failed", span_name, exc_info=True)
-            return _Active(span_name, static, arguments)
+            return _Active(span_name, static, arguments, behaviour)
 
         if inspect.isasyncgenfunction(func):
             wrapper = _async_generator_wrapper(func, begin, capture_output)
@@ -374,12 +412,32 @@ class trace:
         *,
         prompt_template: Any = None,
         user_prompt_template: Any = None,
+        system_prompt_template: Any = None,
+        system_prompt_variables: dict[str, Any] | None = None,
+        user_prompt_variables: dict[str, Any] | None = None,
+        prompt_variables: dict[str, Any] | None = None,
+        version: Any = None,
+        mask: Any = None,
+        session_id: str | None = None,
+        end_user_id: str | None = None,
+        end_user_metadata: Any = None,
+        capture_stdout: bool | None = None,
         **attributes: Any,
     ) -> None:
         self._name = name
         self._kind = _check_kind(kind)
-        self._templates = (prompt_template, user_prompt_template)
+        # The neatlogs SDK's names: system_* win over the older prompt_* ones when both are given.
+        system = system_prompt_template if system_prompt_template is not None else prompt_template
+        system_variables = system_prompt_variables if system_prompt_variables is not None else prompt_variables
+        self._templates = (system, user_prompt_template, system_variables, user_prompt_variables, version)
         self._attributes = attributes
+        self._behaviour: Any = None
+        if mask is not None or session_id is not None or end_user_id is not None or end_user_metadata is not None:
+            from ._span_options import split
+
+            _, self._behaviour = split(self._kind, {"mask": mask, "session_id": session_id,
+                                                    "end_user_id": end_user_id,
+                                                    "end_user_metadata": end_user_metadata})
         self._stack: list[tuple[_Active, Any]] = []
 
     def __enter__(self) -> SpanHandle:
@@ -393,11 +451,13 @@ class trace:
                 attributes[key] = policy.attribute(value)
         except Exception:
             _log.internal_error("trace attributes failed")
-        active = _Active(self._name, attributes)
+        active = _Active(self._name, attributes, behaviour=self._behaviour)
         from . import prompts
 
         # A wrong template type is the caller's bug: let that TypeError through.
-        template_token = prompts.enter_scope(active.span, *self._templates, _policy())
+        system, user, system_variables, user_variables, version = self._templates
+        template_token = prompts.enter_scope(active.span, system, user, active.policy or _policy(),
+                                             system_variables, user_variables, version)
         active.attach()
         self._stack.append((active, template_token))
         return SpanHandle(active)

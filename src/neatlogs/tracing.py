@@ -233,21 +233,24 @@ def _build(state: TracingRuntime) -> Tracer:
     assert settings_ is not None  # init() set it before anything can build
     router = RoutingSpanExporter(settings_)
     batch: SpoolingBatchSpanProcessor | None = None
+    processors: list[SpanProcessor] = [SessionSpanProcessor(), PromptTemplateSpanProcessor()]
     if state.test_exporter is not None:
-        export_processor: SpanProcessor = SimpleSpanProcessor(state.test_exporter)
-    else:
-        export_processor = batch = SpoolingBatchSpanProcessor(router)
-    processors = [SessionSpanProcessor(), PromptTemplateSpanProcessor(), export_processor]
-    existing = trace_api.get_tracer_provider()
-    if hasattr(existing, "add_span_processor"):
-        provider: Any = existing  # an SDK provider, or another that takes processors
+        processors.append(SimpleSpanProcessor(state.test_exporter))
+    elif not settings_.disable_export:  # disable_export: spans are made (and enriched), none exported
+        batch = SpoolingBatchSpanProcessor(
+            router, batch_size=settings_.batch_size, schedule_delay=settings_.flush_interval)
+        processors.append(batch)
+    given = settings_.tracer_provider
+    existing = given if given is not None else (None if settings_.isolate else trace_api.get_tracer_provider())
+    if existing is not None and hasattr(existing, "add_span_processor"):
+        provider: Any = existing  # the provider given, the program's own, or another that takes processors
         state.owns_provider = False
-        _log.debug("joining the existing TracerProvider %r instead of replacing it", existing)
+        _log.debug("joining the existing TracerProvider %r instead of making one", existing)
     else:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
-        resource = Resource.create({"service.name": settings_.service_name})
+        resource = Resource.create(_resource_attributes(settings_))
         # Keeping everything needs no ratio arithmetic on each span.
         rate = settings_.sample_rate
         sampler = ParentBased(ALWAYS_ON if rate >= 1.0 else TraceIdRatioBased(rate))
@@ -258,7 +261,9 @@ def _build(state: TracingRuntime) -> Tracer:
             span_limits=SpanLimits(max_span_attributes=MAX_SPAN_ATTRIBUTES, max_event_attributes=MAX_SPAN_ATTRIBUTES),
         )
         state.owns_provider = True
-        if isinstance(existing, trace_api.ProxyTracerProvider):
+        if settings_.isolate:
+            _log.debug("isolated: neatlogs' provider is its own, not the global one")
+        elif isinstance(existing, trace_api.ProxyTracerProvider):
             trace_api.set_tracer_provider(provider)
         else:
             _log.debug("global provider %r cannot take processors; using our own privately", existing)
@@ -272,6 +277,20 @@ def _build(state: TracingRuntime) -> Tracer:
 
     tracer: Tracer = provider.get_tracer(TRACER_NAME, __version__)
     return tracer
+
+
+def _resource_attributes(settings_: Settings) -> dict[str, Any]:
+    """The resource of the provider neatlogs makes: the workflow, and the backend's PII hints when asked."""
+    from . import semconv
+
+    attributes: dict[str, Any] = {semconv.SERVICE_NAME: settings_.service_name}
+    if settings_.pii_enabled:
+        attributes[semconv.NEATLOGS_PII_ENABLED] = True
+        if settings_.pii_entities:
+            attributes[semconv.NEATLOGS_PII_ENTITIES] = list(settings_.pii_entities)
+        if settings_.pii_span_types:
+            attributes[semconv.NEATLOGS_PII_SPAN_TYPES] = list(settings_.pii_span_types)
+    return attributes
 
 
 def send_spool_in_background(settings_: Settings) -> None:

@@ -72,5 +72,5 @@ def test_templates_without_init_compile_normally():
 def test_wrong_template_type_is_a_type_error():
     _testing.init_in_memory()
     with pytest.raises(TypeError, match="prompt_template"):
-        with neatlogs.trace("t", prompt_template="just a string"):
+        with neatlogs.trace("t", prompt_template=42):
             pass

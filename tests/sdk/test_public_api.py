@@ -21,5 +21,10 @@ def test_every_public_callable_has_a_docstring():
 
 def test_init_signature_matches_the_design():
     params = list(inspect.signature(neatlogs.init).parameters)
-    assert params == ["api_key", "endpoint", "workflow_name", "instrumentations", "auto_session", "session_id",
-                      "user_id", "tags", "metadata", "capture_content", "mask", "sample_rate", "disabled", "debug"]
+    assert params[:14] == ["api_key", "endpoint", "workflow_name", "instrumentations", "auto_session", "session_id",
+                           "user_id", "tags", "metadata", "capture_content", "mask", "sample_rate", "disabled", "debug"]
+    # The wider neatlogs SDK's arguments follow, keyword-only (shared/NEATLOGS-SDK-API.md).
+    keyword_only = [n for n, p in inspect.signature(neatlogs.init).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    assert keyword_only == params[14:] == ["batch_size", "flush_interval", "disable_export", "capture_logs",
+                                           "log_level", "pii_enabled", "pii_entities", "pii_span_types",
+                                           "tracer_provider", "isolate"]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     ResultAttributes = Callable[[Any, ContentPolicy], dict[str, Any]]
 
 from ... import _log
+from ...compat import workflow_attributes
 from .attributes import span_name
 from .call import start_call
 
@@ -81,6 +82,10 @@ class LLMOperation:
         """
         endpoint = self.endpoint
         where = endpoint(instance) if endpoint is not None and instance is not None else None
+        if instance is not None:
+            stamped = workflow_attributes(instance)
+            if stamped is not None:
+                where = {**(where or {}), **stamped}
         return start_call(span_name(self.operation, kwargs.get("model")), self.request, kwargs, where)
 
     def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
