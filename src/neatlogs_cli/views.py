@@ -137,7 +137,9 @@ def resolve_id(conn: Any, prefix: str) -> tuple[str, str]:
     traces = [t for t in traces if t not in sessions]
     found = [("session", s) for s in sessions] + [("trace", t) for t in traces]
     if not found:
-        raise LookupError(f"no session or trace matches {prefix!r}; `neatlogs sessions` and `neatlogs traces` list them")
+        raise LookupError(
+            f"no session or trace matches {prefix!r}; `neatlogs sessions` and `neatlogs traces` list them"
+        )
     if len(found) > 1:
         raise LookupError(f"{prefix!r} matches more than one session or trace; give more of the id")
     return found[0]

@@ -17,9 +17,18 @@ from .read import (
     list_sessions,
     list_traces,
 )
-from .records import SessionDetail, SessionSummary, SpanRecord, TokenCounts, TraceSpans, TraceSummary, span_kind_of, token_counts
-from .turns import is_model_call, is_step, last_user_text, starts_turn
+from .records import (
+    SessionDetail,
+    SessionSummary,
+    SpanRecord,
+    TokenCounts,
+    TraceSpans,
+    TraceSummary,
+    span_kind_of,
+    token_counts,
+)
 from .schema import SCHEMA_VERSION, connect
+from .turns import is_model_call, is_step, last_user_text, starts_turn
 from .write import insert_spans
 
 __all__ = [

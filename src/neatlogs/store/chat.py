@@ -105,7 +105,8 @@ def _genai_message(raw: Any, default_role: str = "") -> ChatMessage | None:
         parts = [{"type": "text", _CONTENT: raw.get(_CONTENT)}] if raw.get(_CONTENT) is not None else []
         for call in _loaded(raw.get(_TOOL_CALLS)) or ():
             if isinstance(call, dict):
-                function = call.get("function") if isinstance(call.get("function"), dict) else call
+                inner = call.get("function")
+                function: dict[str, Any] = inner if isinstance(inner, dict) else call
                 parts.append({"type": "tool_call", _ID: call.get(_ID), "name": function.get("name"),
                               "arguments": function.get("arguments")})
         if raw.get(_ID) is not None and message.role == "tool":

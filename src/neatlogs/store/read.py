@@ -12,7 +12,6 @@ from dataclasses import fields
 from typing import Iterator
 
 from ..semconv import GEN_AI_CONVERSATION_ID, SESSION_ID
-
 from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans, TraceSummary
 
 __all__ = [

@@ -16,7 +16,15 @@ from neatlogs import store
 
 from .store_access import request_reader
 
-__all__ = ["MAX_LIMIT", "get_session", "get_session_summary", "get_trace", "list_sessions", "list_traces", "parse_limit"]
+__all__ = [
+    "MAX_LIMIT",
+    "get_session",
+    "get_session_summary",
+    "get_trace",
+    "list_sessions",
+    "list_traces",
+    "parse_limit",
+]
 
 MAX_LIMIT = 1000
 """Most sessions one list request returns."""

@@ -24,7 +24,15 @@ from .api import parse_limit
 from .auth import KEY_COOKIE, KeyCheck
 from .store_access import request_reader
 
-__all__ = ["SECURITY_HEADERS", "login_form", "login_submit", "session_page", "sessions_page", "trace_page", "traces_page"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "login_form",
+    "login_submit",
+    "session_page",
+    "sessions_page",
+    "trace_page",
+    "traces_page",
+]
 
 SECURITY_HEADERS = {
     # Scripts only from our own static files: even a missed escape could not run code.
