@@ -23,7 +23,13 @@ __all__ = [
     "EMBEDDING_TEXT",
     "ERROR_TYPE",
     "EXCEPTION_EVENT",
+    "GEN_AI_CHOICE_EVENT",
     "GEN_AI_CONVERSATION_ID",
+    "GEN_AI_EVENT_FIELDS",
+    "GEN_AI_INPUT_MESSAGES",
+    "GEN_AI_MESSAGE_EVENTS",
+    "GEN_AI_OUTPUT_MESSAGES",
+    "GEN_AI_SYSTEM_INSTRUCTIONS",
     "GEN_AI_OPERATION_NAME",
     "GEN_AI_PROVIDER_NAME",
     "GEN_AI_REQUEST_MODEL",
@@ -225,6 +231,32 @@ TOOL_CALL_FUNCTION_NAME: Final[str] = "tool_call.function.name"
 TOOL_CALL_FUNCTION_ARGUMENTS: Final[str] = "tool_call.function.arguments"
 """Suffix: the called function's arguments (JSON text)."""
 
+# GenAI messages, spec v1.37+ (semantic-conventions-genai, gen-ai-spans.md "Content"):
+# JSON lists of {role, parts: [{type: "text", content} | {type: "tool_call", id, name,
+# arguments} | {type: "tool_call_response", id, response}], finish_reason?}.
+GEN_AI_INPUT_MESSAGES: Final[str] = "gen_ai.input.messages"
+"""The request's chat messages as JSON (GenAI spec, gen-ai-spans.md, v1.37)."""
+
+GEN_AI_OUTPUT_MESSAGES: Final[str] = "gen_ai.output.messages"
+"""The model's reply messages as JSON (GenAI spec, gen-ai-spans.md, v1.37)."""
+
+GEN_AI_SYSTEM_INSTRUCTIONS: Final[str] = "gen_ai.system_instructions"
+"""The system prompt as a JSON list of parts (GenAI spec, gen-ai-spans.md, v1.37)."""
+
+GEN_AI_MESSAGE_EVENTS: Final[dict[str, str]] = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+}
+"""Event names of the older GenAI message events (spec v1.28-1.36, gen-ai-events.md) and their role."""
+
+GEN_AI_CHOICE_EVENT: Final[str] = "gen_ai.choice"
+"""Event name of a reply under the older GenAI events (an event name, not a key)."""
+
+GEN_AI_EVENT_FIELDS: Final[tuple[str, ...]] = ("content", "role", "tool_calls", "id", "message", "body")
+"""Body fields of the older GenAI events, as span event attributes (gen-ai-events.md)."""
+
 # --- tokens -------------------------------------------------------------------------
 LLM_TOKEN_COUNT_PROMPT: Final[str] = "llm.token_count.prompt"
 """Input tokens."""
@@ -397,6 +429,6 @@ ALL_KEYS: Final[tuple[str, ...]] = tuple(
     for name, value in dict(globals()).items()
     if name.isupper()
     and isinstance(value, str)
-    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT"}
+    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT", "GEN_AI_CHOICE_EVENT"}
 )
 """Every attribute key (and key prefix or suffix) above, for the uniqueness test."""

@@ -61,12 +61,24 @@ def sessions(
 
 
 @app.command()
+def traces(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    limit: int = typer.Option(20, "--limit", help="How many traces to list."),
+    db: str = typer.Option(None, "--db", help="SQLite store to read (default: $NEATLOGS_HOME/traces.db)."),
+) -> None:
+    """List recent traces, newest first, with their session or "no session"."""
+    from .views import traces_command
+
+    raise typer.Exit(traces_command(limit=limit, as_json=as_json, db=db))
+
+
+@app.command()
 def show(
-    session_id: str = typer.Argument(..., help="The session id, or a unique prefix of it."),
+    session_id: str = typer.Argument(..., help="A session id or trace id, or a unique prefix of either."),
     as_json: bool = typer.Option(False, "--json", help="Print the session's spans as JSON."),
     db: str = typer.Option(None, "--db", help="SQLite store to read (default: $NEATLOGS_HOME/traces.db)."),
 ) -> None:
-    """Show one session's timeline: turns in order, each with its span tree."""
+    """Show one session's (or trace's) timeline: turns in order, each with its span tree."""
     from .views import show_command
 
     raise typer.Exit(show_command(session_id, as_json=as_json, db=db))

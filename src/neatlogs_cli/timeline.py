@@ -1,8 +1,12 @@
-"""Turn a stored session into a conversation timeline: turns, chat bubbles and span trees.
+"""The view model: a stored session as a conversation timeline of turns, bubbles and span trees.
 
 Shared by the dashboard pages and the terminal ``show`` view, so both tell the same story.
-A turn is one trace. Its user message and reply come from the root span's input and output
-(the ``@span(kind="AGENT")`` turn function), else from the LLM spans' chat messages.
+A turn is one user message and everything done for it (``neatlogs.store.turns`` holds the
+rule, which the store's turn counts follow too): a root trace starts a turn, unless it is a
+step (embeddings, retrieval, a tool) or a model call continuing a tool loop; those fold
+into the nearest turn. "You:" is the root's message-like input (a decorated turn function),
+or for a model-call root the last user message of its request. A span's tokens count once:
+only the innermost span reporting them adds to a turn.
 """
 
 from __future__ import annotations
@@ -13,7 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neatlogs import semconv
-from neatlogs.store import SessionSummary, SpanRecord, TraceSpans
+from neatlogs.store import (
+    ChatMessage,
+    SessionSummary,
+    SpanRecord,
+    TraceSpans,
+    input_messages,
+    is_model_call,
+    is_step,
+    last_user_text,
+    output_messages,
+    starts_turn,
+    token_counts,
+)
 
 __all__ = [
     "RUNNING_WINDOW_NS",
@@ -25,8 +41,8 @@ __all__ = [
     "span_tokens",
 ]
 
-RUNNING_WINDOW_NS = 10 * 60 * 1_000_000_000
-"""A session active within this window counts as still running (its page refreshes)."""
+RUNNING_WINDOW_NS = 60 * 1_000_000_000
+"""A session counts as live for one minute after its last span (its page refreshes)."""
 
 # Keys of a JSON input or output object that most likely hold the chat text.
 _INPUT_KEYS = ("message", "user_input", "input", "query", "question", "prompt", "text", "content")
@@ -44,7 +60,7 @@ _PROMPT_KEYS = (
 
 @dataclass
 class SpanRow:
-    """One span placed in its trace's waterfall."""
+    """One span placed in its turn's waterfall."""
 
     span: SpanRecord
     depth: int
@@ -52,6 +68,8 @@ class SpanRow:
     width_pct: float
     duration_ms: float
     tokens: int
+    first_chunk_ms: float | None = None
+    tokens_not_reported: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -73,7 +91,7 @@ class SpanRow:
 
 @dataclass
 class Turn:
-    """One conversation turn (one trace) of a session."""
+    """One conversation turn of a session: the trace that started it and those folded into it."""
 
     index: int
     trace_id: str
@@ -85,39 +103,37 @@ class Turn:
     tokens: int
     error_count: int
     rows: list[SpanRow] = field(default_factory=list)
+    trace_ids: list[str] = field(default_factory=list)
+    first_chunk_ms: float | None = None
+    tokens_not_reported: bool = False
 
 
 def is_running(session: SessionSummary, now_ns: int | None = None) -> bool:
-    """True when the session had activity within :data:`RUNNING_WINDOW_NS`."""
+    """True when the session's last span ended within :data:`RUNNING_WINDOW_NS`."""
     now_ns = time.time_ns() if now_ns is None else now_ns
     return now_ns - session.last_end_ns < RUNNING_WINDOW_NS
 
 
 def span_tokens(span: SpanRecord) -> int:
-    """Total tokens a span reports (OpenInference keys first, then GenAI ones), 0 when none."""
-    attributes = span.attributes
-    total = attributes.get(semconv.LLM_TOKEN_COUNT_TOTAL)
-    if isinstance(total, int):
-        return total
-    parts = [
-        attributes.get(semconv.LLM_TOKEN_COUNT_PROMPT, attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)),
-        attributes.get(semconv.LLM_TOKEN_COUNT_COMPLETION, attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)),
-    ]
-    return sum(p for p in parts if isinstance(p, int))
+    """Total tokens a span reports (OpenInference keys, else GenAI ones), 0 when none."""
+    counts = token_counts(span.attributes)
+    return counts.total if counts is not None else 0
 
 
 def span_messages(span: SpanRecord, prefix: str) -> list[dict[str, str]]:
-    """The flattened chat messages under ``prefix`` (input or output), as role/content dicts."""
-    attributes = span.attributes
-    messages: list[dict[str, str]] = []
-    index = 0
-    while True:
-        role = attributes.get(semconv.message_key(prefix, index, semconv.MESSAGE_ROLE))
-        content = attributes.get(semconv.message_key(prefix, index, semconv.MESSAGE_CONTENT))
-        if role is None and content is None:
-            return messages
-        messages.append({"role": str(role or ""), "content": "" if content is None else str(content)})
-        index += 1
+    """The span's input (``prefix`` llm.input_messages) or output chat messages, as role/content dicts.
+
+    Read from either convention (OpenInference keys, GenAI attributes or events); a tool
+    call shows as ``name(arguments)`` on its own line.
+    """
+    output = prefix == semconv.LLM_OUTPUT_MESSAGES
+    reader = output_messages if output else input_messages
+    return [{"role": m.role, "content": _message_text(m)} for m in reader(span.attributes, span.events)]
+
+
+def _message_text(message: ChatMessage) -> str:
+    calls = [f"{c.name}({c.arguments})" for c in message.tool_calls]
+    return "\n".join(part for part in [message.content, *calls] if part)
 
 
 def _decoded(span: SpanRecord, value_key: str, mime_key: str) -> Any:
@@ -146,30 +162,98 @@ def _pick_text(value: Any, keys: tuple[str, ...]) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _llm_spans(spans: list[SpanRecord]) -> list[SpanRecord]:
-    return [s for s in spans if s.kind == "LLM" or s.span_kind == "CLIENT"]
-
-
 def _user_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
+    if is_model_call(root):
+        return last_user_text(root)
     text = _pick_text(_decoded(root, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE), _INPUT_KEYS)
     if text is not None:
         return text
-    for span in _llm_spans(spans):
-        users = [m["content"] for m in span_messages(span, semconv.LLM_INPUT_MESSAGES) if m["role"] == "user"]
-        if users:
-            return users[-1]
+    for span in spans:
+        if is_model_call(span):
+            said = last_user_text(span)
+            if said is not None:
+                return said
     return None
+
+
+def _model_reply(span: SpanRecord) -> str | None:
+    messages = output_messages(span.attributes, span.events)
+    for message in reversed(messages):
+        if message.content:
+            return message.content
+    calls = [c.name for m in messages for c in m.tool_calls]
+    return f"(calls {', '.join(calls)})" if calls else None
 
 
 def _reply_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
-    text = _pick_text(_decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE), _OUTPUT_KEYS)
-    if text is not None:
-        return text
-    for span in reversed(_llm_spans(spans)):
-        replies = [m["content"] for m in span_messages(span, semconv.LLM_OUTPUT_MESSAGES) if m["content"]]
-        if replies:
-            return replies[-1]
-    return None
+    root_text = _pick_text(_decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE), _OUTPUT_KEYS)
+    if root_text is not None and not is_model_call(root):
+        return root_text
+    for span in reversed(spans):
+        if is_model_call(span):
+            reply = _model_reply(span)
+            if reply is not None:
+                return reply
+    return root_text  # a model call that recorded no reply messages, only its output value
+
+
+def _is_streamed(span: SpanRecord) -> bool:
+    if semconv.NEATLOGS_FIRST_CHUNK_MS in span.attributes:
+        return True
+    parameters = span.attributes.get(semconv.LLM_INVOCATION_PARAMETERS)
+    if not isinstance(parameters, str):
+        return False
+    try:
+        loaded = json.loads(parameters)
+    except ValueError:
+        return False
+    return isinstance(loaded, dict) and loaded.get("stream") is True
+
+
+def _rows(traces: list[TraceSpans]) -> tuple[list[SpanRow], int]:
+    """The turn's span rows (each trace's tree in order) and its tokens, each model call once."""
+    spans = [s for t in traces for s in t.spans]
+    start = min(s.start_time_ns for s in spans)
+    total = max(max(s.end_time_ns for s in spans) - start, 1)
+    rows: list[SpanRow] = []
+    turn_tokens = 0
+
+    def visit(span: SpanRecord, children: dict[str, list[SpanRecord]]) -> bool:
+        """Add the span's tokens when nothing under it reports any; True when it or a descendant does."""
+        nonlocal turn_tokens
+        below = [visit(child, children) for child in children.get(span.span_id, ())]
+        if any(below):
+            return True
+        counts = token_counts(span.attributes)
+        if counts is not None:
+            turn_tokens += counts.total
+        return counts is not None
+
+    def place(span: SpanRecord, depth: int, children: dict[str, list[SpanRecord]]) -> None:
+        duration = max(span.end_time_ns - span.start_time_ns, 0)
+        first_chunk = span.attributes.get(semconv.NEATLOGS_FIRST_CHUNK_MS)
+        reported = token_counts(span.attributes) is not None
+        rows.append(
+            SpanRow(
+                span=span,
+                depth=depth,
+                offset_pct=round(100 * (span.start_time_ns - start) / total, 2),
+                width_pct=max(round(100 * duration / total, 2), 0.5),
+                duration_ms=duration / 1e6,
+                tokens=span_tokens(span),
+                first_chunk_ms=float(first_chunk) if isinstance(first_chunk, (int, float)) else None,
+                tokens_not_reported=not reported and is_model_call(span) and _is_streamed(span),
+            )
+        )
+        for child in children.get(span.span_id, ()):
+            place(child, depth + 1, children)
+
+    for trace in traces:
+        roots, children = _tree(trace.spans)
+        for root in roots:
+            visit(root, children)
+            place(root, 0, children)
+    return rows, turn_tokens
 
 
 def _tree(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[SpanRecord]]]:
@@ -185,65 +269,56 @@ def _tree(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[Spa
     return roots, children
 
 
-def _rows(spans: list[SpanRecord]) -> tuple[list[SpanRow], int]:
-    roots, children = _tree(spans)
-    start = min(s.start_time_ns for s in spans)
-    end = max(s.end_time_ns for s in spans)
-    total = max(end - start, 1)
-    rows: list[SpanRow] = []
-    turn_tokens = 0
+def _root(trace: TraceSpans) -> SpanRecord:
+    """The trace's root span: the one without a parent, else the earliest (its parent never arrived)."""
+    return next((s for s in trace.spans if s.parent_span_id is None), trace.spans[0])
 
-    def visit(span: SpanRecord, depth: int) -> int:
-        nonlocal turn_tokens
-        below = sum(visit(child, depth + 1) for child in children.get(span.span_id, ()))
-        own = span_tokens(span)
-        # Count a span's tokens only when nothing under it reports any: wrappers repeat them.
-        if own and not below:
-            turn_tokens += own
-        return below or own
 
-    def place(span: SpanRecord, depth: int) -> None:
-        duration = max(span.end_time_ns - span.start_time_ns, 0)
-        rows.append(
-            SpanRow(
-                span=span,
-                depth=depth,
-                offset_pct=round(100 * (span.start_time_ns - start) / total, 2),
-                width_pct=max(round(100 * duration / total, 2), 0.5),
-                duration_ms=duration / 1e6,
-                tokens=span_tokens(span),
-            )
-        )
-        for child in children.get(span.span_id, ()):
-            place(child, depth + 1)
-
-    for root in roots:
-        visit(root, 0)
-        place(root, 0)
-    return rows, turn_tokens
+def _turn(index: int, traces: list[TraceSpans]) -> Turn:
+    """One turn from its traces: the first is the one that started it (or the only ones there are)."""
+    rows, tokens = _rows(traces)
+    conversation = [t for t in traces if not is_step(_root(t))] or traces
+    first = conversation[0]
+    root = _root(first)
+    replies = [_reply_text(_root(t), t.spans) for t in conversation]
+    first_chunks = [r.first_chunk_ms for r in rows if r.first_chunk_ms is not None]
+    end_ns = max(s.end_time_ns for t in traces for s in t.spans)
+    start_ns = min(s.start_time_ns for t in traces for s in t.spans)
+    return Turn(
+        index=index,
+        trace_id=first.trace_id,
+        root=root,
+        user_text=_user_text(root, first.spans),
+        reply_text=next((r for r in reversed(replies) if r is not None), None),
+        start_ns=start_ns,
+        duration_ms=max(end_ns - start_ns, 0) / 1e6,
+        tokens=tokens,
+        error_count=sum(1 for r in rows if r.is_error),
+        rows=rows,
+        trace_ids=[t.trace_id for t in traces],
+        first_chunk_ms=first_chunks[0] if first_chunks else None,
+        tokens_not_reported=any(r.tokens_not_reported for r in rows),
+    )
 
 
 def build_turns(traces: list[TraceSpans]) -> list[Turn]:
-    """Return one :class:`Turn` per trace (``get_session().traces``), in order."""
-    turns: list[Turn] = []
+    """Return the turns of a session's traces (``get_session().traces``, in start order).
+
+    A trace whose root starts a turn opens one; any other trace (a step, a tool loop's next
+    call) joins the turn before it, or the first turn when it comes before any.
+    """
+    groups: list[list[TraceSpans]] = []
+    leading: list[TraceSpans] = []
     for trace in traces:
-        spans = trace.spans
-        if not spans:
+        if not trace.spans:
             continue
-        rows, tokens = _rows(spans)
-        root = rows[0].span
-        turns.append(
-            Turn(
-                index=len(turns) + 1,
-                trace_id=trace.trace_id,
-                root=root,
-                user_text=_user_text(root, spans),
-                reply_text=_reply_text(root, spans),
-                start_ns=root.start_time_ns,
-                duration_ms=rows[0].duration_ms,
-                tokens=tokens,
-                error_count=sum(1 for r in rows if r.is_error),
-                rows=rows,
-            )
-        )
-    return turns
+        if starts_turn(_root(trace)):
+            groups.append([*leading, trace] if not groups else [trace])
+            leading = []
+        elif groups:
+            groups[-1].append(trace)
+        else:
+            leading.append(trace)
+    if leading:  # nothing in the session started a turn: it is still shown, as one
+        groups.append(leading)
+    return [_turn(i + 1, group) for i, group in enumerate(groups)]

@@ -12,7 +12,15 @@ from neatlogs import store
 
 from .timeline import Turn, build_turns
 
-__all__ = ["print_timeline", "resolve_session", "sessions_command", "show_command"]
+__all__ = [
+    "print_timeline",
+    "print_trace",
+    "resolve_id",
+    "resolve_session",
+    "sessions_command",
+    "show_command",
+    "traces_command",
+]
 
 _TEXT_CHARS = 400  # a bubble longer than this is cut in the terminal (the dashboard shows all)
 
@@ -63,7 +71,18 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
         return 0
     console = _console()
     if not sessions:
-        console.print(f"No sessions in {path} yet. Try [bold]neatlogs demo[/bold].")
+        from rich.text import Text
+
+        where = "the local store" if os.path.exists(path) else "the local store (no file there yet)"
+        note = Text(f"No sessions in {where} {path}.")
+        if os.environ.get("NEATLOGS_ENDPOINT"):
+            note.append(f" NEATLOGS_ENDPOINT is set: traced runs send to {os.environ['NEATLOGS_ENDPOINT']} instead.")
+        note.append(" Try ")
+        note.append("neatlogs demo", style="bold")
+        note.append(", or trace a program with ")
+        note.append("neatlogs run -- python bot.py", style="bold")
+        note.append(".")
+        console.print(note)
         return 0
     from rich.table import Table
     from rich.text import Text
@@ -74,9 +93,12 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
                          no_wrap=name == "session")
     for s in sessions:
         # Text cells, never markup strings: ids and workflow names come from programs.
+        session_cell = Text(s.session_id)
+        if s.no_session:
+            session_cell.append("  (no session: one trace)", style="dim")
         table.add_row(
-            Text(s.session_id), Text(s.service_name or ""), _time(s.first_start_ns),
-            _time(s.last_end_ns), str(s.trace_count), str(s.token_count),
+            session_cell, Text(s.service_name or ""), _time(s.first_start_ns),
+            _time(s.last_end_ns), str(s.turn_count), str(s.token_count),
             Text(str(s.error_count), style="red" if s.error_count else ""),
         )
     console.print(table)
@@ -97,16 +119,51 @@ def resolve_session(conn: Any, prefix: str) -> str:
     return found[0]
 
 
+def resolve_id(conn: Any, prefix: str) -> tuple[str, str]:
+    """Return ``("session", id)`` or ``("trace", id)``: the one session or trace id ``prefix`` names.
+
+    An exact id wins; else the prefix must start exactly one session id or trace id (a trace
+    with no session is listed as a session keyed by its trace id: that counts once).
+
+    Raises:
+        LookupError: none or several match (the message says which).
+    """
+    sessions = store.find_session_ids(conn, prefix, limit=2)
+    if prefix in sessions:
+        return "session", prefix
+    traces = store.find_trace_ids(conn, prefix, limit=2)
+    if prefix in traces:
+        return "trace", prefix
+    traces = [t for t in traces if t not in sessions]
+    found = [("session", s) for s in sessions] + [("trace", t) for t in traces]
+    if not found:
+        raise LookupError(
+            f"no session or trace matches {prefix!r}; `neatlogs sessions` and `neatlogs traces` list them"
+        )
+    if len(found) > 1:
+        raise LookupError(f"{prefix!r} matches more than one session or trace; give more of the id")
+    return found[0]
+
+
 def show_command(session_id: str, as_json: bool = False, db: str | None = None) -> int:
-    """Print one session's timeline (or its JSON); a unique prefix of the id is enough."""
+    """Print one session's (or trace's) timeline, or its JSON; a unique prefix of either id is enough."""
     path = _db_path(db)
     if not os.path.exists(path):
-        return _error(f"no session matches {session_id!r}: there is no store at {path} yet")
+        return _error(f"no session or trace matches {session_id!r}: there is no store at {path} yet")
     conn = store.connect(path)
     try:
-        full_id = resolve_session(conn, session_id)
+        what, full_id = resolve_id(conn, session_id)
     except LookupError as error:
         return _error(str(error))
+    if what == "trace":
+        trace = store.get_trace(conn, full_id)
+        if trace is None:
+            return _error(f"no trace matches {session_id!r}")
+        if as_json:
+            print(json.dumps(trace.to_json(), indent=2, ensure_ascii=False))
+            return 0
+        print_trace(trace)
+        return 0
     session = store.get_session(conn, full_id)
     if session is None:  # deleted between the two queries
         return _error(f"no session matches {session_id!r}")
@@ -114,6 +171,36 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
         print(json.dumps(session.to_json(), indent=2, ensure_ascii=False))
         return 0
     print_timeline(session)
+    return 0
+
+
+def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None) -> int:
+    """Print the most recent traces, with their session or "no session" (a table, or JSON)."""
+    path = _db_path(db)
+    if limit < 1:
+        return _error(f"--limit must be 1 or more, got {limit}")
+    traces = store.list_traces(store.connect(path), limit=limit) if os.path.exists(path) else []
+    if as_json:
+        print(json.dumps([t.to_json() for t in traces], indent=2))
+        return 0
+    console = _console()
+    from rich.table import Table
+    from rich.text import Text
+
+    if not traces:
+        console.print(Text(f"No traces in the local store {path}."))
+        return 0
+    table = Table(title=f"Recent traces ({path})", title_justify="left")
+    for name in ("trace", "root span", "session", "started", "duration", "spans", "errors"):
+        table.add_column(name, justify="right" if name in ("duration", "spans", "errors") else "left",
+                         no_wrap=name in ("trace", "session"))
+    for t in traces:
+        table.add_row(
+            Text(t.trace_id), Text(t.name), Text(t.session_id) if t.session_id else Text("no session", style="dim"),
+            _time(t.start_time_ns), _ms((t.end_time_ns - t.start_time_ns) / 1e6), str(t.span_count),
+            Text(str(t.error_count), style="red" if t.error_count else ""),
+        )
+    console.print(table)
     return 0
 
 
@@ -125,14 +212,31 @@ def print_timeline(session: store.SessionDetail, file: Any = None) -> None:
     head = Text()
     head.append("Session ", style="bold")
     head.append(session.session_id, style="bold cyan")
+    if session.no_session:
+        head.append("  (no session: one trace)", style="dim")
     if session.service_name:
         head.append(f"  workflow {session.service_name}")
     head.append(
-        f"  {session.trace_count} turns  {session.token_count} tokens  "
+        f"  {session.turn_count} turn{'s' if session.turn_count != 1 else ''}  {session.token_count} tokens  "
         f"{session.error_count} errors  started {_time(session.first_start_ns)}"
     )
     console.print(head)
     for turn in build_turns(session.traces):
+        console.print()
+        _print_turn(console, turn)
+
+
+def print_trace(trace: store.TraceSpans, file: Any = None) -> None:
+    """Print one trace as a turn, with its bubbles and span tree."""
+    from rich.text import Text
+
+    console = _console(file)
+    head = Text("Trace ", style="bold")
+    head.append(trace.trace_id, style="bold cyan")
+    session_id = trace.spans[0].session_id if trace.spans else None
+    head.append(f"  session {session_id}" if session_id else "  no session")
+    console.print(head)
+    for turn in build_turns([trace]):
         console.print()
         _print_turn(console, turn)
 
@@ -145,6 +249,12 @@ def _print_turn(console: Any, turn: Turn) -> None:
     title.append(f"  {_time(turn.start_ns)}  {_ms(turn.duration_ms)}", style="dim")
     if turn.tokens:
         title.append(f"  {turn.tokens} tokens", style="dim")
+    elif turn.tokens_not_reported:
+        title.append("  tokens not reported", style="dim")
+    if turn.first_chunk_ms is not None:
+        title.append(f"  first token {_ms(turn.first_chunk_ms)}", style="dim")
+    if len(turn.trace_ids) > 1:
+        title.append(f"  {len(turn.trace_ids)} traces", style="dim")
     if turn.error_count:
         title.append(f"  {turn.error_count} errors", style="bold red")
     console.print(title)
@@ -178,8 +288,12 @@ def _span_label(row: Any) -> Any:
     if span.kind and span.span_kind not in (None, "INTERNAL", "UNSPECIFIED"):
         label.append(f" ({span.span_kind.lower()})", style="dim")
     label.append(f"  {_ms(row.duration_ms)}", style="dim")
+    if row.first_chunk_ms is not None:
+        label.append(f"  first token {_ms(row.first_chunk_ms)}", style="dim")
     if row.tokens:
         label.append(f"  {row.tokens} tokens", style="dim")
+    elif row.tokens_not_reported:
+        label.append("  tokens not reported", style="dim")
     if row.is_error:
         label.append(f"  {span.status_message or 'ERROR'}", style="red")
     return label

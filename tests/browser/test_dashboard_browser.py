@@ -167,3 +167,33 @@ def test_long_text_control_characters_and_hostile_session_ids(tmp_path, page):
         conn = store.connect(db)
         assert conn.execute("SELECT COUNT(*) FROM spans").fetchone()[0] == 3  # nothing was dropped
         assert store.get_session(conn, session_id) is not None
+
+
+def test_a_trace_without_a_session_is_reachable_from_the_traces_page(browser, tmp_path):
+    from neatlogs import semconv, store
+    from neatlogs_cli.ui import DashboardServer
+
+    path = str(tmp_path / "traces.db")
+    conn = store.connect(path)
+    store.insert_spans(conn, [
+        store.SpanRecord("9" * 32, "1" * 16, None, "lonely_job", 1_700_000_000_000_000_000, 1_700_000_001_000_000_000,
+                         kind="AGENT", attributes={semconv.INPUT_VALUE: "a question", semconv.OUTPUT_VALUE: "an answer"}),
+        store.SpanRecord("8" * 32, "2" * 16, None, "chat_turn", 1_700_000_002_000_000_000, 1_700_000_003_000_000_000,
+                         kind="AGENT", attributes={semconv.SESSION_ID: "with-session", semconv.INPUT_VALUE: "hi"}),
+    ])
+    conn.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    with DashboardServer(path) as server:
+        page.goto(server.url + "/")
+        assert page.locator(".session-row .badge.no-session").count() == 1
+        page.click("header .nav >> text=Traces")
+        rows = page.locator("tr.trace-row")
+        assert rows.count() == 2
+        assert rows.nth(0).get_attribute("data-trace-id") == "8" * 32  # newest first
+        assert rows.nth(1).locator(".badge.no-session").inner_text() == "no session"
+        rows.nth(1).locator("a.trace-link").click()
+        page.wait_for_selector(".bubble.user")
+        assert page.locator(".bubble.user .text").inner_text() == "a question"
+        assert page.locator(".bubble.reply .text").inner_text() == "an answer"
+    context.close()

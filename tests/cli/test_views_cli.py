@@ -80,8 +80,8 @@ def test_show_json_is_the_api_shape(seeded):
 
 
 @pytest.mark.parametrize("prefix, message", [
-    ("nope", "neatlogs: no session matches 'nope'; `neatlogs sessions` lists them\n"),
-    ("", "neatlogs: '' matches more than one session; give more of the id\n"),
+    ("nope", "neatlogs: no session or trace matches 'nope'; `neatlogs sessions` and `neatlogs traces` list them\n"),
+    ("", "neatlogs: '' matches more than one session or trace; give more of the id\n"),
 ])
 def test_show_unknown_or_ambiguous_id_is_one_line_and_exit_1(seeded, prefix, message):
     result = neatlogs("show", prefix)

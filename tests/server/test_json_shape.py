@@ -1,6 +1,7 @@
 """The JSON the API and the CLI print is public: its keys and value types are pinned here.
 
-A fixed store (two sessions, one with an error and an event, one span with no session) is
+A fixed store (two sessions, one with an error and an event, one span with no session: it is
+listed as its own session, keyed by its trace id) is
 served by the real dashboard and read by the real `neatlogs` command; each answer's shape
 (every key, every value's type, recursively) must be exactly the one written below.
 """
@@ -64,8 +65,15 @@ def _records() -> list[store.SpanRecord]:
 SUMMARY_CHAT = {
     "session_id": "str", "service_name": "str", "first_start_ns": "int", "last_end_ns": "int",
     "span_count": "int", "trace_count": "int", "error_count": "int", "token_count": "int",
+    "turn_count": "int", "no_session": "bool",
 }
 SUMMARY_BARE = {**SUMMARY_CHAT, "service_name": "NoneType"}
+TRACE_SUMMARY = {
+    "trace_id": "str", "session_id": "str", "name": "str", "service_name": "str", "start_time_ns": "int",
+    "end_time_ns": "int", "span_count": "int", "error_count": "int",
+}
+TRACE_SUMMARY_BARE = {**TRACE_SUMMARY, "service_name": "NoneType"}
+TRACE_SUMMARY_NO_SESSION = {**TRACE_SUMMARY_BARE, "session_id": "NoneType"}
 
 ROOT_SPAN = {
     "trace_id": "str", "span_id": "str", "parent_span_id": "NoneType", "name": "str", "kind": "str",
@@ -110,7 +118,9 @@ def shaped_server(shaped_db: str):
 
 def test_api_json_shape(shaped_server):
     url = shaped_server.url
-    assert shape(http("GET", url + "/api/sessions").json()) == {"sessions": [SUMMARY_BARE, SUMMARY_CHAT]}
+    assert shape(http("GET", url + "/api/sessions").json()) == {"sessions": [SUMMARY_BARE, SUMMARY_BARE, SUMMARY_CHAT]}
+    assert shape(http("GET", url + "/api/traces").json()) == {
+        "traces": [TRACE_SUMMARY_NO_SESSION, TRACE_SUMMARY_BARE, TRACE_SUMMARY]}
     assert shape(http("GET", url + "/api/sessions?q=hello").json()) == {"sessions": [SUMMARY_CHAT]}
     assert shape(http("GET", url + "/api/sessions/chat").json()) == SESSION_CHAT
     assert shape(http("GET", url + "/api/sessions/chat/summary").json()) == SUMMARY_CHAT
@@ -131,7 +141,11 @@ def test_api_json_values(shaped_server):
     assert {k: v for k, v in session.items() if k != "traces"} == {
         "session_id": "chat", "service_name": "support-chatbot", "first_start_ns": BASE,
         "last_end_ns": BASE + 900, "span_count": 2, "trace_count": 1, "error_count": 1, "token_count": 12,
+        "turn_count": 1, "no_session": False,
     }
+    listed = http("GET", url + "/api/sessions").json()["sessions"]
+    assert [(s["session_id"], s["no_session"]) for s in listed] == [("c" * 32, True), ("bare", False), ("chat", False)]
+    assert [t["session_id"] for t in http("GET", url + "/api/traces").json()["traces"]] == [None, "bare", "chat"]
     root, child = session["traces"][0]["spans"]
     assert (root["span_id"], child["parent_span_id"], child["status_message"]) == ("1" * 16, "1" * 16, "boom")
     assert child["events"] == [{"name": "exception", "time_ns": BASE + 700,
@@ -147,5 +161,12 @@ def _neatlogs(*args: str) -> Any:
 
 
 def test_cli_json_shape(shaped_db):
-    assert shape(_neatlogs("sessions", "--json", "--db", shaped_db)) == [SUMMARY_BARE, SUMMARY_CHAT]
+    assert shape(_neatlogs("sessions", "--json", "--db", shaped_db)) == [SUMMARY_BARE, SUMMARY_BARE, SUMMARY_CHAT]
     assert shape(_neatlogs("show", "ch", "--json", "--db", shaped_db)) == SESSION_CHAT
+    assert shape(_neatlogs("traces", "--json", "--db", shaped_db)) == [
+        TRACE_SUMMARY_NO_SESSION, TRACE_SUMMARY_BARE, TRACE_SUMMARY]
+    # A trace id (or a prefix of one) shows that trace; a no-session trace is also its own session.
+    assert shape(_neatlogs("show", "a" * 8, "--json", "--db", shaped_db)) == {
+        "trace_id": "str", "spans": [ROOT_SPAN, CHILD_SPAN]}
+    assert shape(_neatlogs("show", "c" * 6, "--json", "--db", shaped_db)) == {
+        **SUMMARY_BARE, "traces": [{"trace_id": "str", "spans": [NO_SESSION_SPAN]}]}

@@ -1,4 +1,4 @@
-"""Each migration step of the local store, on real SQLite files: 0 -> 2, 1 -> 2, and 2 left alone."""
+"""Each migration step of the local store, on real SQLite files: 0 -> 3, 1 -> 3, 2 -> 3, and 3 left alone."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def test_an_empty_file_is_built_at_the_current_version(tmp_path):
     sqlite3.connect(path).close()  # a file at version 0
     assert _version(path) == 0
     store.connect(path).close()
-    assert _version(path) == store.SCHEMA_VERSION == 2
+    assert _version(path) == store.SCHEMA_VERSION == 3
     assert {("table", "spans"), ("table", "sessions"), ("table", "span_text"),
-            ("index", "spans_session"), ("index", "sessions_last")} <= _objects(path)
+            ("index", "spans_session"), ("index", "sessions_last"), ("index", "spans_roots")} <= _objects(path)
     assert ("index", "spans_start") not in _objects(path)
 
 
@@ -46,7 +46,7 @@ def test_a_version_1_file_is_migrated_and_its_old_turns_are_searchable(tmp_path)
     conn.close()
 
     migrated = store.connect(path)
-    assert _version(path) == 2
+    assert _version(path) == 3
     assert ("index", "spans_start") not in _objects(path)
     assert [s.session_id for s in store.list_sessions(migrated, search="parcel")] == ["old-session"]
     assert [s.session_id for s in store.list_sessions(migrated, search="DEPOT")] == ["old-session"]
@@ -65,8 +65,38 @@ def test_connect_leaves_a_current_file_unchanged(tmp_path):
     with sqlite3.connect(path) as raw:
         before = list(raw.iterdump())
     again = store.connect(path)
-    assert _version(path) == 2
+    assert _version(path) == 3
     with sqlite3.connect(path) as raw:
         assert list(raw.iterdump()) == before
     assert [s.session_id for s in store.list_sessions(again, search="hello")] == ["s"]
     assert store.insert_spans(again, [record]) == 0
+
+
+def test_a_version_2_file_counts_turns_and_gains_its_no_session_traces(tmp_path):
+    path = str(tmp_path / "v2.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(schema._MIGRATIONS[0])
+    conn.executescript(schema._MIGRATIONS[1])
+    conn.execute("PRAGMA user_version = 2")
+    rows = [  # two turns of session "s", and a trace "e..." no session claims
+        ("a" * 32, "1" * 16, None, "turn", "AGENT", "s", {semconv.SESSION_ID: "s"}),
+        ("b" * 32, "2" * 16, None, "turn", "AGENT", "s", {semconv.SESSION_ID: "s"}),
+        ("e" * 32, "3" * 16, None, "job", "CHAIN", None, {}),
+        ("e" * 32, "4" * 16, "3" * 16, "chat", "LLM", None, {semconv.LLM_TOKEN_COUNT_TOTAL: 9}),
+    ]
+    for trace_id, span_id, parent, name, kind, session, attributes in rows:
+        conn.execute("INSERT INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     (trace_id, span_id, parent, name, kind, "INTERNAL", 1, 2, "OK", None, session, None,
+                      json.dumps(attributes), "[]", "{}"))
+    conn.execute("INSERT INTO sessions VALUES ('s', NULL, 1, 2, 2, 2, 0, 0)")
+    conn.close()
+
+    migrated = store.connect(path)
+    assert _version(path) == 3
+    listed = {s.session_id: (s.trace_count, s.turn_count, s.token_count, s.no_session)
+              for s in store.list_sessions(migrated)}
+    assert listed == {"s": (2, 2, 0, False), "e" * 32: (1, 1, 9, True)}
+    detail = store.get_session(migrated, "e" * 32)
+    assert [span.name for span in detail.traces[0].spans] == ["job", "chat"]
+    assert {t.trace_id: t.session_id for t in store.list_traces(migrated)} == {
+        "a" * 32: "s", "b" * 32: "s", "e" * 32: None}

@@ -11,15 +11,18 @@ import sqlite3
 from dataclasses import fields
 from typing import Iterator
 
-from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans
+from ..semconv import GEN_AI_CONVERSATION_ID, SESSION_ID
+from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans, TraceSummary
 
 __all__ = [
     "find_session_ids",
+    "find_trace_ids",
     "get_session",
     "get_session_summary",
     "get_trace",
     "iter_spans",
     "list_sessions",
+    "list_traces",
 ]
 
 _loads = json.loads
@@ -49,7 +52,12 @@ _SUMMARY_COLUMNS = tuple(f.name for f in fields(SessionSummary))
 
 def _summary_values(row: sqlite3.Row) -> dict[str, object]:
     """The ``sessions`` row's columns by name (by name, so a column added later is harmless)."""
-    return {name: row[name] for name in _SUMMARY_COLUMNS}
+    values = {name: row[name] for name in _SUMMARY_COLUMNS}
+    values["no_session"] = bool(values["no_session"])
+    # Roots that are all steps or tool-loop calls still show as one turn (timeline.build_turns).
+    if not values["turn_count"] and values["trace_count"]:
+        values["turn_count"] = 1
+    return values
 
 
 def _summary(row: sqlite3.Row) -> SessionSummary:
@@ -134,3 +142,39 @@ def iter_spans(conn: sqlite3.Connection) -> Iterator[SpanRecord]:
     """Yield every stored span in start order (for tests and exports)."""
     for row in conn.execute("SELECT * FROM spans ORDER BY start_time_ns"):
         yield _span(row)
+
+
+def find_trace_ids(conn: sqlite3.Connection, prefix: str, limit: int = 2) -> list[str]:
+    """Return up to ``limit`` trace ids that start with ``prefix`` (exact match first)."""
+    if conn.execute("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1", (prefix,)).fetchone():
+        return [prefix]
+    # A range on the primary key, not LIKE (case-insensitive LIKE cannot use the index).
+    rows = conn.execute(
+        "SELECT DISTINCT trace_id FROM spans WHERE trace_id >= ? AND trace_id < ? LIMIT ?",
+        (prefix, prefix + "\U0010ffff", limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def list_traces(conn: sqlite3.Connection, limit: int = 50) -> list[TraceSummary]:
+    """Return the most recent traces (by their root's start), newest first, with or without a session."""
+    rows = conn.execute(
+        """SELECT r.trace_id, r.session_id, r.name, r.service_name, r.start_time_ns,
+                  json_extract(r.attributes, '$."' || ?2 || '"') AS session_attribute,
+                  json_extract(r.attributes, '$."' || ?3 || '"') AS conversation_attribute,
+                  (SELECT MAX(end_time_ns) FROM spans s WHERE s.trace_id = r.trace_id) AS end_time_ns,
+                  (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id) AS span_count,
+                  (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id AND s.status_code = 'ERROR')
+                      AS error_count
+           FROM spans r WHERE r.parent_span_id IS NULL ORDER BY r.start_time_ns DESC LIMIT ?1""",
+        (limit, SESSION_ID, GEN_AI_CONVERSATION_ID),
+    ).fetchall()
+    return [
+        TraceSummary(
+            trace_id=r["trace_id"],
+            session_id=r["session_id"] if (r["session_attribute"] or r["conversation_attribute"]) else None,
+            name=r["name"], service_name=r["service_name"], start_time_ns=r["start_time_ns"],
+            end_time_ns=r["end_time_ns"], span_count=r["span_count"], error_count=r["error_count"],
+        )
+        for r in rows
+    ]

@@ -1,4 +1,4 @@
-"""The records the store writes and reads, and the one rule that normalises a span's kind.
+"""The records the store writes and reads, and the rules that normalise a span's kind and tokens.
 
 :class:`SpanRecord` is one span as the store keeps it: both the SDK's exporter and the
 collector build one per span (deriving ``kind`` with :func:`span_kind_of`, so both paths
@@ -14,7 +14,16 @@ from typing import Any
 
 from .. import semconv
 
-__all__ = ["SessionDetail", "SessionSummary", "SpanRecord", "TraceSpans", "span_kind_of"]
+__all__ = [
+    "SessionDetail",
+    "SessionSummary",
+    "SpanRecord",
+    "TokenCounts",
+    "TraceSpans",
+    "TraceSummary",
+    "span_kind_of",
+    "token_counts",
+]
 
 
 def span_kind_of(attributes: dict[str, Any]) -> str | None:
@@ -28,6 +37,33 @@ def span_kind_of(attributes: dict[str, Any]) -> str | None:
     """
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
     return str(kind).upper() if kind is not None else None
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """A span's input, output and total tokens (each 0 when not reported)."""
+
+    input: int
+    output: int
+    total: int
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def token_counts(attributes: dict[str, Any]) -> TokenCounts | None:
+    """The tokens a span reports (OpenInference keys, else GenAI keys), or None when it reports none."""
+    prompt = _int(attributes.get(semconv.LLM_TOKEN_COUNT_PROMPT))
+    completion = _int(attributes.get(semconv.LLM_TOKEN_COUNT_COMPLETION))
+    total = _int(attributes.get(semconv.LLM_TOKEN_COUNT_TOTAL))
+    if prompt is None and completion is None and total is None:
+        prompt = _int(attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
+        completion = _int(attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+        if prompt is None and completion is None:
+            return None
+    prompt, completion = prompt or 0, completion or 0
+    return TokenCounts(prompt, completion, total if total is not None else prompt + completion)
 
 
 @dataclass
@@ -51,7 +87,7 @@ class SpanRecord:
     @property
     def session_id(self) -> str | None:
         """The span's session id attribute, if any."""
-        value = self.attributes.get(semconv.SESSION_ID)
+        value = self.attributes.get(semconv.SESSION_ID, self.attributes.get(semconv.GEN_AI_CONVERSATION_ID))
         return str(value) if value is not None else None
 
     @property
@@ -62,9 +98,9 @@ class SpanRecord:
 
     @property
     def token_count(self) -> int:
-        """Total tokens the span reports (0 when none)."""
-        value = self.attributes.get(semconv.LLM_TOKEN_COUNT_TOTAL)
-        return value if isinstance(value, int) else 0
+        """Total tokens the span reports by :func:`token_counts` (0 when none)."""
+        counts = token_counts(self.attributes)
+        return counts.total if counts is not None else 0
 
     def to_json(self) -> dict[str, Any]:
         """The span as the JSON API shows it (its attributes, events and resource are shared, not copied)."""
@@ -111,10 +147,30 @@ class SessionSummary:
     trace_count: int
     error_count: int
     token_count: int
+    turn_count: int = 0
+    no_session: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The totals as ``GET /api/sessions/{id}/summary`` answers them."""
         return {f.name: getattr(self, f.name) for f in fields(SessionSummary)}
+
+
+@dataclass
+class TraceSummary:
+    """One trace in the traces list: its root, its session (None when it has none), its totals."""
+
+    trace_id: str
+    session_id: str | None
+    name: str
+    service_name: str | None
+    start_time_ns: int
+    end_time_ns: int
+    span_count: int
+    error_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The trace's summary as ``GET /api/traces`` and ``neatlogs traces --json`` print it."""
+        return {f.name: getattr(self, f.name) for f in fields(TraceSummary)}
 
 
 @dataclass

@@ -16,7 +16,7 @@ from .. import semconv
 
 __all__ = ["SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -71,8 +71,29 @@ INSERT INTO span_text (rowid, text)
     SELECT rowid, {_SEARCH_TEXT_SQL} FROM spans WHERE parent_span_id IS NULL
 """
 
+# Version 3: sessions count turns (``turn_count``: roots that start one, by
+# ``store.turns.starts_turn``), and a trace with no session is its own session keyed by its
+# trace id (``no_session`` = 1; its spans' ``session_id`` column holds that key, while their
+# attributes stay as they were). Old files: each root counted as a turn, as the views did;
+# their no-session traces are gathered into entries here. A partial index over root spans
+# serves the newest-first traces list without scanning every span.
+_TOKENS_SQL = f"COALESCE(json_extract(attributes, '$.\"{semconv.LLM_TOKEN_COUNT_TOTAL}\"'), 0)"
+_SCHEMA_V3 = f"""
+ALTER TABLE sessions ADD COLUMN turn_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN no_session INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET turn_count = trace_count;
+INSERT OR IGNORE INTO sessions (session_id, service_name, first_start_ns, last_end_ns, span_count,
+                                trace_count, error_count, token_count, turn_count, no_session)
+    SELECT trace_id, MAX(service_name), MIN(start_time_ns), MAX(end_time_ns), COUNT(*),
+           1, SUM(status_code = 'ERROR'), SUM(CASE WHEN kind = 'LLM' OR kind IS NULL THEN {_TOKENS_SQL} ELSE 0 END),
+           1, 1
+    FROM spans WHERE session_id IS NULL GROUP BY trace_id;
+UPDATE spans SET session_id = trace_id WHERE session_id IS NULL;
+CREATE INDEX IF NOT EXISTS spans_roots ON spans (start_time_ns) WHERE parent_span_id IS NULL
+"""
+
 # _MIGRATIONS[n] takes a file at version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3}
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:

@@ -7,7 +7,9 @@ import sqlite3
 from typing import Any, Iterable
 
 from .. import semconv
-from .records import SpanRecord
+from .chat import chat_text
+from .records import SpanRecord, token_counts
+from .turns import starts_turn
 
 __all__ = ["insert_spans", "search_text"]
 
@@ -42,35 +44,39 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             resource = resources.get(id(r.resource))
             if resource is None or resource[0] is not r.resource:
                 resource = resources[id(r.resource)] = (r.resource, _dumps(r.resource))
+            session_id = r.session_id
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r.trace_id, r.span_id, r.parent_span_id, r.name, r.kind, r.span_kind,
                     r.start_time_ns, r.end_time_ns, r.status_code, r.status_message,
-                    r.session_id, r.service_name, _dumps(r.attributes),
+                    session_id if session_id is not None else r.trace_id, r.service_name, _dumps(r.attributes),
                     _dumps(r.events) if r.events else "[]", resource[1],
                 ),
             )
             if cursor.rowcount != 1:
                 continue
             added += 1
-            if r.parent_span_id is None:
-                text = search_text(r.attributes)
+            root = r.parent_span_id is None
+            if root:
+                text = search_text(r.attributes, r.events)
                 if text:
                     conn.execute("INSERT INTO span_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, text))
-            if r.session_id is None:
-                continue
-            t = totals.setdefault(r.session_id, [r.service_name, r.start_time_ns, r.end_time_ns, 0, 0, 0, 0])
+            key = session_id if session_id is not None else r.trace_id
+            t = totals.setdefault(key, [r.service_name, r.start_time_ns, r.end_time_ns, 0, 0, 0, 0, 0,
+                                        int(session_id is None)])
             t[0] = t[0] or r.service_name
             t[1] = min(t[1], r.start_time_ns)
             t[2] = max(t[2], r.end_time_ns)
             t[3] += 1
-            t[4] += 1 if r.parent_span_id is None else 0
+            t[4] += 1 if root else 0
             t[5] += 1 if r.status_code == "ERROR" else 0
-            # Count tokens on LLM spans only, so a wrapper span repeating them is not double-counted.
-            t[6] += r.token_count if r.kind in ("LLM", None) else 0
+            t[6] += _counted_tokens(conn, r)
+            t[7] += 1 if root and starts_turn(r) else 0
         conn.executemany(
-            """INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?)
+            """INSERT INTO sessions (session_id, service_name, first_start_ns, last_end_ns, span_count,
+                                     trace_count, error_count, token_count, turn_count, no_session)
+               VALUES (?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(session_id) DO UPDATE SET
                  service_name = COALESCE(sessions.service_name, excluded.service_name),
                  first_start_ns = MIN(sessions.first_start_ns, excluded.first_start_ns),
@@ -78,7 +84,8 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
                  span_count = sessions.span_count + excluded.span_count,
                  trace_count = sessions.trace_count + excluded.trace_count,
                  error_count = sessions.error_count + excluded.error_count,
-                 token_count = sessions.token_count + excluded.token_count""",
+                 token_count = sessions.token_count + excluded.token_count,
+                 turn_count = sessions.turn_count + excluded.turn_count""",
             [(sid, *t) for sid, t in totals.items()],
         )
         conn.execute("COMMIT")
@@ -88,8 +95,40 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
     return added
 
 
-def search_text(attributes: dict[str, Any]) -> str:
-    """The text a root span adds to the search index: its input and output, cut to 4 KiB of characters."""
+def search_text(attributes: dict[str, Any], events: list[dict[str, Any]] | None = None) -> str:
+    """The text a root span adds to the search index, cut to 4 KiB of characters.
+
+    Its input and output values; for a span without them (an OTel GenAI span), its chat
+    messages in either convention.
+    """
     parts = [attributes.get(semconv.INPUT_VALUE), attributes.get(semconv.OUTPUT_VALUE)]
     text = " ".join(str(p) for p in parts if p is not None)
+    if not text:
+        text = chat_text(attributes, events)
     return text[:_SEARCH_TEXT_CHARS]
+
+
+_TOKEN_KEYS = (
+    semconv.LLM_TOKEN_COUNT_PROMPT, semconv.LLM_TOKEN_COUNT_COMPLETION, semconv.LLM_TOKEN_COUNT_TOTAL,
+    semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+_HAS_TOKENS_SQL = " OR ".join("json_extract(attributes, '$.\"" + key + "\"') IS NOT NULL" for key in _TOKEN_KEYS)
+# The span's descendants already stored (children end, and are exported, before their parents).
+_DESCENDANT_WITH_TOKENS_SQL = f"""
+WITH RECURSIVE below(span_id) AS (
+    SELECT span_id FROM spans WHERE trace_id = ?1 AND parent_span_id = ?2
+    UNION ALL
+    SELECT s.span_id FROM spans s JOIN below b ON s.parent_span_id = b.span_id WHERE s.trace_id = ?1
+)
+SELECT 1 FROM spans WHERE trace_id = ?1 AND span_id IN below AND ({_HAS_TOKENS_SQL}) LIMIT 1
+"""
+
+
+def _counted_tokens(conn: sqlite3.Connection, record: SpanRecord) -> int:
+    """The span's tokens when it is the innermost span reporting them, else 0 (wrappers repeat them)."""
+    counts = token_counts(record.attributes)
+    if counts is None or not counts.total:
+        return 0
+    if conn.execute(_DESCENDANT_WITH_TOKENS_SQL, (record.trace_id, record.span_id)).fetchone():
+        return 0
+    return counts.total

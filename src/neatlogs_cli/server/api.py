@@ -3,6 +3,7 @@
     GET /api/sessions?limit=50&q=TEXT    recent sessions, newest first
     GET /api/sessions/{id}               one session's totals and its traces in order, with spans
     GET /api/sessions/{id}/summary       its totals alone (what a running page polls)
+    GET /api/traces?limit=50             recent traces, newest first, with their session or null
     GET /api/traces/{id}                 one trace's spans in start order
 """
 
@@ -15,7 +16,15 @@ from neatlogs import store
 
 from .store_access import request_reader
 
-__all__ = ["MAX_LIMIT", "get_session", "get_session_summary", "get_trace", "list_sessions", "parse_limit"]
+__all__ = [
+    "MAX_LIMIT",
+    "get_session",
+    "get_session_summary",
+    "get_trace",
+    "list_sessions",
+    "list_traces",
+    "parse_limit",
+]
 
 MAX_LIMIT = 1000
 """Most sessions one list request returns."""
@@ -47,6 +56,16 @@ def list_sessions(request: Request) -> JSONResponse:
     search = request.query_params.get("q") or None
     sessions = store.list_sessions(request_reader(request), limit=limit, search=search)
     return JSONResponse({"sessions": [s.to_json() for s in sessions]})
+
+
+def list_traces(request: Request) -> JSONResponse:
+    """GET /api/traces: the most recent traces, with or without a session."""
+    try:
+        limit = parse_limit(request.query_params.get("limit"))
+    except ValueError as error:
+        return _error(400, str(error))
+    traces = store.list_traces(request_reader(request), limit=limit)
+    return JSONResponse({"traces": [t.to_json() for t in traces]})
 
 
 def get_session(request: Request) -> JSONResponse:

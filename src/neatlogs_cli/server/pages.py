@@ -1,4 +1,4 @@
-"""The dashboard's HTML pages: sessions list, session timeline, trace, and the key form.
+"""The dashboard's HTML pages: sessions list, session timeline, traces list, trace, and the key form.
 
 Templates render with Jinja2 autoescaping on, so every value a program supplied (session
 ids, prompts, replies, attribute values) reaches the browser as text, never as markup.
@@ -19,12 +19,20 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
 
-from ..timeline import build_turns, is_running, span_messages
+from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
 from .api import parse_limit
 from .auth import KEY_COOKIE, KeyCheck
 from .store_access import request_reader
 
-__all__ = ["SECURITY_HEADERS", "login_form", "login_submit", "session_page", "sessions_page", "trace_page"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "login_form",
+    "login_submit",
+    "session_page",
+    "sessions_page",
+    "trace_page",
+    "traces_page",
+]
 
 SECURITY_HEADERS = {
     # Scripts only from our own static files: even a missed escape could not run code.
@@ -73,6 +81,7 @@ _environment.filters["ms"] = _format_ms
 _environment.filters["pretty"] = _pretty
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
+_environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -102,6 +111,16 @@ def session_page(request: Request) -> Response:
     return render("session.html", session=session, turns=turns, running=is_running(session))
 
 
+def traces_page(request: Request) -> Response:
+    """GET /traces: recent traces, newest first, each with its session or "no session"."""
+    try:
+        limit = parse_limit(request.query_params.get("limit"), default=100)
+    except ValueError as error:
+        return render("error.html", status=400, message=str(error))
+    traces = store.list_traces(request_reader(request), limit=limit)
+    return render("traces.html", traces=traces, limit=limit)
+
+
 def trace_page(request: Request) -> Response:
     """GET /traces/{id}: one trace's span tree as a waterfall."""
     trace_id = request.path_params["trace_id"]
@@ -109,7 +128,8 @@ def trace_page(request: Request) -> Response:
     if trace is None:
         return render("error.html", status=404, message=f"No trace {trace_id!r} in this store.")
     turn = build_turns([trace])[0]
-    return render("trace.html", turn=turn, session_id=turn.root.session_id)
+    session_id = next((s.session_id for s in trace.spans if s.session_id), None)
+    return render("trace.html", turn=turn, session_id=session_id)
 
 
 def _safe_next(target: str | None) -> str:
