@@ -43,6 +43,13 @@ class Provider:
     skip_paths: frozenset[str] = frozenset()
     """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say)."""
 
+    @property
+    def library(self) -> str:
+        """The client library's import name (``google.genai``): the module the registry hooks."""
+        from neatlogs.instrumentation import REGISTRY
+
+        return REGISTRY[self.instrumentation][0]
+
 
 def _demo_standin() -> Any:
     from neatlogs_cli.demo.standin_model import StandinModel
