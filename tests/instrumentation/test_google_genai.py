@@ -320,3 +320,25 @@ def test_patched_once_and_undone(memory, gemini) -> None:
     instrumentation.uninstrument()
     client.models.generate_content(model="gemini-untraced", contents="hi")
     assert list(_spans(memory)) == ["generate_content gemini-once"]
+
+
+def test_chat_stream_left_early_is_one_incomplete_span(memory, gemini) -> None:
+    client = _client(gemini)
+    chat = client.chats.create(model="gemini-chat-break")
+    for _ in chat.send_message_stream("stop early"):
+        break
+
+    async def main() -> None:
+        achat = client.aio.chats.create(model="gemini-achat-break")
+        stream = await achat.send_message_stream("stop early")
+        async for _ in stream:
+            break
+        await stream.aclose()
+
+    asyncio.run(main())
+    gc.collect()
+    spans = [s for s in memory.get_finished_spans() if s.instrumentation_scope.name == "neatlogs"]
+    assert sorted(s.name for s in spans) == ["generate_content gemini-achat-break", "generate_content gemini-chat-break"]
+    for span in spans:
+        assert span.attributes[sc.NEATLOGS_STREAM_INCOMPLETE] is True
+        assert span.attributes[_key(IN, 0, sc.MESSAGE_CONTENT)] == "stop early"
