@@ -13,6 +13,8 @@ mid-stream, and a task can be cancelled mid-stream); the reply echoes the last u
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -42,6 +44,13 @@ class Provider:
     """``(client, model) -> raw response`` whose ``parse()`` gives the stream; None: the client has none."""
     skip_paths: frozenset[str] = frozenset()
     """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say)."""
+
+    @property
+    def library(self) -> str:
+        """The client library's import name (``google.genai``): the module the registry hooks."""
+        from neatlogs.instrumentation import REGISTRY
+
+        return REGISTRY[self.instrumentation][0]
 
 
 def _demo_standin() -> Any:
@@ -103,6 +112,39 @@ def _anthropic_errors() -> tuple[type[BaseException], ...]:
     return (anthropic.APITimeoutError, anthropic.APIConnectionError, httpx2.TimeoutException)
 
 
+def _gemini_standin() -> Any:
+    from standins.google_genai import GeminiStandin
+
+    return GeminiStandin()
+
+
+def _genai_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    from google import genai
+    from google.genai import types
+
+    # HttpOptions.timeout is in milliseconds, and the client gives it to httpx as every timeout.
+    timeout = max(1, round(read_timeout * 1000)) if read_timeout else 5000
+    client = genai.Client(api_key="x", http_options=types.HttpOptions(base_url=base_url, timeout=timeout))
+    return client.aio if is_async else client
+
+
+def _genai_errors() -> tuple[type[BaseException], ...]:
+    from google.genai import errors
+
+    # Sync calls go through httpx (or httpx2), async ones through aiohttp when it is installed; the
+    # client lets their timeouts through unwrapped (aiohttp's is asyncio's TimeoutError).
+    timeouts: list[type[BaseException]] = [errors.APIError, asyncio.TimeoutError]
+    for transport in ("httpx", "httpx2"):
+        try:
+            timeouts.append(importlib.import_module(transport).TimeoutException)
+        except ImportError:
+            pass
+    return tuple(timeouts)
+
+
+_GENAI_CONFIG = {"system_instruction": "be brief", "temperature": 0.1}
+
+
 _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
 PROVIDERS = (
@@ -161,5 +203,17 @@ PROVIDERS = (
         plain=lambda c, model: c.messages.create(
             model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES),
         errors=_anthropic_errors,
+    ),
+    Provider(
+        name="google-genai-models",
+        instrumentation="google_genai",
+        standin=_gemini_standin,
+        client=_genai_client,
+        stream=lambda c, model: c.models.generate_content_stream(model=model, contents=USER_TEXT, config=_GENAI_CONFIG),
+        plain=lambda c, model: c.models.generate_content(model=model, contents=USER_TEXT, config=_GENAI_CONFIG),
+        errors=_genai_errors,
+        # generate_content_stream returns a plain generator (an async generator for client.aio): no
+        # ``with`` block to leave, and no raw-response variant (raw_stream stays None).
+        skip_paths=frozenset({"leave_with"}),
     ),
 )

@@ -63,7 +63,7 @@ def _program(base_url: Any) -> None:
 
 def _run(receiver: Any, standins: Any, **settings: Any) -> tuple[list[dict[str, Any]], str]:
     for provider in PROVIDERS:
-        pytest.importorskip(provider.instrumentation)
+        pytest.importorskip(provider.library)
     instrumentations = sorted({p.instrumentation for p in PROVIDERS})
     neatlogs.init(endpoint=receiver.endpoint, instrumentations=instrumentations, **settings)
     _program(standins)

@@ -213,7 +213,7 @@ def _content_keys(attributes: dict[str, Any]) -> list[str]:
 def test_one_span_per_call_on_every_path_under_every_policy(
     provider: Provider, path: Any, policy: str, standins: Any, receiver: Any
 ) -> None:
-    pytest.importorskip(provider.instrumentation)
+    pytest.importorskip(provider.library)
     if path.__name__.removeprefix("async_") in provider.skip_paths:
         pytest.skip(f"{provider.name} streams have no {path.__name__.removeprefix('async_')} path")
     if "raw_response" in path.__name__ and provider.raw_stream is None:
