@@ -22,6 +22,13 @@ SECRET = "4242"
 USER_TEXT = f"please keep my secret {SECRET} safe"
 
 
+def library_module(instrumentation: str) -> str:
+    """The module a row's library is imported as (``botocore`` for ``bedrock``): its tests skip without it."""
+    from neatlogs.instrumentation import REGISTRY
+
+    return REGISTRY[instrumentation][0]
+
+
 @dataclass(frozen=True)
 class Provider:
     """How the kit drives one client API."""
@@ -41,7 +48,8 @@ class Provider:
     raw_stream: Callable[[Any, str], Any] | None = None
     """``(client, model) -> raw response`` whose ``parse()`` gives the stream; None: the client has none."""
     skip_paths: frozenset[str] = frozenset()
-    """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say)."""
+    """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say; a sync
+    path's name skips its async twin too, an ``async_*`` name only that one)."""
 
 
 def _demo_standin() -> Any:
@@ -88,6 +96,54 @@ def _anthropic_errors() -> tuple[type[BaseException], ...]:
 
 _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
+
+def _bedrock_standin() -> Any:
+    from standins.bedrock import BedrockStandin
+
+    return BedrockStandin()
+
+
+def _bedrock_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import contextlib
+
+    import boto3
+    from botocore.config import Config
+
+    assert not is_async, "botocore has no async client"
+    config = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=read_timeout or 5)
+    client = boto3.client("bedrock-runtime", endpoint_url=base_url, region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="x", config=config)
+    return contextlib.closing(client)  # a botocore client has close() but is no context manager
+
+
+def _bedrock_errors() -> tuple[type[BaseException], ...]:
+    import botocore.exceptions
+    import urllib3.exceptions
+
+    # Mid-stream, botocore's EventStream lets urllib3's own read timeout through unwrapped.
+    return (urllib3.exceptions.ReadTimeoutError, botocore.exceptions.ReadTimeoutError)
+
+
+_BEDROCK_MESSAGES = [{"role": "user", "content": [{"text": USER_TEXT}]}]
+_BEDROCK_SYSTEM = [{"text": "be brief"}]
+
+
+def _anthropic_body() -> str:
+    import json
+
+    return json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "system": "be brief",
+                       "messages": _ANTHROPIC_MESSAGES})
+
+
+_BEDROCK_SKIPS = frozenset({
+    # botocore's EventStream is iterable and has close(), but is no context manager.
+    "leave_with",
+    # botocore has no async client (aiobotocore is another library): no async twin runs.
+    "async_read_to_the_end", "async_break_then_drop", "async_close_early", "async_leave_with",
+    "async_never_read_and_dropped", "async_error_mid_stream", "async_raw_response", "async_plain_call",
+    "async_task_cancelled",
+})
+
 PROVIDERS = (
     Provider(
         name="openai-chat",
@@ -123,5 +179,26 @@ PROVIDERS = (
         plain=lambda c, model: c.messages.create(
             model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES),
         errors=_anthropic_errors,
+    ),
+    Provider(
+        name="bedrock-converse",
+        instrumentation="bedrock",
+        standin=_bedrock_standin,
+        client=_bedrock_client,
+        stream=lambda c, model: c.converse_stream(
+            modelId=model, system=_BEDROCK_SYSTEM, messages=_BEDROCK_MESSAGES)["stream"],
+        plain=lambda c, model: c.converse(modelId=model, system=_BEDROCK_SYSTEM, messages=_BEDROCK_MESSAGES),
+        errors=_bedrock_errors,
+        skip_paths=_BEDROCK_SKIPS,  # no raw responses either: raw_stream stays None
+    ),
+    Provider(
+        name="bedrock-invoke-anthropic",
+        instrumentation="bedrock",
+        standin=_bedrock_standin,
+        client=_bedrock_client,
+        stream=lambda c, model: c.invoke_model_with_response_stream(modelId=model, body=_anthropic_body())["body"],
+        plain=lambda c, model: c.invoke_model(modelId=model, body=_anthropic_body()),
+        errors=_bedrock_errors,
+        skip_paths=_BEDROCK_SKIPS,
     ),
 )

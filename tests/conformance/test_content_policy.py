@@ -14,7 +14,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from providers import PROVIDERS, SECRET
+from providers import PROVIDERS, SECRET, library_module
 from wire import Wire
 
 import neatlogs
@@ -63,7 +63,7 @@ def _program(base_url: Any) -> None:
 
 def _run(receiver: Any, standins: Any, **settings: Any) -> tuple[list[dict[str, Any]], str]:
     for provider in PROVIDERS:
-        pytest.importorskip(provider.instrumentation)
+        pytest.importorskip(library_module(provider.instrumentation))
     instrumentations = sorted({p.instrumentation for p in PROVIDERS})
     neatlogs.init(endpoint=receiver.endpoint, instrumentations=instrumentations, **settings)
     _program(standins)
