@@ -237,6 +237,18 @@ def test_api_error_is_recorded_and_reraised_unchanged(memory: Any, standin: Bedr
         assert spans[name].events[0].name == "exception"
 
 
+def test_a_body_that_fails_to_read_fails_the_program_as_before(memory: Any, standin: BedrockStandin) -> None:
+    client = _client(standin)
+    response = client.invoke_model(modelId="anthropic.truncated", body=_anthropic_body())
+    from botocore.exceptions import ResponseStreamingError
+
+    with pytest.raises(ResponseStreamingError) as caught:
+        response["body"].read()  # the program meets the read's failure, where it always did
+    span = _spans(memory)["chat anthropic.truncated"]
+    assert not span.status.is_ok
+    assert span.attributes[sc.ERROR_TYPE] == type(caught.value).__qualname__
+
+
 def test_read_timeout_mid_stream_and_a_dropped_stream(memory: Any, standin: BedrockStandin) -> None:
     import urllib3
 

@@ -10,7 +10,8 @@ content blocks) and meta llama (``prompt``); the family comes from the model id.
 
 The kit's conventions: the reply echoes the last user message (``reply_text``); a model id
 containing ``slow`` streams with 50 ms between events; ``error-<status>`` answers that status
-with Bedrock's error JSON and ``x-amzn-ErrorType`` header; with tools given and the last user
+with Bedrock's error JSON and ``x-amzn-ErrorType`` header; an ``invoke`` of a model id containing
+``truncated`` sends half its body and hangs up; with tools given and the last user
 message holding no tool result, the reply is a tool call; usage in every response and in the
 final stream event.
 """
@@ -116,6 +117,16 @@ class _Handler(QuietHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def _send_truncated(self, data: bytes) -> None:
+        """Half the body, then the connection closes: the client's read of the body fails."""
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -143,6 +154,8 @@ class _Handler(QuietHandler):
             self._send_json(200, self._converse(body)[0])
         elif action == "converse-stream":
             self._send_events((_event(k, v) for k, v in self._converse_events(body)), delay)
+        elif action == "invoke" and "truncated" in model_id:
+            self._send_truncated(json.dumps(self._invoke(model_id, body)).encode())
         elif action == "invoke":
             self._send_json(200, self._invoke(model_id, body))
         elif action == "invoke-with-response-stream":
