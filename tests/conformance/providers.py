@@ -43,11 +43,12 @@ class Provider:
     raw_stream: Callable[[Any, str], Any] | None = None
     """``(client, model) -> raw response`` whose ``parse()`` gives the stream; None: the client has none."""
     skip_paths: frozenset[str] = frozenset()
-    """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say)."""
+    """Exit paths the library's streams do not offer (``leave_with`` for a plain generator, say; a sync
+    path's name skips its async twin too, an ``async_*`` name only that one)."""
 
     @property
     def library(self) -> str:
-        """The client library's import name (``google.genai``): the module the registry hooks."""
+        """The client library's import name (``google.genai``, ``botocore``): its tests skip without it."""
         from neatlogs.instrumentation import REGISTRY
 
         return REGISTRY[self.instrumentation][0]
@@ -147,6 +148,54 @@ _GENAI_CONFIG = {"system_instruction": "be brief", "temperature": 0.1}
 
 _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
+
+def _bedrock_standin() -> Any:
+    from standins.bedrock import BedrockStandin
+
+    return BedrockStandin()
+
+
+def _bedrock_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import contextlib
+
+    import boto3
+    from botocore.config import Config
+
+    assert not is_async, "botocore has no async client"
+    config = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=read_timeout or 5)
+    client = boto3.client("bedrock-runtime", endpoint_url=base_url, region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="x", config=config)
+    return contextlib.closing(client)  # a botocore client has close() but is no context manager
+
+
+def _bedrock_errors() -> tuple[type[BaseException], ...]:
+    import botocore.exceptions
+    import urllib3.exceptions
+
+    # Mid-stream, botocore's EventStream lets urllib3's own read timeout through unwrapped.
+    return (urllib3.exceptions.ReadTimeoutError, botocore.exceptions.ReadTimeoutError)
+
+
+_BEDROCK_MESSAGES = [{"role": "user", "content": [{"text": USER_TEXT}]}]
+_BEDROCK_SYSTEM = [{"text": "be brief"}]
+
+
+def _anthropic_body() -> str:
+    import json
+
+    return json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "system": "be brief",
+                       "messages": _ANTHROPIC_MESSAGES})
+
+
+_BEDROCK_SKIPS = frozenset({
+    # botocore's EventStream is iterable and has close(), but is no context manager.
+    "leave_with",
+    # botocore has no async client (aiobotocore is another library): no async twin runs.
+    "async_read_to_the_end", "async_break_then_drop", "async_close_early", "async_leave_with",
+    "async_never_read_and_dropped", "async_error_mid_stream", "async_raw_response", "async_plain_call",
+    "async_task_cancelled",
+})
+
 PROVIDERS = (
     Provider(
         name="groq-chat",
@@ -203,6 +252,27 @@ PROVIDERS = (
         plain=lambda c, model: c.messages.create(
             model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES),
         errors=_anthropic_errors,
+    ),
+    Provider(
+        name="bedrock-converse",
+        instrumentation="bedrock",
+        standin=_bedrock_standin,
+        client=_bedrock_client,
+        stream=lambda c, model: c.converse_stream(
+            modelId=model, system=_BEDROCK_SYSTEM, messages=_BEDROCK_MESSAGES)["stream"],
+        plain=lambda c, model: c.converse(modelId=model, system=_BEDROCK_SYSTEM, messages=_BEDROCK_MESSAGES),
+        errors=_bedrock_errors,
+        skip_paths=_BEDROCK_SKIPS,  # no raw responses either: raw_stream stays None
+    ),
+    Provider(
+        name="bedrock-invoke-anthropic",
+        instrumentation="bedrock",
+        standin=_bedrock_standin,
+        client=_bedrock_client,
+        stream=lambda c, model: c.invoke_model_with_response_stream(modelId=model, body=_anthropic_body())["body"],
+        plain=lambda c, model: c.invoke_model(modelId=model, body=_anthropic_body()),
+        errors=_bedrock_errors,
+        skip_paths=_BEDROCK_SKIPS,
     ),
     Provider(
         name="google-genai-models",

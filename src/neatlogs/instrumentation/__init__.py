@@ -16,6 +16,7 @@ __all__ = ["REGISTRY", "disable_all", "enable"]
 REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
     "anthropic": ("anthropic", "neatlogs.instrumentation.anthropic"),
+    "bedrock": ("botocore", "neatlogs.instrumentation.bedrock"),
     "google_genai": ("google.genai", "neatlogs.instrumentation.google_genai"),
     "groq": ("groq", "neatlogs.instrumentation.groq"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),

@@ -180,6 +180,14 @@ class ClientInstrumentor:
         self._active = False
         unpatch_all(self.package)
 
+    def operation(self, name: str) -> LazyOperation:
+        """The operation of ``name``, built on its first call.
+
+        For a target's custom ``wrap`` that traces one method as several operations, chosen
+        by an argument (botocore's ``_make_api_call(operation_name, params)``, say).
+        """
+        return self._lazy(name)
+
     def _lazy(self, name: str) -> LazyOperation:
         from .operation import LazyOperation
 

@@ -72,12 +72,18 @@ class _StreamBase(wrapt.ObjectProxy):
 class StreamProxy(_StreamBase):
     """A sync stream that behaves as the client's, and ends its LLM span on every exit path."""
 
+    def __init__(self, stream: Any, call: Any, accumulator: Any) -> None:
+        super().__init__(stream, call, accumulator)
+        # Most clients' streams are their own iterators; some are only iterable (botocore's
+        # EventStream has __iter__, a generator, and no __next__): iterate what iter() gives.
+        self._self_next = getattr(stream, "__next__", None) or iter(stream).__next__
+
     def __iter__(self) -> StreamProxy:
         return self
 
     def __next__(self) -> Any:
         try:
-            item = self.__wrapped__.__next__()
+            item = self._self_next()
         except StopIteration:
             self._self_finish()
             raise
