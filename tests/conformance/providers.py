@@ -86,6 +86,68 @@ def _anthropic_errors() -> tuple[type[BaseException], ...]:
     return (anthropic.APITimeoutError, anthropic.APIConnectionError, httpx2.TimeoutException)
 
 
+def _mistral_standin() -> Any:
+    from standins.mistralai import MistralStandin
+
+    return MistralStandin()
+
+
+@dataclass(frozen=True)
+class TwinClient:
+    """A client whose sync and async methods share one object (``complete`` / ``complete_async``), and which the kit uses."""
+
+    client: Any
+    is_async: bool
+
+    def method(self, owner: Any, name: str) -> Any:
+        """``owner.name``, or its ``name_async`` twin for an async case."""
+        return getattr(owner, f"{name}_async" if self.is_async else name)
+
+    def __enter__(self) -> TwinClient:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.client.__exit__(*exc)
+
+    async def __aenter__(self) -> TwinClient:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.client.__aexit__(*exc)
+
+
+def _mistral_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import httpx2
+    from mistralai.client import Mistral
+
+    timeout = httpx2.Timeout(5.0, read=read_timeout).as_dict()
+
+    # The client gives every request its own timeout (timeout_ms, 300 s by default) for
+    # connect and read alike; these keep a short read timeout from failing the connect.
+    class Client(httpx2.Client):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            request.extensions["timeout"] = timeout
+            return super().send(request, **kwargs)
+
+    class AsyncClient(httpx2.AsyncClient):
+        async def send(self, request: Any, **kwargs: Any) -> Any:
+            request.extensions["timeout"] = timeout
+            return await super().send(request, **kwargs)
+
+    http = {"async_client": AsyncClient()} if is_async else {"client": Client()}
+    return TwinClient(Mistral(api_key="x", server_url=base_url, **http), is_async)
+
+
+def _mistral_errors() -> tuple[type[BaseException], ...]:
+    import httpx2
+    from mistralai.client import errors
+
+    # Mid-stream, the client lets the transport's own timeout through unwrapped.
+    return (httpx2.TimeoutException, errors.MistralError)
+
+
 _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
 PROVIDERS = (
@@ -123,5 +185,15 @@ PROVIDERS = (
         plain=lambda c, model: c.messages.create(
             model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES),
         errors=_anthropic_errors,
+    ),
+    Provider(
+        name="mistralai-chat",
+        instrumentation="mistralai",
+        standin=_mistral_standin,
+        client=_mistral_client,
+        stream=lambda c, model: c.method(c.client.chat, "stream")(model=model, messages=_messages()),
+        plain=lambda c, model: c.method(c.client.chat, "complete")(model=model, messages=_messages()),
+        errors=_mistral_errors,
+        raw_stream=None,  # the client has no raw responses
     ),
 )

@@ -16,6 +16,8 @@ __all__ = ["REGISTRY", "disable_all", "enable"]
 REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
     "anthropic": ("anthropic", "neatlogs.instrumentation.anthropic"),
+    # mistralai is a namespace package (no loader to hook): its client package triggers.
+    "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""
