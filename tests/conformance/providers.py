@@ -86,6 +86,30 @@ def _anthropic_errors() -> tuple[type[BaseException], ...]:
     return (anthropic.APITimeoutError, anthropic.APIConnectionError, httpx2.TimeoutException)
 
 
+def _cohere_standin() -> Any:
+    from standins.cohere import CohereStandin
+
+    return CohereStandin()
+
+
+def _cohere_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import cohere
+    import httpx
+
+    timeout = httpx.Timeout(5.0, read=read_timeout)
+    if is_async:
+        return cohere.AsyncClientV2(api_key="x", base_url=base_url, max_retries=0,
+                                    httpx_client=httpx.AsyncClient(timeout=timeout))
+    return cohere.ClientV2(api_key="x", base_url=base_url, max_retries=0, httpx_client=httpx.Client(timeout=timeout))
+
+
+def _cohere_errors() -> tuple[type[BaseException], ...]:
+    import cohere
+    import httpx
+
+    return (httpx.TimeoutException, cohere.core.ApiError)
+
+
 def _mistral_standin() -> Any:
     from standins.mistralai import MistralStandin
 
@@ -185,6 +209,18 @@ PROVIDERS = (
         plain=lambda c, model: c.messages.create(
             model=model, max_tokens=64, system="be brief", messages=_ANTHROPIC_MESSAGES),
         errors=_anthropic_errors,
+    ),
+    Provider(
+        name="cohere-chat",
+        instrumentation="cohere",
+        standin=_cohere_standin,
+        client=_cohere_client,
+        stream=lambda c, model: c.chat_stream(model=model, messages=_messages()),
+        plain=lambda c, model: c.chat(model=model, messages=_messages()),
+        errors=_cohere_errors,
+        raw_stream=None,  # the traced chat_stream has no raw twin (with_raw_response is another client)
+        # chat_stream is a plain (async) generator function: its stream has no with block.
+        skip_paths=frozenset({"leave_with"}),
     ),
     Provider(
         name="mistralai-chat",

@@ -16,6 +16,7 @@ __all__ = ["REGISTRY", "disable_all", "enable"]
 REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
     "anthropic": ("anthropic", "neatlogs.instrumentation.anthropic"),
+    "cohere": ("cohere", "neatlogs.instrumentation.cohere"),
     # mistralai is a namespace package (no loader to hook): its client package triggers.
     "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
