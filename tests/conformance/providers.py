@@ -146,6 +146,92 @@ def _genai_errors() -> tuple[type[BaseException], ...]:
 _GENAI_CONFIG = {"system_instruction": "be brief", "temperature": 0.1}
 
 
+def _cohere_standin() -> Any:
+    from standins.cohere import CohereStandin
+
+    return CohereStandin()
+
+
+def _cohere_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import cohere
+    import httpx
+
+    timeout = httpx.Timeout(5.0, read=read_timeout)
+    if is_async:
+        return cohere.AsyncClientV2(api_key="x", base_url=base_url, max_retries=0,
+                                    httpx_client=httpx.AsyncClient(timeout=timeout))
+    return cohere.ClientV2(api_key="x", base_url=base_url, max_retries=0, httpx_client=httpx.Client(timeout=timeout))
+
+
+def _cohere_errors() -> tuple[type[BaseException], ...]:
+    import cohere
+    import httpx
+
+    return (httpx.TimeoutException, cohere.core.ApiError)
+
+
+def _mistral_standin() -> Any:
+    from standins.mistralai import MistralStandin
+
+    return MistralStandin()
+
+
+@dataclass(frozen=True)
+class TwinClient:
+    """A client whose sync and async methods share one object (``complete`` / ``complete_async``), and which the kit uses."""
+
+    client: Any
+    is_async: bool
+
+    def method(self, owner: Any, name: str) -> Any:
+        """``owner.name``, or its ``name_async`` twin for an async case."""
+        return getattr(owner, f"{name}_async" if self.is_async else name)
+
+    def __enter__(self) -> TwinClient:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.client.__exit__(*exc)
+
+    async def __aenter__(self) -> TwinClient:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.client.__aexit__(*exc)
+
+
+def _mistral_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import httpx2
+    from mistralai.client import Mistral
+
+    timeout = httpx2.Timeout(5.0, read=read_timeout).as_dict()
+
+    # The client gives every request its own timeout (timeout_ms, 300 s by default) for
+    # connect and read alike; these keep a short read timeout from failing the connect.
+    class Client(httpx2.Client):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            request.extensions["timeout"] = timeout
+            return super().send(request, **kwargs)
+
+    class AsyncClient(httpx2.AsyncClient):
+        async def send(self, request: Any, **kwargs: Any) -> Any:
+            request.extensions["timeout"] = timeout
+            return await super().send(request, **kwargs)
+
+    http = {"async_client": AsyncClient()} if is_async else {"client": Client()}
+    return TwinClient(Mistral(api_key="x", server_url=base_url, **http), is_async)
+
+
+def _mistral_errors() -> tuple[type[BaseException], ...]:
+    import httpx2
+    from mistralai.client import errors
+
+    # Mid-stream, the client lets the transport's own timeout through unwrapped.
+    return (httpx2.TimeoutException, errors.MistralError)
+
+
 _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
 
@@ -285,5 +371,27 @@ PROVIDERS = (
         # generate_content_stream returns a plain generator (an async generator for client.aio): no
         # ``with`` block to leave, and no raw-response variant (raw_stream stays None).
         skip_paths=frozenset({"leave_with"}),
+    ),
+    Provider(
+        name="cohere-chat",
+        instrumentation="cohere",
+        standin=_cohere_standin,
+        client=_cohere_client,
+        stream=lambda c, model: c.chat_stream(model=model, messages=_messages()),
+        plain=lambda c, model: c.chat(model=model, messages=_messages()),
+        errors=_cohere_errors,
+        raw_stream=None,  # the traced chat_stream has no raw twin (with_raw_response is another client)
+        # chat_stream is a plain (async) generator function: its stream has no with block.
+        skip_paths=frozenset({"leave_with"}),
+    ),
+    Provider(
+        name="mistralai-chat",
+        instrumentation="mistralai",
+        standin=_mistral_standin,
+        client=_mistral_client,
+        stream=lambda c, model: c.method(c.client.chat, "stream")(model=model, messages=_messages()),
+        plain=lambda c, model: c.method(c.client.chat, "complete")(model=model, messages=_messages()),
+        errors=_mistral_errors,
+        raw_stream=None,  # the client has no raw responses
     ),
 )

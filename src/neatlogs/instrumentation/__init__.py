@@ -17,8 +17,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
     "anthropic": ("anthropic", "neatlogs.instrumentation.anthropic"),
     "bedrock": ("botocore", "neatlogs.instrumentation.bedrock"),
+    "cohere": ("cohere", "neatlogs.instrumentation.cohere"),
     "google_genai": ("google.genai", "neatlogs.instrumentation.google_genai"),
     "groq": ("groq", "neatlogs.instrumentation.groq"),
+    # mistralai is a namespace package (no loader to hook): its client package triggers.
+    "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from .._llm.call import LLMCall
 
 from ... import _log
+from ...compat import workflow_attributes
 from .._llm.attributes import span_name
 from .._llm.call import start_call
 from .._llm.operation import LLMOperation
@@ -56,11 +57,15 @@ class BedrockOperation(LLMOperation):
         self.stream_key = stream_key
         self.body_key = body_key
 
-    def begin(self, kwargs: dict[str, Any]) -> LLMCall | None:
-        """Start the span, named from ``modelId`` (``embeddings`` for an embedding model's invoke)."""
+    def begin(self, kwargs: dict[str, Any], instance: Any = None) -> LLMCall | None:
+        """Start the span, named from ``modelId`` (``embeddings`` for an embedding model's invoke).
+
+        ``instance`` is the boto3 client; ``neatlogs.wrap(client, ...)``'s attributes are stamped.
+        """
         model = kwargs.get("modelId")
         operation = "embeddings" if self.body_key is not None and _embedding(model) else self.operation
-        return start_call(span_name(operation, model), self.request, kwargs)
+        stamped = workflow_attributes(instance) if instance is not None else None
+        return start_call(span_name(operation, model), self.request, kwargs, stamped)
 
     def record(self, call: LLMCall, value: Any, streaming: bool, is_async: bool) -> Any:
         """Put the stream proxy (or a re-readable body) into the response dict; record the rest at once."""
