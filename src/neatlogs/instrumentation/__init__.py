@@ -16,6 +16,7 @@ __all__ = ["REGISTRY", "disable_all", "enable"]
 REGISTRY: dict[str, tuple[str, str]] = {
     # name: (module whose import triggers patching, our instrumentation module)
     "anthropic": ("anthropic", "neatlogs.instrumentation.anthropic"),
+    "litellm": ("litellm", "neatlogs.instrumentation.litellm"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""
