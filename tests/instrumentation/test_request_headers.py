@@ -117,3 +117,20 @@ def test_openai_headers_are_the_same_traced_and_untraced(standin_model) -> None:
         standin_model, lambda: list(client().chat.completions.create(model="gpt-headers", messages=USER, stream=True))
     ) == untraced_stream
     assert _scopes(exporter) == ["neatlogs", "neatlogs"]
+
+
+# --- litellm --------------------------------------------------------------------------------------
+def test_litellm_headers_are_the_same_traced_and_untraced(standin_model) -> None:
+    litellm = pytest.importorskip("litellm")
+    openai_route = {"api_base": standin_model.base_url, "api_key": "x", "max_retries": 0}
+    anthropic_route = {"api_base": standin_model.base_url.removesuffix("/v1"), "api_key": "x", "max_tokens": 8}
+    calls = (
+        lambda: litellm.completion(model="openai/gpt-headers", messages=USER, **openai_route),
+        lambda: list(litellm.completion(model="openai/gpt-headers", messages=USER, stream=True, **openai_route)),
+        lambda: litellm.completion(model="anthropic/claude-headers", messages=USER, **anthropic_route),
+        lambda: litellm.embedding(model="openai/emb-headers", input=["hello"], **openai_route),
+    )
+    untraced = [_headers_of(standin_model, call) for call in calls]
+    exporter = _testing.init_in_memory(instrumentations=["litellm", "openai", "anthropic"])
+    assert [_headers_of(standin_model, call) for call in calls] == untraced
+    assert _scopes(exporter) == ["neatlogs"] * len(calls)
