@@ -53,6 +53,7 @@ def test_completion_plain_on_the_wire(wire, openai_kwargs) -> None:
     assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
     assert a[sc.GEN_AI_OPERATION_NAME] == "chat"
     assert a[sc.LLM_PROVIDER] == a[sc.LLM_SYSTEM] == a[sc.GEN_AI_PROVIDER_NAME] == "openai"
+    assert a[sc.SERVER_ADDRESS] == "127.0.0.1" and a[sc.SERVER_PORT] > 0  # the endpoint the program chose
     assert a[sc.GEN_AI_REQUEST_MODEL] == "openai/gpt-test"  # as asked
     assert a[sc.GEN_AI_RESPONSE_MODEL] == a[sc.LLM_MODEL_NAME] == "gpt-test"  # as answered
     assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_ROLE}"] == "system"

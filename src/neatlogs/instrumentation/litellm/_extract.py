@@ -131,7 +131,25 @@ def _base(kind: str, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     genai, openinference = provider_names(_resolved_provider(kwargs))
     attributes = request_attributes(kind, operation, genai, kwargs.get("model"), parameters)
     attributes[semconv.LLM_PROVIDER] = attributes[semconv.LLM_SYSTEM] = openinference
+    _server(attributes, kwargs.get("api_base") or kwargs.get("base_url"))
     return attributes
+
+
+def _server(attributes: dict[str, Any], api_base: Any) -> None:
+    """``server.address`` / ``server.port`` of an endpoint the program chose (a self-hosted or compatible one)."""
+    if not isinstance(api_base, str) or "://" not in api_base:
+        return
+    from urllib.parse import urlsplit  # litellm has loaded it already
+
+    try:
+        url = urlsplit(api_base)
+        port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    except ValueError:
+        return
+    if url.hostname:
+        attributes[semconv.SERVER_ADDRESS] = url.hostname
+        if port:
+            attributes[semconv.SERVER_PORT] = port
 
 
 def answered_provider(attributes: dict[str, Any], result: Any) -> None:
