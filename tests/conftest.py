@@ -10,6 +10,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# litellm fetches its model cost map and other catalogs from the internet at import unless told
+# not to; no test may reach the internet, whichever test imports it first.
+for _name, _value in (("LITELLM_LOCAL_MODEL_COST_MAP", "True"), ("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True"),
+                      ("LITELLM_OFFLINE_MODE", "true")):
+    os.environ.setdefault(_name, _value)
+
 from otlp_receiver import OtlpReceiver  # noqa: E402
 
 from neatlogs import _log  # noqa: E402

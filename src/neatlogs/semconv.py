@@ -81,6 +81,8 @@ __all__ = [
     "NEATLOGS_PII_ENABLED",
     "NEATLOGS_PII_ENTITIES",
     "NEATLOGS_PII_SPAN_TYPES",
+    "NEATLOGS_REASONING_REDACTED_BLOCKS",
+    "NEATLOGS_REASONING_TEXT",
     "NEATLOGS_STREAM_INCOMPLETE",
     "NEATLOGS_VERSION",
     "NEATLOGS_WORKFLOW_NAME",
@@ -402,6 +404,12 @@ NEATLOGS_FIRST_CHUNK_MS: Final[str] = "neatlogs.stream.first_chunk_ms"
 
 NEATLOGS_STREAM_INCOMPLETE: Final[str] = "neatlogs.stream.incomplete"
 """True when a stream ended before the API finished it (closed early, dropped)."""
+
+NEATLOGS_REASONING_TEXT: Final[str] = "neatlogs.reasoning.text"
+"""The reply's reasoning (extended thinking) text, apart from its content (GenAI: an output ``reasoning`` part)."""
+
+NEATLOGS_REASONING_REDACTED_BLOCKS: Final[str] = "neatlogs.reasoning.redacted_blocks"
+"""How many reasoning blocks the provider sent encrypted (Anthropic ``redacted_thinking``); never their data."""
 
 # --- embeddings ---------------------------------------------------------------------------
 EMBEDDING_MODEL_NAME: Final[str] = "embedding.model_name"

@@ -282,6 +282,42 @@ _BEDROCK_SKIPS = frozenset({
     "async_task_cancelled",
 })
 
+
+class _LiteLLM:
+    """litellm has no client object: this stands in for one, holding where its calls go.
+
+    ``completion`` calls ``litellm.completion`` (or ``acompletion`` for an async "client")
+    with the OpenAI provider pointed at the stand-in; ``tests/conftest.py`` keeps litellm offline.
+    """
+
+    def __init__(self, base_url: str, is_async: bool, read_timeout: float | None) -> None:
+        self.base_url, self.is_async, self.timeout = base_url, is_async, read_timeout or 5.0
+
+    def __enter__(self) -> _LiteLLM:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    async def __aenter__(self) -> _LiteLLM:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    def completion(self, model: str, **kwargs: Any) -> Any:
+        import litellm
+
+        call = litellm.acompletion if self.is_async else litellm.completion
+        return call(model="openai/" + model, messages=_messages(), api_base=self.base_url, api_key="x",
+                    timeout=self.timeout, max_retries=0, **kwargs)
+
+
+def _litellm_errors() -> tuple[type[BaseException], ...]:
+    import litellm
+
+    return (litellm.Timeout, litellm.APIConnectionError)
+
 PROVIDERS = (
     Provider(
         name="groq-chat",
@@ -393,5 +429,15 @@ PROVIDERS = (
         plain=lambda c, model: c.method(c.client.chat, "complete")(model=model, messages=_messages()),
         errors=_mistral_errors,
         raw_stream=None,  # the client has no raw responses
+    ),
+    Provider(
+        name="litellm-completion",
+        instrumentation="litellm",
+        standin=_demo_standin,
+        client=_LiteLLM,
+        stream=lambda c, model: c.completion(model, stream=True),
+        plain=lambda c, model: c.completion(model),
+        errors=_litellm_errors,
+        # CustomStreamWrapper offers every exit path (with, close, aclose, GC); it has no raw responses.
     ),
 )

@@ -84,8 +84,9 @@ def test_dropped_stream_and_api_error(memory, base_url) -> None:
     gc.collect()
     with pytest.raises(anthropic.InternalServerError):
         client.messages.create(model="error-500", max_tokens=8, messages=USER)
-    # The anthropic SDK makes its own call span too (a child of ours); count ours.
-    spans = {s.name: s for s in memory.get_finished_spans() if s.instrumentation_scope.name == "neatlogs"}
+    # One span per call: the SDK's own call span is off while neatlogs instruments anthropic.
+    assert {s.instrumentation_scope.name for s in memory.get_finished_spans()} == {"neatlogs"}
+    spans = {s.name: s for s in memory.get_finished_spans()}
     assert spans["chat claude-drop"].attributes[sc.NEATLOGS_STREAM_INCOMPLETE] is True
     assert spans["chat error-500"].attributes[sc.ERROR_TYPE] == "InternalServerError"
     assert len(spans) == 2
@@ -131,3 +132,76 @@ def test_stream_helper_is_patched_once_and_undone(memory, base_url) -> None:
         stream.until_done()
     names = [s.name for s in memory.get_finished_spans() if s.instrumentation_scope.name == "neatlogs"]
     assert names == ["chat claude-once"]
+
+
+def test_input_tokens_include_cache_reads_and_writes(wire, base_url) -> None:
+    from neatlogs_cli.demo.standin_model import CACHE_READ_TOKENS, CACHE_WRITE_TOKENS
+
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    reply = client.messages.create(model="claude-cache", max_tokens=64, messages=USER)
+    events = list(client.messages.create(model="claude-cache-stream", max_tokens=64, messages=USER, stream=True))
+    spans = {s["name"]: s["attributes"] for s in w.spans(2, scope="neatlogs")}
+    usage = reply.usage
+    prompt = usage.input_tokens + CACHE_READ_TOKENS + CACHE_WRITE_TOKENS
+    for name in ("chat claude-cache", "chat claude-cache-stream"):
+        a = spans[name]
+        assert a[sc.LLM_TOKEN_COUNT_PROMPT] == a[sc.GEN_AI_USAGE_INPUT_TOKENS] == prompt, name
+        assert a[sc.LLM_TOKEN_COUNT_PROMPT_CACHE_READ] == a[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 120
+        assert a[sc.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE] == a[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 30
+        assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == usage.output_tokens
+        assert a[sc.LLM_TOKEN_COUNT_TOTAL] == prompt + usage.output_tokens
+    # The stream's cache counts come from message_start; message_delta carries only output tokens.
+    assert events[0].message.usage.cache_read_input_tokens == CACHE_READ_TOKENS
+    assert events[-2].usage.cache_read_input_tokens is None
+
+
+def test_no_cache_no_cache_keys(memory, base_url) -> None:
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    reply = client.messages.create(model="claude-plain", max_tokens=64, messages=USER)
+    [span] = memory.get_finished_spans()
+    assert span.attributes[sc.LLM_TOKEN_COUNT_PROMPT] == reply.usage.input_tokens
+    assert sc.LLM_TOKEN_COUNT_PROMPT_CACHE_READ not in span.attributes
+    assert sc.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE not in span.attributes
+
+
+def test_extended_thinking_recorded_apart_from_the_reply(wire, base_url) -> None:
+    from neatlogs_cli.demo.standin_model import THINKING_TEXT
+
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    reply = client.messages.create(model="claude-think", max_tokens=2048, messages=USER, thinking=thinking)
+    assert [b.type for b in reply.content] == ["thinking", "redacted_thinking", "text"]
+    events = list(client.messages.create(model="claude-think-stream", max_tokens=2048, messages=USER,
+                                         thinking=thinking, stream=True))
+    assert {e.delta.type for e in events if e.type == "content_block_delta"} == {
+        "thinking_delta", "signature_delta", "text_delta"}
+    with client.messages.stream(model="claude-think-helper", max_tokens=2048, messages=USER,
+                                thinking=thinking) as stream:
+        stream.get_final_message()
+    # The reply sent back in the history: its thinking blocks are not input text.
+    history = [*USER, {"role": "assistant", "content": [b.model_dump() for b in reply.content]},
+               {"role": "user", "content": "again"}]
+    client.messages.create(model="claude-history", max_tokens=64, messages=history)
+    spans = {s["name"]: s["attributes"] for s in w.spans(4, scope="neatlogs")}
+    for name in ("chat claude-think", "chat claude-think-stream", "chat claude-think-helper"):
+        a = spans[name]
+        assert a[sc.OUTPUT_VALUE] == reply.content[2].text, name
+        assert a[f"{sc.LLM_OUTPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == reply.content[2].text
+        assert a[sc.NEATLOGS_REASONING_TEXT] == THINKING_TEXT
+        assert a[sc.NEATLOGS_REASONING_REDACTED_BLOCKS] == 1
+        assert "c2lnbmVk" not in str(a) and "ZW5jcnlwdGVk" not in str(a)  # no signature, no encrypted data
+    history_span = spans["chat claude-history"]
+    assert history_span[f"{sc.LLM_INPUT_MESSAGES}.1.{sc.MESSAGE_CONTENT}"] == reply.content[2].text
+    assert THINKING_TEXT not in str({k: v for k, v in history_span.items() if k != sc.INPUT_VALUE})
+
+
+def test_thinking_text_is_content(wire, base_url) -> None:
+    w = wire(instrumentations=["anthropic"], capture_content=False)
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    client.messages.create(model="claude-think", max_tokens=2048, messages=USER)
+    [span] = w.spans(1, scope="neatlogs")
+    assert sc.NEATLOGS_REASONING_TEXT not in span["attributes"]
+    assert span["attributes"][sc.NEATLOGS_REASONING_REDACTED_BLOCKS] == 1
+    assert "echo" not in w.raw_text()

@@ -9,7 +9,10 @@ Behaviour on demand, chosen by the request's model name:
 
 - ``error-<status>`` answers with that HTTP status and an OpenAI-style error body;
 - a model name containing ``slow`` waits 50 ms between stream chunks;
-- a model name containing ``long`` streams 200 chunks instead of a handful.
+- a model name containing ``long`` streams 200 chunks instead of a handful;
+- on ``/v1/messages``, a model name containing ``cache`` reports cache reads and writes in its
+  usage, and one containing ``think`` answers with a thinking and a redacted-thinking block
+  before its text (``thinking_delta`` / ``signature_delta`` events when streamed).
 """
 
 from __future__ import annotations
@@ -21,9 +24,15 @@ from typing import Any, Iterator
 
 from .loopback import BackgroundHTTPServer, QuietHandler
 
-__all__ = ["StandinModel", "reply_text"]
+__all__ = ["CACHE_READ_TOKENS", "CACHE_WRITE_TOKENS", "StandinModel", "THINKING_TEXT", "reply_text"]
 
 REPLY_PREFIX = "[stand-in model] "
+
+CACHE_READ_TOKENS, CACHE_WRITE_TOKENS = 120, 30
+"""The cache reads and writes an anthropic reply reports when its model name contains ``cache``."""
+
+THINKING_TEXT = "The user wants an echo. I will echo."
+"""The thinking an anthropic reply begins with when its model name contains ``think``."""
 
 
 def reply_text(messages: list[dict[str, Any]]) -> str:
@@ -325,23 +334,43 @@ class _Handler(QuietHandler):
         text = reply_text(messages)
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
         out_tokens = _tokens(text)
+        usage: dict[str, Any] = {"input_tokens": in_tokens, "output_tokens": out_tokens}
+        if "cache" in model:
+            usage.update(cache_read_input_tokens=CACHE_READ_TOKENS, cache_creation_input_tokens=CACHE_WRITE_TOKENS)
+        thinking = "think" in model
+        blocks: list[dict[str, Any]] = [
+            {"type": "thinking", "thinking": THINKING_TEXT, "signature": "c2lnbmVk"},
+            {"type": "redacted_thinking", "data": "ZW5jcnlwdGVk"},
+        ] if thinking else []
         mid = f"msg_standin_{self.server.owner.count}"
         message = {"id": mid, "type": "message", "role": "assistant", "model": model,
-                   "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                   "stop_sequence": None, "usage": {"input_tokens": in_tokens, "output_tokens": out_tokens}}
+                   "content": [*blocks, {"type": "text", "text": text}], "stop_reason": "end_turn",
+                   "stop_sequence": None, "usage": usage}
         if not body.get("stream"):
             self._send_json(200, message)
             return
 
         def events() -> Iterator[tuple[str | None, Any]]:
-            start = dict(message, content=[], stop_reason=None, usage={"input_tokens": in_tokens, "output_tokens": 0})
+            start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=0))
             yield "message_start", {"type": "message_start", "message": start}
-            yield "content_block_start", {"type": "content_block_start", "index": 0,
+            if thinking:
+                yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                              "content_block": {"type": "thinking", "thinking": "", "signature": ""}}
+                for part in (THINKING_TEXT[:10], THINKING_TEXT[10:]):
+                    yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                  "delta": {"type": "thinking_delta", "thinking": part}}
+                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                              "delta": {"type": "signature_delta", "signature": "c2lnbmVk"}}
+                yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+                yield "content_block_start", {"type": "content_block_start", "index": 1, "content_block": blocks[1]}
+                yield "content_block_stop", {"type": "content_block_stop", "index": 1}
+            index = len(blocks)
+            yield "content_block_start", {"type": "content_block_start", "index": index,
                                           "content_block": {"type": "text", "text": ""}}
             for i, word in enumerate(text.split(" ")):
-                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                yield "content_block_delta", {"type": "content_block_delta", "index": index,
                                               "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}
-            yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+            yield "content_block_stop", {"type": "content_block_stop", "index": index}
             stop = {"stop_reason": "end_turn", "stop_sequence": None}
             yield "message_delta", {"type": "message_delta", "delta": stop,
                                     "usage": {"output_tokens": out_tokens}}

@@ -1,7 +1,8 @@
 """Patch client classes so each call makes one LLM span; idempotent and undoable.
 
 We replace methods on the client's resource *classes* (``Completions.create`` and
-friends), so clients made before ``init()`` are traced too. A patched method carries
+friends), so clients made before ``init()`` are traced too; a library whose calls are
+module-level functions (``litellm.completion``) has them replaced on its module. A patched method carries
 ``__neatlogs_original__``; patching it again is a no-op, so ``init()`` twice or
 ``instrument()`` twice still gives one span per call. :class:`ClientInstrumentor` is what a
 provider folder builds: which modules and classes to patch, and how to make the
@@ -12,6 +13,7 @@ provider folder builds: which modules and classes to patch, and how to make the
 from __future__ import annotations
 
 import functools
+import types
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
@@ -26,10 +28,19 @@ else:
 
 from ... import _log
 
-__all__ = ["ClientInstrumentor", "PatchTarget", "patch_classes", "patch_method", "traced_wrapper", "unpatch_all"]
+__all__ = [
+    "ClientInstrumentor",
+    "PatchTarget",
+    "function_wrapper",
+    "patch_classes",
+    "patch_method",
+    "traced_wrapper",
+    "unpatch_all",
+]
 
 _ORIGINAL = "__neatlogs_original__"
-_patched: list[tuple[type, str]] = []
+_patched: list[tuple[Any, str]] = []
+"""What was patched: (class or module, attribute name)."""
 
 
 if TYPE_CHECKING:
@@ -37,7 +48,8 @@ if TYPE_CHECKING:
     class PatchTarget(NamedTuple):
         """Methods to patch: ``methods`` of each of ``classes`` in ``module``, all traced by ``operation``.
 
-        Classes named ``Async*`` get async wrappers. ``wrap`` replaces the usual wrapper for
+        Classes named ``Async*`` get async wrappers. No ``classes``: ``methods`` are functions of
+        ``module`` itself (async ones get async wrappers). ``wrap`` replaces the usual wrapper for
         methods that do not send the request themselves (a stream helper's manager).
         """
 
@@ -94,7 +106,25 @@ def traced_wrapper(original: Callable[..., Any], operation: Operation, is_async:
     return (_async_wrapper if is_async else _sync_wrapper)(original, operation)
 
 
-def patch_method(cls: type, name: str, operation: Operation, is_async: bool, wrap: Wrap | None = None) -> bool:
+def function_wrapper(original: Callable[..., Any], operation: Operation, is_async: bool) -> Callable[..., Any]:
+    """``original``, a module-level function (no ``self``), traced by ``operation``."""
+    method = traced_wrapper(lambda _module, *args, **kwargs: original(*args, **kwargs), operation, is_async)
+    if is_async:
+
+        @functools.wraps(original)
+        async def traced_async(*args: Any, **kwargs: Any) -> Any:
+            return await method(None, *args, **kwargs)
+
+        return traced_async
+
+    @functools.wraps(original)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        return method(None, *args, **kwargs)
+
+    return traced
+
+
+def patch_method(cls: Any, name: str, operation: Operation, is_async: bool, wrap: Wrap | None = None) -> bool:
     """Replace ``cls.name`` with a traced wrapper; False (and no change) if already patched or absent.
 
     ``wrap(original, operation, is_async)`` builds the wrapper; by default :func:`traced_wrapper`.
@@ -112,7 +142,21 @@ def patch_method(cls: type, name: str, operation: Operation, is_async: bool, wra
 def patch_classes(
     module: Any, class_names: Sequence[str], methods: Sequence[str], operation: Operation, wrap: Wrap | None = None
 ) -> None:
-    """Patch ``methods`` of each class of ``module`` named in ``class_names`` (``Async*`` ones as async)."""
+    """Patch ``methods`` of each class of ``module`` named in ``class_names`` (``Async*`` ones as async).
+
+    No ``class_names``: ``methods`` are functions of ``module`` itself, wrapped by
+    :func:`function_wrapper` unless ``wrap`` is given.
+    """
+    if not class_names:
+        import inspect
+
+        for name in methods:
+            try:
+                function = module.__dict__.get(name)
+                patch_method(module, name, operation, inspect.iscoroutinefunction(function), wrap or function_wrapper)
+            except Exception:
+                _log.debug("patching %s.%s failed", getattr(module, "__name__", "?"), name, exc_info=True)
+        return
     for class_name in class_names:
         cls = getattr(module, class_name, None)
         if not isinstance(cls, type):
@@ -128,7 +172,7 @@ def unpatch_all(owner: str | None = None) -> None:
     """Restore every method patched here (only those of classes in package ``owner``, if given)."""
     keep = []
     for cls, name in _patched:
-        module = cls.__module__
+        module = cls.__name__ if isinstance(cls, types.ModuleType) else cls.__module__
         if owner is not None and module != owner and not module.startswith(owner + "."):
             keep.append((cls, name))
             continue

@@ -141,11 +141,18 @@ class AsyncStreamProxy(_StreamBase):
 
     async def close(self) -> None:
         """Close the underlying stream, then end the span (incomplete unless it was exhausted)."""
+        import inspect  # loaded by every async client already; not at our import
+
         inner = self.__wrapped__
         try:
-            # A client's stream object has close(); an async generator has only aclose().
-            closer = getattr(inner, "close", None) or inner.aclose
-            await closer()
+            # A client's stream object has an async close(); an async generator has only aclose(),
+            # and some streams (litellm's) both a sync close() and an async aclose().
+            closer = getattr(inner, "close", None)
+            if closer is None or (not inspect.iscoroutinefunction(closer) and hasattr(inner, "aclose")):
+                closer = inner.aclose
+            result = closer()
+            if inspect.isawaitable(result):
+                await result
         finally:
             self._self_finish(incomplete=True)
 

@@ -2,7 +2,9 @@
 
 A provider folder like any other: the methods to patch are listed here, the request,
 response and stream extraction is in ``_extract.py``, the ``stream()`` helper's own wrapper
-in ``_stream_helper.py``; the engine (``instrumentation/_llm``) does the rest.
+in ``_stream_helper.py``; the engine (``instrumentation/_llm``) does the rest. While
+instrumented, the SDK's own call spans (and the ``traceparent`` header they add) are off for
+clients the program gave no ``open_telemetry`` option (``_sdk_tracing.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from .._llm.operation import LLMOperation
 
 from .._llm.patching import ClientInstrumentor, PatchTarget
+from ._sdk_tracing import wrap_copy_open_telemetry, wrap_set_open_telemetry, wrap_tracer
 from ._stream_helper import wrap_stream_helper
 
 __all__ = ["instrument", "uninstrument"]
@@ -23,6 +26,10 @@ _CLASSES = ("Messages", "AsyncMessages")
 TARGETS = (
     PatchTarget(_MODULE, _CLASSES, ("create", "parse"), "chat"),
     PatchTarget(_MODULE, _CLASSES, ("stream",), "chat", wrap_stream_helper),
+    # Not traced calls: the SDK's own tracing, off for clients given no open_telemetry option.
+    PatchTarget("anthropic._base_client", ("BaseClient",), ("_set_open_telemetry",), "chat", wrap_set_open_telemetry),
+    PatchTarget("anthropic._base_client", ("BaseClient",), ("_copy_open_telemetry",), "chat", wrap_copy_open_telemetry),
+    PatchTarget("anthropic._base_client", ("BaseClient",), ("_tracer",), "chat", wrap_tracer),
 )
 """Every client method traced, by the module that defines it."""
 

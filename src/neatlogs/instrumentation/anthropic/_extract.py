@@ -2,7 +2,11 @@
 
 Content blocks are flattened the OpenInference way: text blocks become the message
 content, ``tool_use`` blocks become tool calls, a ``tool_result`` block becomes a ``tool``
-message answering its ``tool_use_id``.
+message answering its ``tool_use_id``. Extended-thinking blocks (``thinking``,
+``redacted_thinking``) stay out of the reply's text: the thinking text is recorded under
+its own key (content, under the policy), the redacted ones only counted. Input tokens are
+every input token of the call: uncached ones plus cache reads plus cache writes, as both
+specs count them; the two cache parts are also recorded apart.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ PROVIDER = "anthropic"
 _CONTENT_ARGUMENTS = frozenset({"model", "messages", "system"})
 """Keyword arguments that are the call's content, not its invocation parameters."""
 
+_THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+"""Content block types of extended thinking."""
+
 
 def _split_blocks(role: Any, content: Any) -> Any:
     """One request message as flattened messages: its tool results, then its text and tool calls."""
@@ -49,6 +56,8 @@ def _split_blocks(role: Any, content: Any) -> Any:
             calls.append((get(block, "id"), get(block, "name"), to_json(get(block, "input"))))
         elif kind == "tool_result":
             results.append(("tool", text_of(get(block, "content")), (), get(block, "tool_use_id")))
+        elif kind in _THINKING_BLOCKS:
+            continue  # an earlier reply's reasoning sent back: recorded on that reply's span
         else:
             texts.append(to_json(block))
     # Tool results answer the previous assistant turn, so they come first.
@@ -81,11 +90,19 @@ def messages_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
     return attributes
 
 
-def _usage(attributes: dict[str, Any], usage: Any, input_tokens: Any = None) -> None:
-    prompt = get(usage, "input_tokens")
-    if not isinstance(prompt, int):
-        prompt = input_tokens
-    usage_attributes(attributes, prompt, get(usage, "output_tokens"), None, get(usage, "cache_read_input_tokens"))
+def _usage(attributes: dict[str, Any], usage: Any, start_usage: Any = None) -> None:
+    """Token counts of ``usage``; a stream's ``message_delta`` usage falls back on its ``message_start`` one."""
+
+    def count(name: str) -> Any:
+        value = get(usage, name)
+        return value if isinstance(value, int) or start_usage is None else get(start_usage, name)
+
+    uncached = count("input_tokens")
+    cache_read, cache_write = count("cache_read_input_tokens"), count("cache_creation_input_tokens")
+    prompt = None
+    if isinstance(uncached, int):
+        prompt = uncached + sum(n for n in (cache_read, cache_write) if isinstance(n, int))
+    usage_attributes(attributes, prompt, get(usage, "output_tokens"), None, cache_read, None, cache_write)
 
 
 def _result(
@@ -97,35 +114,56 @@ def _result(
     finish_attributes(attributes, message_id, model, [str(stop)] if stop else [])
 
 
+def _reasoning(attributes: dict[str, Any], policy: ContentPolicy, thoughts: list[Any], redacted: int) -> None:
+    """The reply's thinking text (under the policy) and how many thinking blocks came redacted."""
+    texts = [t for t in thoughts if isinstance(t, str) and t]
+    if texts:
+        recorded = policy.text("\n\n".join(texts))
+        if recorded is not None:
+            attributes[semconv.NEATLOGS_REASONING_TEXT] = recorded
+    if redacted:
+        attributes[semconv.NEATLOGS_REASONING_REDACTED_BLOCKS] = redacted
+
+
 def messages_response(message: Any, policy: ContentPolicy) -> dict[str, Any]:
     """Final attributes of a ``Message``."""
     attributes: dict[str, Any] = {}
-    texts, calls = [], []
+    texts, calls, thoughts = [], [], []
+    redacted = 0
     for block in get(message, "content") or ():
         kind = get(block, "type")
         if kind == "text":
             texts.append(get(block, "text"))
         elif kind == "tool_use":
             calls.append((get(block, "id"), get(block, "name"), to_json(get(block, "input"))))
+        elif kind == "thinking":
+            thoughts.append(get(block, "thinking"))
+        elif kind == "redacted_thinking":
+            redacted += 1
     text = "".join(t for t in texts if isinstance(t, str)) if texts else None
     _result(attributes, policy, text, calls, get(message, "id"), get(message, "model"), get(message, "stop_reason"))
+    _reasoning(attributes, policy, thoughts, redacted)
     usage = get(message, "usage")
     if usage is not None:
         _usage(attributes, usage)
     return attributes
 
 
-class MessagesStreamAccumulator:
-    """Accumulates Messages stream events: text and tool-use blocks by index, stop reason, usage."""
+_DELTA_PIECES: dict[Any, str] = {"text_delta": "text", "input_json_delta": "partial_json", "thinking_delta": "thinking"}
+"""The field of each stream delta type that continues its block; others (``signature_delta``) add no text."""
 
-    __slots__ = ("message_id", "model", "blocks", "stop_reason", "input_tokens", "usage")
+
+class MessagesStreamAccumulator:
+    """Accumulates Messages stream events: text, tool-use and thinking blocks by index, stop reason, usage."""
+
+    __slots__ = ("message_id", "model", "blocks", "stop_reason", "start_usage", "usage")
 
     def __init__(self) -> None:
         self.message_id: Any = None
         self.model: Any = None
         self.blocks: dict[int, list[Any]] = {}  # index -> [kind, id, name, parts]
         self.stop_reason: Any = None
-        self.input_tokens: Any = None
+        self.start_usage: Any = None
         self.usage: Any = None
 
     def feed(self, event: Any) -> None:
@@ -135,9 +173,8 @@ class MessagesStreamAccumulator:
             block = self.blocks.get(event.index)
             if block is not None:
                 delta = event.delta
-                piece = getattr(delta, "text", None)
-                if piece is None:
-                    piece = getattr(delta, "partial_json", None)
+                field = _DELTA_PIECES.get(getattr(delta, "type", None))
+                piece = getattr(delta, field, None) if field is not None else None
                 if piece:
                     block[3].append(piece)
         elif kind == "content_block_start":
@@ -146,8 +183,7 @@ class MessagesStreamAccumulator:
         elif kind == "message_start":
             message = event.message
             self.message_id, self.model = message.id, message.model
-            self.input_tokens = get(message.usage, "input_tokens")
-            self.usage = message.usage
+            self.start_usage = self.usage = message.usage
         elif kind == "message_delta":
             self.stop_reason = event.delta.stop_reason or self.stop_reason
             self.usage = event.usage
@@ -155,15 +191,21 @@ class MessagesStreamAccumulator:
     def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes of what was received so far."""
         attributes: dict[str, Any] = {}
-        texts, calls = [], []
+        texts, calls, thoughts = [], [], []
+        redacted = 0
         for index in sorted(self.blocks):
             kind, block_id, name, parts = self.blocks[index]
             if kind == "text":
                 texts.append("".join(parts))
             elif kind == "tool_use":
                 calls.append((block_id, name, "".join(parts) or "{}"))
+            elif kind == "thinking":
+                thoughts.append("".join(parts))
+            elif kind == "redacted_thinking":
+                redacted += 1
         text = "".join(texts) if texts else None
         _result(attributes, policy, text, calls, self.message_id, self.model, self.stop_reason)
+        _reasoning(attributes, policy, thoughts, redacted)
         if self.usage is not None:
-            _usage(attributes, self.usage, self.input_tokens)
+            _usage(attributes, self.usage, self.start_usage if self.usage is not self.start_usage else None)
         return attributes
