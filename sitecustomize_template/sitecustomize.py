@@ -104,10 +104,30 @@ def _report_site_error(exc):
             "Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s\n" % (type(exc).__name__, exc))
 
 
+def _no_llm_calls_line():
+    """The exit line of a run that traced no model call, naming what was instrumented; None otherwise."""
+    call = sys.modules.get("neatlogs.instrumentation._llm.call")
+    if call is not None and getattr(call, "calls_started", 0):
+        return None
+    registry = sys.modules.get("neatlogs.instrumentation")
+    if registry is None:
+        return None
+    imported = sorted(name for name, (library, _) in registry.REGISTRY.items() if library in sys.modules)
+    if imported:
+        return "no LLM calls were traced (instrumented: %s)" % ", ".join(imported)
+    return "no LLM calls were traced: the program imported none of %s" % ", ".join(sorted(registry.REGISTRY))
+
+
 def _session_hint():
-    """One line telling where to see the session; only when something was traced."""
+    """At exit, on a terminal: where to see the session, or that no model call was traced."""
     try:
-        if "opentelemetry.sdk.trace" not in sys.modules or not sys.stderr.isatty():
+        if not sys.stderr.isatty():
+            return
+        quiet = _no_llm_calls_line()
+        if quiet:
+            sys.stderr.write("neatlogs: " + quiet + "\n")
+            sys.stderr.flush()
+        if "opentelemetry.sdk.trace" not in sys.modules:
             return
         from neatlogs import tracing
 

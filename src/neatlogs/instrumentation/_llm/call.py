@@ -22,6 +22,9 @@ __all__ = ["LLMCall", "start_call"]
 _otel: Any = None
 """(context, trace, SpanKind.CLIENT, Status OK, suppress key, in-call key), once OTel is loaded."""
 
+calls_started = 0
+"""Model calls traced in this process (the ``neatlogs run`` exit line says when there were none)."""
+
 
 def _otel_parts() -> Any:
     global _otel
@@ -143,6 +146,8 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}
         call.span = span = tracer.start_span(name, kind=client_kind, attributes=kind)
         set_clean_attributes(span, attributes)
+        global calls_started
+        calls_started += 1
         return call
     except Exception:
         _log.internal_error("starting the LLM span failed")
