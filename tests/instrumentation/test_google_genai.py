@@ -196,6 +196,11 @@ def test_chat_turns_carry_the_history_one_span_each(memory, gemini) -> None:
 
 
 def test_automatic_function_calling_is_one_span(memory, gemini) -> None:
+    import google.genai
+
+    if int(google.genai.__version__.split(".")[0]) < 3:
+        pytest.skip(f"google-genai {google.genai.__version__} (the newest for this Python) calls no function "
+                    "against the stand-in's reply")
     calls = []
 
     def get_weather(query: str) -> str:

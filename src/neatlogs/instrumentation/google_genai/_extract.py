@@ -372,7 +372,7 @@ def embed_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, An
 def embed_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
     """Final attributes of an ``EmbedContentResponse``: its token count, where the API reports one."""
     attributes: dict[str, Any] = {}
-    usage = response.usage_metadata
+    usage = getattr(response, "usage_metadata", None)  # google-genai 2.x embeddings have none
     prompt = usage.prompt_token_count if usage is not None else None
     if not isinstance(prompt, int):
         # Vertex text-embedding models count tokens per embedding instead.
