@@ -6,7 +6,7 @@ import html
 import json
 import time
 
-from conftest import http
+from http_client import http
 from otlp_bodies import protobuf_body, turn_spans
 
 from neatlogs import semconv

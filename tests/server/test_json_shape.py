@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import http
+from http_client import http
 
 from neatlogs import semconv, store
 

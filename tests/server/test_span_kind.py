@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import http
+from http_client import http
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from otlp_bodies import json_body, protobuf_body, turn_spans

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any, Iterable
 
 from neatlogs_cli.demo.loopback import BackgroundHTTPServer, QuietHandler
@@ -51,32 +50,9 @@ class JsonHandler(QuietHandler):
         """The provider's error JSON for ``status``."""
         return {"message": f"stand-in error {status}"}
 
-    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        """A complete JSON response."""
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
-
     def send_stream(self, chunks: Iterable[bytes], content_type: str, delay: float) -> None:
         """A chunked response, one transfer chunk per item, ``delay`` seconds apart."""
-        self.send_response(200)
-        self.send_header("content-type", content_type)
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-        try:
-            for chunk in chunks:
-                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                self.wfile.flush()
-                if delay:
-                    time.sleep(delay)
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        self.send_chunked(chunks, content_type, delay)
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("content-length") or 0)

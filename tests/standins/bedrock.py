@@ -22,7 +22,6 @@ import base64
 import json
 import struct
 import threading
-import time
 import urllib.parse
 import zlib
 from typing import Any, Iterator
@@ -91,31 +90,11 @@ class _Handler(QuietHandler):
 
     # --- plumbing --------------------------------------------------------------------------
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("x-amzn-requestid", f"req-{self.server.owner.count}")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, {"x-amzn-requestid": f"req-{self.server.owner.count}", **(headers or {})})
 
     def _send_events(self, events: Iterator[bytes], delay: float) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "application/vnd.amazon.eventstream")
-        self.send_header("transfer-encoding", "chunked")
-        self.send_header("x-amzn-requestid", f"req-{self.server.owner.count}")
-        self.end_headers()
-        try:
-            for message in events:
-                self.wfile.write(f"{len(message):x}\r\n".encode() + message + b"\r\n")
-                self.wfile.flush()
-                if delay:
-                    time.sleep(delay)
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        self.send_chunked(events, "application/vnd.amazon.eventstream", delay,
+                          {"x-amzn-requestid": f"req-{self.server.owner.count}"})
 
     def _send_truncated(self, data: bytes) -> None:
         """Half the body, then the connection closes: the client's read of the body fails."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any, Iterator
 
 from neatlogs_cli.demo.loopback import BackgroundHTTPServer, QuietHandler
@@ -59,28 +58,11 @@ class _Handler(QuietHandler):
     server: Any  # its .owner is the GeminiStandin
 
     def _send_json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json; charset=UTF-8")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body)
 
     def _send_sse(self, events: Iterator[dict[str, Any]], delay: float) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-        try:
-            for event in events:
-                chunk = f"data: {json.dumps(event)}\r\n\r\n".encode()
-                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                self.wfile.flush()
-                if delay:
-                    time.sleep(delay)
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        self.send_chunked((f"data: {json.dumps(event)}\r\n\r\n".encode() for event in events), "text/event-stream",
+                          delay)
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("content-length") or 0)

@@ -71,7 +71,7 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             t[3] += 1
             t[4] += 1 if root else 0
             t[5] += 1 if r.status_code == "ERROR" else 0
-            t[6] += _counted_tokens(conn, r)
+            t[6] += _counted_tokens(r)
             t[7] += 1 if root and starts_turn(r) else 0
         conn.executemany(
             """INSERT INTO sessions (session_id, service_name, first_start_ns, last_end_ns, span_count,
@@ -108,27 +108,29 @@ def search_text(attributes: dict[str, Any], events: list[dict[str, Any]] | None 
     return text[:_SEARCH_TEXT_CHARS]
 
 
-_TOKEN_KEYS = (
-    semconv.LLM_TOKEN_COUNT_PROMPT, semconv.LLM_TOKEN_COUNT_COMPLETION, semconv.LLM_TOKEN_COUNT_TOTAL,
-    semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
-)
-_HAS_TOKENS_SQL = " OR ".join("json_extract(attributes, '$.\"" + key + "\"') IS NOT NULL" for key in _TOKEN_KEYS)
-# The span's descendants already stored (children end, and are exported, before their parents).
-_DESCENDANT_WITH_TOKENS_SQL = f"""
-WITH RECURSIVE below(span_id) AS (
-    SELECT span_id FROM spans WHERE trace_id = ?1 AND parent_span_id = ?2
-    UNION ALL
-    SELECT s.span_id FROM spans s JOIN below b ON s.parent_span_id = b.span_id WHERE s.trace_id = ?1
-)
-SELECT 1 FROM spans WHERE trace_id = ?1 AND span_id IN below AND ({_HAS_TOKENS_SQL}) LIMIT 1
+_MARKED_LIMIT = 200_000
+"""Spans remembered as having a token-reporting descendant; beyond this the oldest are forgotten."""
+
+_below_tokens: dict[tuple[str, str], None] = {}
+"""(trace id, span id) of spans written or to be written that have a descendant reporting tokens.
+
+Children end, and are exported, before their parents: when a child reporting tokens (or
+one already marked) is written, its parent is marked, so the parent's own counts (a wrapper
+repeating them) are not added again. Kept in this writer's memory (no query per span): the
+spans of one trace come to one writer, the program's exporter or the collector.
 """
 
 
-def _counted_tokens(conn: sqlite3.Connection, record: SpanRecord) -> int:
+def _counted_tokens(record: SpanRecord) -> int:
     """The span's tokens when it is the innermost span reporting them, else 0 (wrappers repeat them)."""
     counts = token_counts(record.attributes)
-    if counts is None or not counts.total:
+    reports = counts is not None and bool(counts.total)
+    below = _below_tokens.pop((record.trace_id, record.span_id), 0) is None
+    if (reports or below) and record.parent_span_id is not None:
+        if len(_below_tokens) >= _MARKED_LIMIT:
+            del _below_tokens[next(iter(_below_tokens))]
+        _below_tokens[(record.trace_id, record.parent_span_id)] = None
+    if not reports or below:
         return 0
-    if conn.execute(_DESCENDANT_WITH_TOKENS_SQL, (record.trace_id, record.span_id)).fetchone():
-        return 0
+    assert counts is not None
     return counts.total

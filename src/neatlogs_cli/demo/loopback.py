@@ -7,22 +7,61 @@ here) and hides every overhead a benchmark tries to see.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterable
 
 __all__ = ["BackgroundHTTPServer", "QuietHandler"]
 
 
 class QuietHandler(BaseHTTPRequestHandler):
-    """A keep-alive (HTTP/1.1) request handler with Nagle off and no access log."""
+    """A keep-alive (HTTP/1.1) request handler with Nagle off and no access log.
+
+    It also writes the two answers every stand-in server sends: a whole JSON body, and a
+    chunked stream of events (SSE, NDJSON, AWS event-stream: the caller frames each one).
+    """
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Answer ``status`` with ``body`` as JSON, plus ``headers``."""
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_chunked(self, chunks: Iterable[bytes], content_type: str, delay: float = 0.0,
+                     headers: dict[str, str] | None = None) -> None:
+        """Answer 200 with one transfer chunk per item of ``chunks``, ``delay`` seconds apart.
+
+        A client that hangs up mid-stream (a program leaving early) ends the connection quietly.
+        """
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        try:
+            for chunk in chunks:
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.flush()
+                if delay:
+                    time.sleep(delay)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

@@ -70,34 +70,16 @@ class _Handler(QuietHandler):
 
     # --- plumbing --------------------------------------------------------------------------
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("x-request-id", f"req_{self.server.owner.count}")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, {"x-request-id": f"req_{self.server.owner.count}", **(headers or {})})
 
     def _send_sse(self, events: Iterator[tuple[str | None, Any]], delay: float) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("transfer-encoding", "chunked")
-        self.send_header("x-request-id", f"req_{self.server.owner.count}")
-        self.end_headers()
-        try:
+        def frames() -> Iterator[bytes]:
             for event, data in events:
                 text = "" if event is None else f"event: {event}\n"
                 payload = data if isinstance(data, str) else json.dumps(data)
-                chunk = f"{text}data: {payload}\n\n".encode()
-                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                self.wfile.flush()
-                if delay:
-                    time.sleep(delay)
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+                yield f"{text}data: {payload}\n\n".encode()
+
+        self.send_chunked(frames(), "text/event-stream", delay, {"x-request-id": f"req_{self.server.owner.count}"})
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("content-length") or 0)

@@ -19,6 +19,7 @@ from .messages import is_given
 
 __all__ = [
     "TRANSPORT_ARGUMENTS",
+    "embedding_inputs",
     "finish_attributes",
     "input_value",
     "invocation_parameters",
@@ -69,6 +70,28 @@ def input_value(attributes: dict[str, Any], policy: ContentPolicy, value: Any) -
     """``input.value`` (text or JSON, masked) when content capture is on and a value was given."""
     if is_given(value):
         attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, value))
+
+
+def embedding_inputs(attributes: dict[str, Any], policy: ContentPolicy, kwargs: dict[str, Any], argument: str) -> None:
+    """The model name and embedded texts of an embeddings call (never the vectors), and its ``input.value``.
+
+    ``kwargs[argument]`` holds a text or a sequence of texts; a one-shot iterable is replaced by
+    a list, which the client then sends.
+    """
+    model = kwargs.get("model")
+    if is_given(model):
+        attributes[semconv.EMBEDDING_MODEL_NAME] = str(model)
+    value: Any = kwargs.get(argument)
+    if not is_given(value):
+        return
+    if not isinstance(value, (str, list, tuple)):
+        value = kwargs[argument] = list(value)
+    if policy.capture:
+        for i, text in enumerate([value] if isinstance(value, str) else value):
+            recorded = policy.text(text) if isinstance(text, str) else None
+            if recorded is not None:
+                attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
+    input_value(attributes, policy, value)
 
 
 def output_value(attributes: dict[str, Any], policy: ContentPolicy, value: Any) -> None:

@@ -27,7 +27,7 @@ from .attributes import (
 )
 from .messages import flatten_messages, get, is_given, text_of
 
-__all__ = ["ChatCompletions", "ChatStreamAccumulator", "chat_usage_attributes", "tool_calls_of"]
+__all__ = ["ChatCompletions", "ChatStreamAccumulator", "chat_messages", "chat_usage_attributes", "tool_calls_of"]
 
 CONTENT_ARGUMENTS = frozenset({"model", "messages", "prediction"})
 """Keyword arguments that are the call's content, not its invocation parameters."""
@@ -50,7 +50,7 @@ class ChatCompletions:
             if not isinstance(messages, (list, tuple)):
                 messages = list(messages)  # an iterable the client would consume only once
                 kwargs["messages"] = messages
-            flatten_messages(semconv.LLM_INPUT_MESSAGES, _chat_messages(messages), attributes, policy)
+            flatten_messages(semconv.LLM_INPUT_MESSAGES, chat_messages(messages), attributes, policy)
             input_value(attributes, policy, messages)
         return attributes
 
@@ -75,7 +75,8 @@ def tool_calls_of(calls: Any) -> list[tuple[Any, Any, Any]]:
     return out
 
 
-def _chat_messages(messages: Any) -> Any:
+def chat_messages(messages: Any) -> Any:
+    """Chat-completions request messages (dicts or objects) as message tuples."""
     for message in messages or ():
         yield (
             get(message, "role"),
@@ -132,7 +133,11 @@ class _Choice:
 
 
 class ChatStreamAccumulator:
-    """Accumulates ``ChatCompletionChunk`` deltas: text, tool calls by index, finish reason, usage."""
+    """Accumulates ``ChatCompletionChunk`` deltas: text, tool calls by index, finish reason, usage.
+
+    A provider whose chunks carry more (litellm's reasoning, say) subclasses it and extends
+    :meth:`delta` and :meth:`attributes`; :meth:`usage_attributes` reads its ``usage``.
+    """
 
     __slots__ = ("choices", "response_id", "model", "usage")
 
@@ -158,25 +163,32 @@ class ChatStreamAccumulator:
             if choice.finish_reason:
                 state.finish_reason = choice.finish_reason
             delta = choice.delta
-            if delta is None:
-                continue
-            if delta.role:
-                state.role = delta.role
-            if delta.content:
-                state.parts.append(delta.content)
-            if delta.tool_calls:
-                for tool_call in delta.tool_calls:
-                    slot = state.tool_calls.get(tool_call.index)
-                    if slot is None:
-                        slot = state.tool_calls[tool_call.index] = [None, None, []]
-                    if tool_call.id:
-                        slot[0] = tool_call.id
-                    function = tool_call.function
-                    if function is not None:
-                        if function.name:
-                            slot[1] = function.name
-                        if function.arguments:
-                            slot[2].append(function.arguments)
+            if delta is not None:
+                self.delta(state, delta)
+
+    def delta(self, state: _Choice, delta: Any) -> None:
+        """Take one choice's delta: its role, text and tool-call pieces."""
+        if delta.role:
+            state.role = delta.role
+        if delta.content:
+            state.parts.append(delta.content)
+        if delta.tool_calls:
+            for tool_call in delta.tool_calls:
+                slot = state.tool_calls.get(tool_call.index)
+                if slot is None:
+                    slot = state.tool_calls[tool_call.index] = [None, None, []]
+                if tool_call.id:
+                    slot[0] = tool_call.id
+                function = tool_call.function
+                if function is not None:
+                    if function.name:
+                        slot[1] = function.name
+                    if function.arguments:
+                        slot[2].append(function.arguments)
+
+    def usage_attributes(self, attributes: dict[str, Any]) -> None:
+        """The token counts of the ``usage`` the stream reported, if it did."""
+        chat_usage_attributes(attributes, self.usage)
 
     def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes of what was received so far."""
@@ -194,5 +206,5 @@ class ChatStreamAccumulator:
         flatten_messages(semconv.LLM_OUTPUT_MESSAGES, messages, attributes, policy)
         output_value(attributes, policy, output_text(texts, calls))
         finish_attributes(attributes, self.response_id, self.model, reasons)
-        chat_usage_attributes(attributes, self.usage)
+        self.usage_attributes(attributes)
         return attributes

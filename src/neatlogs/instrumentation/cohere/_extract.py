@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import semconv
 from .._llm.attributes import (
+    embedding_inputs,
     finish_attributes,
     input_value,
     invocation_parameters,
@@ -159,22 +160,12 @@ class ChatStreamAccumulator:
 def embed_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``embed`` (kind EMBEDDING; texts, never vectors)."""
     attributes = _base("EMBEDDING", "embeddings", kwargs)
-    model = kwargs.get("model")
-    if is_given(model):
-        attributes[semconv.EMBEDDING_MODEL_NAME] = str(model)
-    texts: Any = kwargs.get("texts")
-    if is_given(texts):
-        if not isinstance(texts, (list, tuple)):
-            texts = list(texts)
-            kwargs["texts"] = texts
-        if policy.capture:
-            for i, text in enumerate(texts):
-                recorded = policy.text(text) if isinstance(text, str) else None
-                if recorded is not None:
-                    attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
-        input_value(attributes, policy, texts)
-    elif is_given(kwargs.get("inputs")):
-        input_value(attributes, policy, kwargs["inputs"])
+    if is_given(kwargs.get("texts")):
+        embedding_inputs(attributes, policy, kwargs, "texts")
+    else:  # content blocks (images among them): recorded as the input value only
+        embedding_inputs(attributes, policy, {"model": kwargs.get("model")}, "texts")
+        if is_given(kwargs.get("inputs")):
+            input_value(attributes, policy, kwargs["inputs"])
     return attributes
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import _log, semconv
 from .._llm.attributes import (
+    embedding_inputs,
     finish_attributes,
     input_value,
     invocation_parameters,
@@ -30,6 +31,7 @@ from .._llm.attributes import (
     request_attributes,
     usage_attributes,
 )
+from .._llm.chat_completions import chat_messages, tool_calls_of
 from .._llm.messages import flatten_messages, get, is_given, text_of
 from .._llm.operation import LLMOperation
 
@@ -42,7 +44,6 @@ __all__ = [
     "embedding_response",
     "provider_names",
     "reasoning_attributes",
-    "tool_calls",
     "usage",
 ]
 
@@ -163,27 +164,6 @@ def answered_provider(attributes: dict[str, Any], result: Any) -> None:
 
 
 # --- chat completions -----------------------------------------------------------------------
-def tool_calls(calls: Any) -> list[tuple[Any, Any, Any]]:
-    """OpenAI-shaped tool calls (dicts or objects) as ``(id, name, arguments)``."""
-    if not calls:
-        return []
-    out = []
-    for call in calls:
-        function = get(call, "function")
-        out.append((get(call, "id"), get(function, "name"), get(function, "arguments")))
-    return out
-
-
-def _request_messages(messages: Any) -> Any:
-    for message in messages or ():
-        yield (
-            get(message, "role"),
-            text_of(get(message, "content")),
-            tool_calls(get(message, "tool_calls")),
-            get(message, "tool_call_id"),
-        )
-
-
 def completion_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``completion`` / ``acompletion``."""
     attributes = _base("LLM", "chat", kwargs)
@@ -192,7 +172,7 @@ def completion_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[st
         if not isinstance(messages, (list, tuple)):
             messages = list(messages)  # an iterable litellm would consume only once
             kwargs["messages"] = messages
-        flatten_messages(semconv.LLM_INPUT_MESSAGES, _request_messages(messages), attributes, policy)
+        flatten_messages(semconv.LLM_INPUT_MESSAGES, chat_messages(messages), attributes, policy)
         input_value(attributes, policy, messages)
     return attributes
 
@@ -235,7 +215,7 @@ def completion_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
     for choice in get(response, "choices") or ():
         message = get(choice, "message")
         text = text_of(get(message, "content"))
-        calls_of = tool_calls(get(message, "tool_calls"))
+        calls_of = tool_calls_of(get(message, "tool_calls"))
         messages.append((get(message, "role") or "assistant", text, calls_of, None))
         texts.append(text)
         calls.append(calls_of)
@@ -258,21 +238,7 @@ def completion_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
 def embedding_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``embedding`` / ``aembedding`` (kind EMBEDDING; texts, never vectors)."""
     attributes = _base("EMBEDDING", "embeddings", kwargs)
-    model = kwargs.get("model")
-    if is_given(model):
-        attributes[semconv.EMBEDDING_MODEL_NAME] = str(model)
-    value: Any = kwargs.get("input")
-    if is_given(value):
-        if not isinstance(value, (str, list, tuple)):
-            value = list(value)
-            kwargs["input"] = value
-        if policy.capture:
-            for i, text in enumerate([value] if isinstance(value, str) else value):
-                if isinstance(text, str):
-                    recorded = policy.text(text)
-                    if recorded is not None:
-                        attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
-        input_value(attributes, policy, value)
+    embedding_inputs(attributes, policy, kwargs, "input")
     return attributes
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 from ... import semconv
 from ...serialize import to_json
 from .._llm.attributes import (
+    embedding_inputs,
     finish_attributes,
     input_value,
     invocation_parameters,
@@ -189,20 +190,7 @@ class ChatStreamAccumulator:
 def embeddings_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``embeddings.create`` (kind EMBEDDING; texts, never vectors)."""
     attributes = _base("EMBEDDING", "embeddings", kwargs)
-    model = kwargs.get("model")
-    if is_given(model):
-        attributes[semconv.EMBEDDING_MODEL_NAME] = str(model)
-    value: Any = kwargs.get("inputs")
-    if is_given(value):
-        if not isinstance(value, (str, list, tuple)):
-            value = list(value)
-            kwargs["inputs"] = value
-        if policy.capture:
-            for i, text in enumerate([value] if isinstance(value, str) else value):
-                recorded = policy.text(text) if isinstance(text, str) else None
-                if recorded is not None:
-                    attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
-        input_value(attributes, policy, value)
+    embedding_inputs(attributes, policy, kwargs, "inputs")
     return attributes
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import semconv
 from .._llm.attributes import (
+    embedding_inputs,
     finish_attributes,
     input_value,
     invocation_parameters,
@@ -118,22 +119,7 @@ def responses_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
 def embeddings_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``embeddings.create`` (kind EMBEDDING; texts, never vectors)."""
     attributes = _base("EMBEDDING", "embeddings", kwargs)
-    model = kwargs.get("model")
-    if is_given(model):
-        attributes[semconv.EMBEDDING_MODEL_NAME] = str(model)
-    value: Any = kwargs.get("input")
-    if is_given(value):
-        if not isinstance(value, (str, list, tuple)):
-            value = list(value)
-            kwargs["input"] = value
-        texts = [value] if isinstance(value, str) else value
-        if policy.capture:
-            for i, text in enumerate(texts):
-                if isinstance(text, str):
-                    recorded = policy.text(text)
-                    if recorded is not None:
-                        attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
-        input_value(attributes, policy, value)
+    embedding_inputs(attributes, policy, kwargs, "input")
     return attributes
 
 
