@@ -51,16 +51,35 @@ def invocation_parameters(kwargs: dict[str, Any], content_arguments: Iterable[st
     return to_json(parameters)
 
 
-def request_attributes(kind: str, operation: str, provider: str, model: Any, parameters: str) -> dict[str, Any]:
-    """The start attributes every model call has: span kind, operation, provider, model, parameters."""
+_SAME: Any = object()
+
+
+def request_attributes(
+    kind: str,
+    operation: str,
+    provider: str,
+    model: Any,
+    parameters: str,
+    *,
+    genai_provider: str | None = None,
+    system: str | None = _SAME,
+) -> dict[str, Any]:
+    """The start attributes every model call has: span kind, operation, provider, model, parameters.
+
+    ``provider`` is OpenInference's ``llm.provider``; ``genai_provider`` the GenAI spec's
+    ``gen_ai.provider.name`` where the two spell it apart (``mistralai`` / ``mistral_ai``);
+    ``system`` OpenInference's ``llm.system`` where it is not the provider (None: none).
+    """
     attributes: dict[str, Any] = {
         semconv.OPENINFERENCE_SPAN_KIND: kind,
         semconv.GEN_AI_OPERATION_NAME: operation,
         semconv.LLM_PROVIDER: provider,
-        semconv.LLM_SYSTEM: provider,
-        semconv.GEN_AI_PROVIDER_NAME: provider,
+        semconv.GEN_AI_PROVIDER_NAME: genai_provider or provider,
         semconv.LLM_INVOCATION_PARAMETERS: parameters,
     }
+    system = provider if system is _SAME else system
+    if system is not None:
+        attributes[semconv.LLM_SYSTEM] = system
     if is_given(model):
         attributes[semconv.LLM_MODEL_NAME] = attributes[semconv.GEN_AI_REQUEST_MODEL] = str(model)
     return attributes

@@ -54,9 +54,7 @@ _CONTENT_ARGUMENTS = frozenset({"modelId", "messages", "system", "inferenceConfi
 
 def start_attributes(kind: str, operation: str, model: Any, parameters: str) -> dict[str, Any]:
     """The start attributes every Bedrock call has, with the AWS provider names of both specs."""
-    attributes = request_attributes(kind, operation, PROVIDER, model, parameters)
-    attributes[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER_NAME
-    return attributes
+    return request_attributes(kind, operation, PROVIDER, model, parameters, genai_provider=PROVIDER_NAME)
 
 
 def _tool_result_text(content: Any) -> str | None:

@@ -196,13 +196,8 @@ def _system_text(instruction: Any) -> str | None:
 def _start(kind: str, operation: str, kwargs: dict[str, Any], parameters: str) -> dict[str, Any]:
     vertex = kwargs.get(MODE_ARGUMENT) is True
     provider = PROVIDER_VERTEX if vertex else PROVIDER_GEMINI
-    attributes = request_attributes(kind, operation, provider, kwargs.get("model"), parameters)
-    attributes[semconv.LLM_PROVIDER] = OPENINFERENCE_PROVIDER
-    if vertex:
-        attributes[semconv.LLM_SYSTEM] = OPENINFERENCE_SYSTEM_VERTEX
-    else:
-        del attributes[semconv.LLM_SYSTEM]
-    return attributes
+    return request_attributes(kind, operation, OPENINFERENCE_PROVIDER, kwargs.get("model"), parameters,
+                              genai_provider=provider, system=OPENINFERENCE_SYSTEM_VERTEX if vertex else None)
 
 
 def generate_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:

@@ -130,8 +130,8 @@ def _base(kind: str, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     )
     parameters = invocation_parameters(kwargs, skip)
     genai, openinference = provider_names(_resolved_provider(kwargs))
-    attributes = request_attributes(kind, operation, genai, kwargs.get("model"), parameters)
-    attributes[semconv.LLM_PROVIDER] = attributes[semconv.LLM_SYSTEM] = openinference
+    attributes = request_attributes(kind, operation, openinference, kwargs.get("model"), parameters,
+                                    genai_provider=genai)
     _server(attributes, kwargs.get("api_base") or kwargs.get("base_url"))
     return attributes
 

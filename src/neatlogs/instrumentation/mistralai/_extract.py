@@ -44,9 +44,8 @@ _SKIPPED_ARGUMENTS = frozenset({"model", "messages", "inputs", "retries", "serve
 
 def _base(kind: str, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     parameters = invocation_parameters(kwargs, _SKIPPED_ARGUMENTS)
-    attributes = request_attributes(kind, operation, OPENINFERENCE_PROVIDER, kwargs.get("model"), parameters)
-    attributes[semconv.GEN_AI_PROVIDER_NAME] = GENAI_PROVIDER
-    return attributes
+    return request_attributes(kind, operation, OPENINFERENCE_PROVIDER, kwargs.get("model"), parameters,
+                              genai_provider=GENAI_PROVIDER)
 
 
 def _arguments(value: Any) -> Any:
