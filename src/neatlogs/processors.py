@@ -61,12 +61,26 @@ _SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.USER_ID, semconv.TAG_TAG
 class SessionSpanProcessor(StartOnlySpanProcessor):
     """Stamps session, user, tags, metadata and workflow on every span at start.
 
+    A span whose parent is a live span of this process takes the parent's session: a trace
+    is in one session, so a framework that sets its run's conversation id on its root span
+    (LangGraph's ``thread_id``, the Agents SDK's ``group_id``) puts every span beneath it,
+    the client calls included, in that conversation.
+
     Called on the span's thread; does no I/O and never raises.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        from opentelemetry.trace import get_current_span
+
+        self._parent_of = get_current_span
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         try:
             stamp = current_stamp()
+            parent_session = self._parent_session(parent_context)
+            if parent_session is not None and parent_session != stamp.get(semconv.SESSION_ID):
+                stamp = {**stamp, semconv.SESSION_ID: parent_session, semconv.GEN_AI_CONVERSATION_ID: parent_session}
             if not stamp:
                 return
             existing = span.attributes
@@ -80,6 +94,16 @@ class SessionSpanProcessor(StartOnlySpanProcessor):
             self._set_attributes(span, stamp)
         except Exception:
             _log.internal_error("stamping the session on span %s failed", getattr(span, "name", "?"))
+
+
+    def _parent_session(self, parent_context: Context | None) -> str | None:
+        """The session of the live local span this one starts under, if it has one."""
+        parent = self._parent_of(parent_context)
+        attributes = getattr(parent, "attributes", None)  # a non-recording or remote parent has none
+        if not attributes:
+            return None
+        session_id = attributes.get(semconv.SESSION_ID)
+        return session_id if isinstance(session_id, str) else None
 
 
 def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any]) -> dict[str, Any]:

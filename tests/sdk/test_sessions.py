@@ -149,3 +149,22 @@ def test_spans_from_other_opentelemetry_code_are_stamped():
     span = next(s for s in exporter.get_finished_spans() if s.name == "foreign")
     assert span.attributes["session.id"] == neatlogs.current_session_id()
     assert span.attributes["user.id"] == "bob"
+
+
+def test_a_span_takes_its_parents_session_so_a_trace_is_in_one_conversation():
+    """A framework that names its run's conversation on its root span puts the spans beneath it there."""
+    exporter = _testing.init_in_memory(auto_session=True)
+    process_session = neatlogs.current_session_id()
+    with neatlogs.trace("graph run", kind="CHAIN") as root:
+        root.set_attribute("session.id", "thread-7")
+        with neatlogs.trace("node", kind="AGENT"):
+            with neatlogs.trace("model call", kind="LLM"):
+                pass
+    with neatlogs.trace("next run"):
+        pass
+    assert session_of(exporter, "node") == "thread-7"
+    assert session_of(exporter, "model call") == "thread-7"
+    conversation = next(s.attributes["gen_ai.conversation.id"] for s in exporter.get_finished_spans()
+                        if s.name == "model call")
+    assert conversation == "thread-7"
+    assert session_of(exporter, "next run") == process_session
