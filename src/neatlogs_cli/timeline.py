@@ -22,6 +22,7 @@ from neatlogs.store import (
     SessionSummary,
     SpanRecord,
     TraceSpans,
+    bounded_json,
     input_messages,
     is_model_call,
     is_step,
@@ -141,8 +142,8 @@ def _decoded(span: SpanRecord, value_key: str, mime_key: str) -> Any:
     value = attributes.get(value_key)
     if isinstance(value, str) and attributes.get(mime_key) == semconv.MIME_JSON:
         try:
-            return json.loads(value)
-        except ValueError:
+            return bounded_json.loads(value)
+        except ValueError:  # not JSON, or nested too deep to read: shown as the text it is
             return value
     return value
 
@@ -204,7 +205,7 @@ def _is_streamed(span: SpanRecord) -> bool:
     if not isinstance(parameters, str):
         return False
     try:
-        loaded = json.loads(parameters)
+        loaded = bounded_json.loads(parameters)
     except ValueError:
         return False
     return isinstance(loaded, dict) and loaded.get("stream") is True

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import semconv
+from . import bounded_json
 
 __all__ = ["ChatMessage", "ToolCall", "chat_text", "input_messages", "output_messages"]
 
@@ -65,7 +66,7 @@ def _loaded(value: Any) -> Any:
     """A JSON string attribute decoded (OTLP carries objects as strings); anything else as is."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
-            return json.loads(value)
+            return bounded_json.loads(value)  # text nested thousands deep stays text
         except ValueError:
             return None
     return value
