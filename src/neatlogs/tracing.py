@@ -340,11 +340,12 @@ def _report_unsent(router: RoutingSpanExporter) -> None:
     """One stderr line when spans went to the spool or were dropped during this run."""
     try:
         spooled, dropped, evicted = router.spooled, router.dropped, router.evicted
+        cause = router.refusal or "endpoint unreachable"  # the endpoint's own reason when it gave one
     except Exception:
         _log.debug("reading the exporter's counters failed", exc_info=True)
         return
     if spooled:
-        _log.warning(f"endpoint unreachable: {spooled} spans kept in the spool; the next run or "
+        _log.warning(f"{cause}: {spooled} spans kept in the spool; the next run or "
                      "`neatlogs push` sends them")
     if dropped:
         _log.warning(f"{dropped} spans were dropped (see the spool's dropped.log)")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from typing import Callable
 
 from neatlogs import config
 
-__all__ = ["ENDPOINT_TIMEOUT_SECONDS", "bootstrap_check", "doctor", "endpoint_check", "masked"]
+__all__ = ["ENDPOINT_TIMEOUT_SECONDS", "bootstrap_check", "doctor", "endpoint_check", "masked",
+           "store_readable_check"]
 
 ENDPOINT_TIMEOUT_SECONDS = 3.0
 OK, PROBLEM = "ok", "problem"
@@ -62,6 +64,28 @@ def store_check(path: str) -> tuple[str, str]:
     if probe and os.access(probe, os.W_OK):
         return OK, f"local store {path} (writable)"
     return PROBLEM, f"local store {path}: {probe or folder} is not writable"
+
+
+def store_readable_check(path: str) -> tuple[str, str] | None:
+    """Whether the local store reads (None: no store yet): a broken one names the problem and the fix."""
+    from .store_open import StoreProblem, is_writable, open_for_reading
+
+    try:
+        conn = open_for_reading(path)
+    except StoreProblem as problem:
+        return PROBLEM, str(problem)
+    if conn is None:
+        return None
+    try:
+        sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        from .store_open import describe
+
+        return PROBLEM, describe(path, error)
+    finally:
+        conn.close()
+    mode = "" if is_writable(path) else " (read-only: traced runs cannot record into it)"
+    return (OK if not mode else PROBLEM), f"{path} reads: {sessions} sessions{mode}"
 
 
 def bootstrap_check(python: str | None = None) -> tuple[str, str]:
@@ -124,6 +148,11 @@ def doctor(echo: Callable[[str], None] = print, environ: dict[str, str] | None =
         status, detail = store_check(settings.store_path)
     problems += status == PROBLEM
     echo(f"export: {status}: {detail}")
+    readable = store_readable_check(settings.store_path)
+    if readable is not None:
+        status, detail = readable
+        problems += status == PROBLEM
+        echo(f"store: {status}: {detail}")
     status, detail = bootstrap_check()
     problems += status == PROBLEM
     echo(f"bootstrap: {status}: {detail}")

@@ -68,3 +68,8 @@ class NeatlogsSpanExporter(SpanExporter, abc.ABC):
     def evicted(self) -> int:
         """Spans removed from a full spool to keep it within its bound."""
         return 0
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the endpoint last refused spans, in its own words (None: it never did)."""
+        return None

@@ -136,3 +136,8 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
     def evicted(self) -> int:
         target = self._target
         return target.evicted if target is not None else 0
+
+    @property
+    def refusal(self) -> str | None:
+        target = self._target
+        return target.refusal if target is not None else None

@@ -178,8 +178,10 @@ def list_traces(conn: sqlite3.Connection, limit: int = 50) -> list[TraceSummary]
     """Return the most recent traces (by their root's start), newest first, with or without a session."""
     rows = conn.execute(
         """SELECT r.trace_id, r.session_id, r.name, r.service_name, r.start_time_ns,
-                  json_extract(r.attributes, '$."' || ?2 || '"') AS session_attribute,
-                  json_extract(r.attributes, '$."' || ?3 || '"') AS conversation_attribute,
+                  CASE WHEN json_valid(r.attributes)  -- a damaged row lists, it does not fail the list
+                       THEN json_extract(r.attributes, '$."' || ?2 || '"') END AS session_attribute,
+                  CASE WHEN json_valid(r.attributes)
+                       THEN json_extract(r.attributes, '$."' || ?3 || '"') END AS conversation_attribute,
                   (SELECT MAX(end_time_ns) FROM spans s WHERE s.trace_id = r.trace_id) AS end_time_ns,
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id) AS span_count,
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id AND s.status_code = 'ERROR')
