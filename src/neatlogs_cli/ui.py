@@ -51,7 +51,7 @@ def allowed_hosts_for(host: str) -> tuple[str, ...] | None:
     return LOOPBACK_HOSTS + tuple(h for h in given if h not in LOOPBACK_HOSTS)
 
 
-def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None) -> Any:
+def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None, **budgets: int) -> Any:
     from .server.app import create_app
 
     return create_app(
@@ -59,6 +59,7 @@ def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | No
         api_key=api_key,
         max_body=COLLECTOR_MAX_BODY if max_body is None else max_body,
         allowed_hosts=allowed_hosts_for(host),
+        **budgets,
     )
 
 
@@ -93,10 +94,12 @@ class DashboardServer:
         log_level: str = "warning",
         max_connections: int | None = None,
         header_timeout: float | None = None,
+        body_budget: int | None = None,
     ) -> None:
         import uvicorn
 
-        self.app = _create_app(db_path, host, api_key, max_body)
+        budgets = {"body_budget": body_budget} if body_budget is not None else {}
+        self.app = _create_app(db_path, host, api_key, max_body, **budgets)
         config = _uvicorn_config(self.app, host, port, log_level, max_connections, header_timeout)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="neatlogs-ui", daemon=True)

@@ -35,7 +35,7 @@ BRACKETS = "[" * 3000
 NESTED = "[" * 3000 + "]" * 3000
 NESTED_OBJECT = '{"a":' * 3000 + "1" + "}" * 3000
 HUGE = "lorem ipsum " * 175_000  # about 2 MB
-BINARY = "".join(chr(c) for c in range(0, 32)) + "\x7f\x80\x9f\u00ff\ufffe"
+BINARY = "".join(chr(c) for c in range(32)) + "\x7f\x80\x9f\u00ff\ufffe"
 ESCAPES = "\x1b[2J\x1b]0;pwned\x07 cleared? \x1b[31mred\x1b[0m"
 PROTOBUF = {"content-type": "application/x-protobuf"}
 

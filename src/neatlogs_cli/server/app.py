@@ -86,6 +86,8 @@ def create_app(
     api_key: str | None = None,
     max_body: int = COLLECTOR_MAX_BODY,
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
+    body_budget: int = BODY_BUDGET,
+    decode_budget: int = DECODE_BUDGET,
 ) -> Starlette:
     """Return the dashboard app over the store at ``db_path`` (created when missing).
 
@@ -95,6 +97,11 @@ def create_app(
         max_body: the largest export body the collector takes, in bytes, after gunzip.
         allowed_hosts: Host headers to answer; None answers any (a server bound to a
             public address).
+        body_budget: bytes of request bodies the collector holds at once (at least ``max_body``).
+        decode_budget: decoded bytes the collector has in flight at once (at least ``max_body``).
+
+    Raises:
+        StoreProblem: the store cannot be read (the message names the problem and the fix).
     """
     if max_body <= 0:
         raise ValueError(f"max_body must be a positive number of bytes, got {max_body}")
@@ -129,8 +136,9 @@ def create_app(
     app.state.store = access
     # Bodies held and bodies being decoded, each bounded in total (collector.ByteBudget):
     # a few max-size bodies at once, one decoded at a time, whatever the clients send.
-    app.state.body_budget = ByteBudget(max(BODY_BUDGET, max_body))
-    app.state.decode_budget = ByteBudget(max(DECODE_BUDGET, max_body))
+    app.state.body_budget = ByteBudget(max(body_budget, max_body))
+    app.state.decode_budget = ByteBudget(max(decode_budget, max_body))
+    app.state.busy_answers = 0  # 503s for a full budget, counted (tests and benches read it)
     app.state.key_check = key_check
     app.state.max_body = max_body
     return app

@@ -70,12 +70,19 @@ def _refuse(status: int, message: str, retry_after: int | None = None) -> JSONRe
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def _busy() -> JSONResponse:
+def _busy(request: Request) -> JSONResponse:
+    request.app.state.busy_answers += 1
     return _refuse(503, "the collector is busy with other exports: retry shortly", RETRY_AFTER_SECONDS)
 
 
 def store_error(path: str, error: sqlite3.Error) -> OtlpError:
     """The answer to a store write that failed: a status and a message naming the cause."""
+    # A failed ROLLBACK (SQLite already rolled back after a full disk) hides the cause behind it.
+    cause: BaseException | None = error
+    while cause is not None and "no transaction is active" in str(cause):
+        cause = cause.__context__
+    if isinstance(cause, sqlite3.Error):
+        error = cause
     name = getattr(error, "sqlite_errorname", "") or ""
     if name.startswith("SQLITE_FULL") or "full" in str(error):
         return OtlpError(507, f"the store {path} cannot take spans: the disk is full ({error}); free some space")
@@ -154,7 +161,7 @@ async def collect_traces(request: Request) -> Response:
         # is held to that, so a body cannot claim little and inflate to more.
         size = stated_size(body, content_encoding, max_bytes)
         if not await decoding.acquire(size):
-            return _busy()
+            return _busy(request)
         try:
             # Decoding and writing block: off the event loop, so pages stay responsive.
             await run_in_threadpool(_decode_and_store, access, body, content_type, content_encoding, size)
@@ -162,7 +169,7 @@ async def collect_traces(request: Request) -> Response:
             decoding.release(size)
     except OtlpError as error:
         if error.status == 503 and str(error) == "busy":
-            return _busy()
+            return _busy(request)
         retry = RETRY_AFTER_SECONDS if error.status == 503 and "locked" in str(error) else None
         return _refuse(error.status, str(error), retry)
     finally:

@@ -92,9 +92,12 @@ class _GuardedH11(H11Protocol):
 
     # --- the connection cap ---------------------------------------------------------------
     def _make_room(self) -> None:
-        idle = [c for c in self.connections if isinstance(c, _GuardedH11) and c is not self and not c._busy()
-                and not c.transport.is_closing()]
-        excess = len(self.connections) - self.max_connections
+        # Connections already closing (their connection_lost still to run) count no more.
+        live = [c for c in self.connections if isinstance(c, _GuardedH11) and not c.transport.is_closing()]
+        excess = len(live) - self.max_connections
+        if excess <= 0:
+            return
+        idle = [c for c in live if c is not self and not c._busy()]
         if len(idle) < excess:
             self.transport.close()  # every other connection is serving a request: refuse this one
             return
