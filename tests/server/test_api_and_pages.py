@@ -112,7 +112,8 @@ def test_a_running_session_page_refreshes_itself(server):
     assert 'data-running="1"' in live and 'data-summary-url="/api/sessions/live/summary"' in live
     assert 'data-running' not in http("GET", server.url + "/sessions/done").text
     script = http("GET", server.url + "/static/app.js")
-    assert script.status == 200 and "location.reload()" in script.text and "innerHTML" not in script.text
+    # It fetches the server-rendered new turns (no reload), and never writes markup of its own.
+    assert script.status == 200 and "fragment=1" in script.text and "innerHTML" not in script.text
 
 
 def test_pages_and_api_ask_for_the_key_when_set(keyed_server):
@@ -149,3 +150,11 @@ def test_api_json_is_plain_json(server):
     reply = http("GET", server.url + "/api/sessions/j")
     assert reply.headers["content-type"].startswith("application/json")
     assert json.loads(reply.body)["session_id"] == "j"
+
+
+def test_session_page_window_parameters_are_checked(server):
+    seed(server, "paged", [("hi", "hello"), ("again", "sure")])
+    assert http("GET", server.url + "/sessions/paged?before=yesterday").status == 400
+    fragment = http("GET", server.url + "/sessions/paged?after=0&from=1&fragment=1")
+    assert fragment.status == 200 and fragment.text.count('<li class="turn') == 2
+    assert "<html" not in fragment.text and fragment.headers.get("x-neatlogs-earlier") == ""
