@@ -230,7 +230,9 @@ def test_a_long_session_shows_its_latest_turns_loads_earlier_ones_and_fetches_ne
         expect(turns).to_have_count(100)
         assert turns.nth(0).locator(".bubble.user .text").inner_text() == "question 31"
         page.click("a.load-earlier")
-        expect(turns).to_have_count(130)
+        expect(turns.nth(0)).to_have_attribute("data-index", "1")
+        indices = [t.get_attribute("data-index") for t in turns.all()]
+        assert indices == [str(n) for n in range(1, 131)], indices
         assert turns.nth(0).get_attribute("data-index") == "1"
         assert page.locator("a.load-earlier").count() == 0  # the session's first turn is shown
         # A new turn arrives while the page is open: only it is fetched, the page is not reloaded.
@@ -241,3 +243,39 @@ def test_a_long_session_shows_its_latest_turns_loads_earlier_ones_and_fetches_ne
         assert page.locator("li.turn").last.get_attribute("data-index") == "131"
         assert page.locator(".page-head .turn-count").inner_text() == "131 turns"
     conn.close()
+
+
+def test_download_a_session_import_it_elsewhere_then_delete_it_with_a_confirm(page, tmp_path):
+    import json
+    import time
+
+    from neatlogs import store
+    from neatlogs_cli.ui import DashboardServer
+
+    path, copy = str(tmp_path / "traces.db"), str(tmp_path / "copy.db")
+    conn = store.connect(path)
+    store.insert_spans(conn, [s for n in (1, 2) for s in _turn_spans("keep-me", n, time.time_ns() + n)]
+                       + _turn_spans("other", 3, time.time_ns() + 3))
+    conn.close()
+    with DashboardServer(path) as server:
+        page.goto(server.url + "/sessions/keep-me")
+        with page.expect_download() as download:
+            page.click("text=Download OTLP JSON")
+        saved = str(tmp_path / "keep-me.otlp.json")
+        download.value.save_as(saved)
+        imported = subprocess.run([sys.executable, "-m", "neatlogs_cli", "import", saved, "--db", copy],
+                                  capture_output=True, text=True, timeout=60)
+        assert imported.returncode == 0 and imported.stdout.startswith("imported 2 of 2 spans"), imported.stderr
+        shown = json.loads(subprocess.run([sys.executable, "-m", "neatlogs_cli", "show", "keep-me", "--json",
+                                           "--db", copy], capture_output=True, text=True, timeout=60).stdout)
+        assert [t["user_text"] for t in shown["turns"]] == ["question 1", "question 2"]
+        dialogs: list[str] = []
+        page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.click("button.delete")
+        page.wait_for_timeout(300)
+        assert dialogs == ["Delete session keep-me? This cannot be undone."]
+        assert page.url.endswith("/sessions/keep-me")  # dismissed: nothing deleted
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("button.delete")
+        page.wait_for_url(server.url + "/")
+        assert [row.get_attribute("data-session-id") for row in page.locator(".session-row").all()] == ["other"]

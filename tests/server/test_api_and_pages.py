@@ -158,3 +158,20 @@ def test_session_page_window_parameters_are_checked(server):
     fragment = http("GET", server.url + "/sessions/paged?after=0&from=1&fragment=1")
     assert fragment.status == 200 and fragment.text.count('<li class="turn') == 2
     assert "<html" not in fragment.text and fragment.headers.get("x-neatlogs-earlier") == ""
+
+
+def test_deletes_need_the_confirming_header_and_downloads_name_their_file(server):
+    seed(server, "to-go", [("hi", "hello")])
+    refused = http("DELETE", server.url + "/api/sessions/to-go")
+    assert refused.status == 403 and "x-neatlogs-confirm" in refused.json()["error"]
+    csv_reply = http("GET", server.url + "/api/sessions.csv")
+    assert csv_reply.status == 200 and csv_reply.text.splitlines()[0].startswith("session_id,service_name,")
+    assert any(line.startswith("to-go,") for line in csv_reply.text.splitlines())
+    export = http("GET", server.url + "/api/sessions/to-go/export?format=otlp")
+    assert export.headers["content-disposition"] == 'attachment; filename="neatlogs-session-to-go.otlp.json"'
+    assert "resourceSpans" in export.json()
+    assert http("GET", server.url + "/api/sessions/to-go/export?format=xml").status == 400
+    deleted = http("DELETE", server.url + "/api/sessions/to-go", headers={"x-neatlogs-confirm": "delete"})
+    assert deleted.status == 200 and deleted.json()["deleted"] == "session"
+    assert http("GET", server.url + "/api/sessions/to-go").status == 404
+    assert http("DELETE", server.url + "/api/sessions/to-go", headers={"x-neatlogs-confirm": "delete"}).status == 404

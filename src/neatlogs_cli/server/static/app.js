@@ -5,6 +5,25 @@
 
 (function () {
   var body = document.body;
+
+  // Delete buttons: ask first, then DELETE with the confirming header, then leave the page.
+  document.querySelectorAll("button.delete[data-delete-url]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (!window.confirm("Delete " + button.dataset.what + "? This cannot be undone.")) {
+        return;
+      }
+      fetch(button.dataset.deleteUrl, {
+        method: "DELETE", credentials: "same-origin", headers: { "x-neatlogs-confirm": "delete" }
+      }).then(function (response) {
+        if (response.ok) {
+          location.href = button.dataset.then || "/";
+        } else {
+          button.textContent = "Delete failed (HTTP " + response.status + ")";
+        }
+      });
+    });
+  });
+
   if (body.dataset.page !== "session") {
     return;
   }
