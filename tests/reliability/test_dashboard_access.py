@@ -58,6 +58,14 @@ def test_every_link_keeps_an_id_inside_its_own_page(tmp_path: Path) -> None:
             assert page.status == 200, (link, page.status)
             shown = re.search(r"hello from ([^<]*)<", page.text)
             assert shown is not None, link
+            # Its download links and delete URL name this session too.
+            actions = [a for a in _links(page.text) if a.startswith("/api/")]
+            actions += [html.unescape(u) for u in re.findall(r'data-delete-url="([^"]+)"', page.text)]
+            assert len(actions) == 3, actions
+            for action in actions:
+                exported = http("GET", urllib.parse.urljoin(server.url, action))
+                assert exported.status == 200, (action, exported.status)
+                assert f"hello from {html.unescape(shown.group(1))}" in exported.text
         said = {re.search(r"hello from ([^<]*)<", http("GET", urllib.parse.urljoin(server.url, link)).text)
                 .group(1) for link in session_links}
         assert {html.unescape(s) for s in said} == set(TRICKY_IDS)

@@ -17,10 +17,10 @@ from starlette.staticfiles import StaticFiles
 
 from ..defaults import COLLECTOR_MAX_BODY
 from ..store_open import StoreProblem, describe
-from . import api, pages
+from . import api, manage, pages
 from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
 from .collector import ByteBudget, collect_traces
-from .store_access import StoreAccess
+from .store_access import ReadOnlyStore, StoreAccess
 
 __all__ = ["BODY_BUDGET", "DECODE_BUDGET", "LOOPBACK_HOSTS", "create_app"]
 
@@ -74,7 +74,8 @@ class _KeyGate:
 async def _store_failed(request: Request, error: Exception) -> Any:
     """A store that broke while serving: one line naming the problem, as JSON or a page."""
     access: StoreAccess = request.app.state.store
-    message = str(error) if isinstance(error, StoreProblem) else describe(access.db_path, error)
+    known = isinstance(error, (StoreProblem, ReadOnlyStore))
+    message = str(error) if known else describe(access.db_path, error)
     if request.url.path.startswith(("/api/", "/v1/")):
         return JSONResponse({"error": message}, status_code=503)
     return pages.render("error.html", status=503, message=message)
@@ -111,10 +112,15 @@ def create_app(
     routes = [
         Route("/v1/traces", collect_traces, methods=["POST"]),
         Route("/api/sessions", api.list_sessions),
+        Route("/api/sessions.csv", manage.sessions_list_csv),
         Route("/api/sessions/{session_id:path}/summary", api.get_session_summary),
-        Route("/api/sessions/{session_id:path}", api.get_session),
+        Route("/api/sessions/{session_id:path}/export", manage.export_session),
+        Route("/api/sessions/{session_id:path}", api.get_session, methods=["GET"]),
+        Route("/api/sessions/{session_id:path}", manage.delete_session, methods=["DELETE"]),
         Route("/api/traces", api.list_traces),
-        Route("/api/traces/{trace_id:path}", api.get_trace),
+        Route("/api/traces/{trace_id:path}/export", manage.export_trace),
+        Route("/api/traces/{trace_id:path}", api.get_trace, methods=["GET"]),
+        Route("/api/traces/{trace_id:path}", manage.delete_trace, methods=["DELETE"]),
         Route("/", pages.sessions_page),
         Route("/sessions/{session_id:path}", pages.session_page),
         Route("/traces", pages.traces_page),
@@ -132,7 +138,8 @@ def create_app(
         access.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={sqlite3.Error: _store_failed, StoreProblem: _store_failed})
+                    exception_handlers={sqlite3.Error: _store_failed, StoreProblem: _store_failed,
+                                        ReadOnlyStore: _store_failed})
     app.state.store = access
     # Bodies held and bodies being decoded, each bounded in total (collector.ByteBudget):
     # a few max-size bodies at once, one decoded at a time, whatever the clients send.

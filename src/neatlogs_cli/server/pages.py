@@ -100,11 +100,24 @@ def trace_href(trace_id: str) -> str:
     return "/traces/" + _path_part(trace_id)
 
 
+def api_href(kind: str, item_id: str, suffix: str = "", query: str = "") -> str:
+    """A JSON API URL of one session or trace (``kind``), e.g. ``api_href("sessions", id, "/export")``.
+
+    The id is one encoded segment; a dot or empty id goes in the query (``?id=``) instead.
+    """
+    if item_id.strip(".") == "":
+        return f"/api/{kind}/{suffix}?id={_path_part(item_id)}" + (f"&{query}" if query else "")
+    return f"/api/{kind}/{_path_part(item_id)}{suffix}" + (f"?{query}" if query else "")
+
+
 def summary_href(session_id: str) -> str:
     """The JSON summary a live session page polls."""
-    if session_id.strip(".") == "":
-        return "/api/sessions//summary?id=" + _path_part(session_id)
-    return "/api/sessions/" + _path_part(session_id) + "/summary"
+    return api_href("sessions", session_id, "/summary")
+
+
+def own_query(item_id: str) -> str:
+    """What a page's own links must keep in their query: ``id=...`` for a dot or empty id."""
+    return f"id={_path_part(item_id)}&" if item_id.strip(".") == "" else ""
 
 
 _environment.filters["time"] = _format_time
@@ -113,6 +126,8 @@ _environment.filters["pretty"] = _pretty
 _environment.globals["session_href"] = session_href
 _environment.globals["trace_href"] = trace_href
 _environment.globals["summary_href"] = summary_href
+_environment.globals["api_href"] = api_href
+_environment.globals["own_query"] = own_query
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
@@ -135,14 +150,54 @@ def sessions_page(request: Request) -> Response:
     return render("sessions.html", sessions=sessions, search=search, limit=limit)
 
 
+SESSION_PAGE_TURNS = 50
+"""Turns a session page shows at once; earlier ones load on demand."""
+
+
+def _query_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
 def session_page(request: Request) -> Response:
-    """GET /sessions/{id}: the conversation timeline, one turn per trace."""
+    """GET /sessions/{id}: the conversation timeline, its latest turns first loaded.
+
+    ``?before=NS&upto=N`` shows the turns before the root starting at NS (numbered up to N);
+    ``?after=NS&from=N`` the turns from the one starting at NS on (what a live page fetches).
+    With ``&fragment=1`` only the turns' HTML is returned, for the page's script to insert.
+    """
     session_id = request.path_params["session_id"] or request.query_params.get("id", "")
-    session = store.get_session(request_reader(request), session_id)
-    if session is None:
+    try:
+        before, after = _query_int(request, "before"), _query_int(request, "after")
+        upto, first = _query_int(request, "upto"), _query_int(request, "from")
+    except ValueError as error:
+        return render("error.html", status=400, message=str(error))
+    found = store.get_session_page(request_reader(request), session_id, turns=SESSION_PAGE_TURNS,
+                                   before_ns=before, after_ns=after)
+    if found is None:
         return render("error.html", status=404, message=f"No session {session_id!r} in this store.")
+    session, has_earlier = found
     turns = build_turns(session.traces)
-    return render("session.html", session=session, turns=turns, running=is_running(session))
+    if after is not None:
+        start = first or 1
+    else:
+        last = upto if upto is not None else max(session.turn_count, len(turns))
+        start = max(last - len(turns) + 1, 1)
+    for offset, turn in enumerate(turns):
+        turn.index = start + offset
+    earlier = None
+    if has_earlier and turns and after is None:
+        earlier = {"before": turns[0].root.start_time_ns, "upto": max(turns[0].index - 1, 1)}
+    if request.query_params.get("fragment"):
+        html = _environment.get_template("_turns.html").render(turns=turns)
+        headers = {**SECURITY_HEADERS, "x-neatlogs-earlier": json.dumps(earlier) if earlier else ""}
+        return HTMLResponse(html, headers=headers)
+    return render("session.html", session=session, turns=turns, running=is_running(session), earlier=earlier,
+                  paged=before is not None)
 
 
 def traces_page(request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from starlette.requests import Request
 
@@ -17,6 +17,8 @@ __all__ = ["ReadOnlyStore", "StoreAccess", "request_reader"]
 
 class ReadOnlyStore(Exception):
     """The store is served read-only: it takes no spans (the message says so, for the collector)."""
+
+T = TypeVar("T")
 
 
 class StoreAccess:
@@ -73,6 +75,13 @@ class StoreAccess:
                                 "read-only and takes no spans (make it writable and restart neatlogs ui)")
         with self._write_lock:
             return store.insert_spans(self._writer, records)
+
+    def maintain(self, change: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``change`` (a delete, a prune) on the writer connection, between inserts."""
+        if self._writer is None:
+            raise ReadOnlyStore(f"the store {self.db_path} is read-only: this dashboard cannot change it")
+        with self._write_lock:
+            return change(self._writer)
 
     def close(self) -> None:
         """Close the writer connection (reader connections close with their threads)."""
