@@ -313,6 +313,29 @@ def test_the_group_id_is_the_session_of_every_span_of_the_run(memory, in_loop):
     assert len(others) == 1 and others != {"thread-42"}  # the run's automatic session
 
 
+def test_an_sdk_session_is_the_session_of_its_runs(memory, in_loop):
+    neatlogs.init(auto_session=True)
+    agent = _helper()
+
+    async def main() -> None:
+        memory_session = agents.SQLiteSession("user-9")
+        await agents.Runner.run(agent, "Remember me", session=memory_session)
+        run = agents.Runner.run_streamed(agent, "Do you remember?", session=memory_session)
+        async for _event in run.stream_events():
+            pass
+        await agents.Runner.run(agent, "A run of no session")
+
+    in_loop(main)
+    tree = Tree(memory.get_finished_spans())
+    first, second, third = tree.roots()
+    assert [r.attributes[semconv.INPUT_VALUE] for r in tree.roots()] == [
+        "Remember me", "Do you remember?", "A run of no session"]  # the new message, not the history
+    for root in (first, second):
+        assert {s.attributes[semconv.SESSION_ID] for s in tree.spans
+                if s.context.trace_id == root.context.trace_id} == {"user-9"}
+    assert third.attributes[semconv.SESSION_ID] != "user-9"
+
+
 def test_an_sdk_trace_around_two_runs_is_one_trace(memory, in_loop):
     agent = _helper()
 
@@ -453,3 +476,28 @@ def test_a_program_under_neatlogs_run_shows_two_turns_with_its_agent_and_tools(s
     assert sum(t.tokens for t in turns) == session["token_count"] == sum(
         s.attributes.get(semconv.LLM_TOKEN_COUNT_TOTAL, 0) for t in records for s in t.spans
         if s.name.startswith("responses "))
+
+
+def test_a_streamed_run_cancelled_midway_leaves_no_context_and_no_open_span(memory, in_loop, caplog):
+    agent = _helper()
+
+    async def main() -> None:
+        run = agents.Runner.run_streamed(agent, "Stop me early")
+        async for event in run.stream_events():
+            if getattr(event, "type", None) == "raw_response_event":
+                run.cancel()
+                break
+        await asyncio.sleep(0.05)  # the run's task winds down
+
+    with caplog.at_level("ERROR"):
+        in_loop(main)
+    assert "Failed to detach context" not in caplog.text
+    tree = Tree(memory.get_finished_spans())
+    (root,) = tree.roots()
+    assert root.name == "Agent workflow"
+    assert not tree.named("lookup_order")  # cancelled during the first model call
+    _assert_well_parented(tree)
+    assert not neatlogs.openai_agents_processor()._open  # every span it started has ended
+    from opentelemetry import trace as trace_api
+
+    assert not trace_api.get_current_span().get_span_context().is_valid

@@ -7,7 +7,9 @@ generic, so it first checks that it is the Agents SDK (``agents.tracing`` with
 the SDK's own export to OpenAI and any processor the program added, and wraps the SDK's
 ``Scope`` so that while an SDK span is current its OpenTelemetry span is too
 (``_context.py``): the openai client call under a model call, and a tool's own spans, nest
-under the SDK span that made them. ``neatlogs.openai_agents_processor()`` returns the same
+under the SDK span that made them. A run's ``Session`` (``session=SQLiteSession(id)``) is read
+from ``AgentRunner.run`` / ``run_streamed`` (``_sessions.py``): its id is the trace's session
+when the trace has no ``group_id``. ``neatlogs.openai_agents_processor()`` returns the same
 processor, for programs that add it themselves; added twice, it still records each span once.
 Idempotent; ``uninstrument()`` turns the processor off and puts ``Scope`` back.
 
@@ -59,9 +61,10 @@ def processor() -> Any:
     global _processor
     if _tracing_module(load=True) is None:
         raise ImportError("the OpenAI Agents SDK (agents.tracing) is not installed")
+    from agents.run import AgentRunner
     from agents.tracing.scope import Scope
 
-    from . import _context
+    from . import _context, _sessions
 
     if _processor is None:
         from ._processor import NeatlogsTracingProcessor
@@ -69,6 +72,7 @@ def processor() -> Any:
         _processor = NeatlogsTracingProcessor()
     _processor.enabled = True
     _context.install(Scope, _processor.otel_span_of, _processor.otel_span_of)  # once; again after uninstrument
+    _sessions.install(AgentRunner)
     return _processor
 
 
@@ -91,6 +95,7 @@ def uninstrument() -> None:
         return
     _processor.enabled = False
     _processor.end_all()
-    from . import _context
+    from . import _context, _sessions
 
     _context.uninstall()
+    _sessions.uninstall()

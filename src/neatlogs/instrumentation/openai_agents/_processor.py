@@ -1,8 +1,8 @@
 """An Agents SDK trace processor that records the SDK's traces and spans as OpenTelemetry spans.
 
 One SDK trace (``trace(...)``, or the one ``Runner.run`` opens) is one OpenTelemetry trace
-whose root span is named after the workflow and carries the trace's ``group_id`` as its
-session; each SDK span is a child of the span its ``parent_id`` names (of the root when it
+whose root span is named after the workflow and carries the trace's ``group_id`` (else the
+run's ``Session`` id) as its session; each SDK span is a child of the span its ``parent_id`` names (of the root when it
 has none). The root's ``input.value`` is what the user said to the first model call and
 its ``output.value`` the last reply, so the views' "You:" and answer are the run's. An
 agent span gets the instructions its model calls were sent as its system prompt.
@@ -26,7 +26,7 @@ from agents.tracing import TracingProcessor
 
 from ... import _log, semconv, tracing
 from ..._content import current
-from . import _attributes
+from . import _attributes, _sessions
 
 __all__ = ["NeatlogsTracingProcessor"]
 
@@ -74,8 +74,9 @@ class NeatlogsTracingProcessor(TracingProcessor):
                 return
             attributes: dict[str, Any] = {semconv.OPENINFERENCE_SPAN_KIND: "CHAIN"}
             group_id = getattr(trace, "group_id", None)
-            if isinstance(group_id, str) and group_id:
-                attributes[semconv.SESSION_ID] = attributes[semconv.GEN_AI_CONVERSATION_ID] = group_id
+            conversation = group_id if isinstance(group_id, str) and group_id else _sessions.current()
+            if conversation:
+                attributes[semconv.SESSION_ID] = attributes[semconv.GEN_AI_CONVERSATION_ID] = conversation
             span = tracer.start_span(str(trace.name or "Agent workflow"), attributes=attributes)
             self._remember(trace.trace_id, _Entry(span, current(), "ROOT", trace.trace_id, None))
         except Exception:
