@@ -396,6 +396,25 @@ def test_the_explicit_processor_is_the_auto_hooked_one_and_never_doubles_spans(m
     assert len({s.context.span_id for s in spans}) == once
 
 
+def test_a_program_replacing_the_sdks_processors_keeps_ours_and_its_own(memory, in_loop):
+    seen: list[str] = []
+
+    class ProgramsOwn(agents.TracingProcessor):
+        def on_trace_start(self, trace: Any) -> None:
+            seen.append(trace.name)
+
+        def on_trace_end(self, trace: Any) -> None: ...
+        def on_span_start(self, span: Any) -> None: ...
+        def on_span_end(self, span: Any) -> None: ...
+        def shutdown(self) -> None: ...
+        def force_flush(self) -> None: ...
+
+    agents.set_trace_processors([ProgramsOwn()])  # as programs on other providers do, to stop the export
+    in_loop(lambda: agents.Runner.run(_helper(), "Still traced?"))
+    assert seen == ["Agent workflow"]
+    assert Tree(memory.get_finished_spans()).roots()[0].attributes[semconv.INPUT_VALUE] == "Still traced?"
+
+
 def test_the_processor_records_nothing_without_init(in_loop):
     processor = neatlogs.openai_agents_processor()
     agents.set_trace_processors([processor])
@@ -501,3 +520,15 @@ def test_a_streamed_run_cancelled_midway_leaves_no_context_and_no_open_span(memo
     from opentelemetry import trace as trace_api
 
     assert not trace_api.get_current_span().get_span_context().is_valid
+
+
+def test_another_package_named_agents_is_left_alone(monkeypatch):
+    import types
+
+    from neatlogs.instrumentation import openai_agents
+
+    impostor = types.ModuleType("agents")
+    monkeypatch.setitem(sys.modules, "agents.tracing", types.ModuleType("agents.tracing"))  # no SDK names in it
+    monkeypatch.setattr(openai_agents, "_registered", False)
+    openai_agents.instrument(impostor)
+    assert openai_agents._registered is False  # nothing added, nothing imported

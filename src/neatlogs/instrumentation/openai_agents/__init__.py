@@ -13,8 +13,11 @@ when the trace has no ``group_id``. ``neatlogs.openai_agents_processor()`` retur
 processor, for programs that add it themselves; added twice, it still records each span once.
 Idempotent; ``uninstrument()`` turns the processor off and puts ``Scope`` back.
 
-A program that replaces the SDK's processors (``set_trace_processors([...])``) after
-importing ``agents`` drops ours too, unless it lists ``neatlogs.openai_agents_processor()``.
+A program that replaces the SDK's processors (``set_trace_processors([...])``, often to stop
+the export to OpenAI when it uses another model provider) keeps ours: the default provider's
+``set_processors`` is wrapped to put it back in the new list. A program that turns the SDK's
+tracing off (``set_tracing_disabled(True)``, ``OPENAI_AGENTS_DISABLE_TRACING``) gets no SDK
+spans from us either; its model calls are still traced by the client instrumentation.
 """
 
 from __future__ import annotations
@@ -86,7 +89,27 @@ def instrument(module: Any) -> None:
     made = processor()
     if not _registered:
         tracing_module.add_trace_processor(made)
+        _keep_in_replaced_lists(made)
         _registered = True
+
+
+def _keep_in_replaced_lists(made: Any) -> None:
+    """Wrap ``DefaultTraceProvider.set_processors`` so a replaced list still holds our processor."""
+    provider_module = sys.modules.get("agents.tracing.provider")
+    provider_class = getattr(provider_module, "DefaultTraceProvider", None)
+    original = getattr(provider_class, "set_processors", None)
+    if original is None or getattr(original, "__neatlogs_original__", None) is not None:
+        return
+
+    def set_processors(self: Any, processors: Any) -> None:
+        processors = list(processors)
+        if made.enabled and not any(p is made for p in processors):
+            processors.append(made)
+        original(self, processors)
+
+    set_processors.__neatlogs_original__ = original  # type: ignore[attr-defined]
+    set_processors.__doc__ = original.__doc__
+    provider_class.set_processors = set_processors  # type: ignore[union-attr]
 
 
 def uninstrument() -> None:

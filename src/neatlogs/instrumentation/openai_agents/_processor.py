@@ -129,13 +129,15 @@ class NeatlogsTracingProcessor(TracingProcessor):
                 otel_span.set_attributes(attributes)
             if getattr(data, "type", None) in _attributes.MODEL_TYPES:
                 self._model_call_ended(entry, data)
+            from opentelemetry.trace import Status, StatusCode
+
             error = span.error
             if error:
-                from opentelemetry.trace import Status, StatusCode
-
                 message = str(error.get("message") or "error")
                 detail = (error.get("data") or {}).get("error")
                 otel_span.set_status(Status(StatusCode.ERROR, f"{message}: {detail}"[:1000] if detail else message))
+            else:
+                otel_span.set_status(Status(StatusCode.OK))
         except Exception:
             _log.internal_error("recording the end of an Agents SDK span failed")
         finally:
