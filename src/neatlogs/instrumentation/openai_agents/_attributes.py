@@ -125,7 +125,10 @@ def _generation(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str,
     if data.input:
         flatten_messages(semconv.LLM_INPUT_MESSAGES, chat_messages(data.input), attributes, policy)
         attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, list(data.input)))
-    if data.output:
+    response = _streamed_response(data)
+    if response is not None:
+        attributes.update(responses_response(response, policy))
+    elif data.output:
         replies = list(chat_messages(data.output))
         flatten_messages(semconv.LLM_OUTPUT_MESSAGES, replies, attributes, policy)
         output_value(attributes, policy, output_text([r[1] for r in replies], [list(r[2]) for r in replies]))
@@ -134,7 +137,17 @@ def _generation(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str,
     return None, attributes
 
 
+def _streamed_response(data: Any) -> Any:
+    """A streamed chat-completions call's output: the SDK records it as one Responses ``Response`` dict."""
+    output = data.output
+    if output and len(output) == 1 and get(output[0], "object") == "response":
+        return output[0]
+    return None
+
+
 def _usage(attributes: dict[str, Any], usage: Any) -> None:
+    if not get(usage, "input_tokens") and not get(usage, "output_tokens"):
+        return  # the SDK's zeros for a call whose API reported no usage (a stream without include_usage)
     usage_attributes(attributes, get(usage, "input_tokens"), get(usage, "output_tokens"),
                      get(usage, "total_tokens"), get(get(usage, "input_tokens_details"), "cached_tokens"),
                      get(get(usage, "output_tokens_details"), "reasoning_tokens"))
@@ -153,10 +166,11 @@ def user_text(data: Any) -> str | None:
 
 def model_reply(data: Any) -> str | None:
     """The text a model call answered with, if any (a tool call alone is no reply)."""
-    if getattr(data, "type", None) == "generation":
+    response = data.response if getattr(data, "type", None) == "response" else _streamed_response(data)
+    if response is None:
         texts = [text_of(get(message, "content")) for message in data.output or ()]
     else:
-        texts = [get(part, "text") for item in get(data.response, "output") or ()
+        texts = [get(part, "text") for item in get(response, "output") or ()
                  if get(item, "type") == "message" for part in get(item, "content") or ()]
     found = [t for t in texts if isinstance(t, str) and t]
     return "".join(found) if found else None
