@@ -78,10 +78,15 @@ __all__ = [
     "MIME_JSON",
     "MIME_TEXT",
     "NEATLOGS_AGENT_GOAL",
+    "NEATLOGS_AGENT_HANDOFFS",
     "NEATLOGS_AGENT_ROLE",
+    "NEATLOGS_AGENT_TOOLS",
     "NEATLOGS_DESCRIPTION",
     "NEATLOGS_END_USER_METADATA",
     "NEATLOGS_FIRST_CHUNK_MS",
+    "NEATLOGS_GUARDRAIL_TRIGGERED",
+    "NEATLOGS_HANDOFF_FROM",
+    "NEATLOGS_HANDOFF_TO",
     "NEATLOGS_PII_ENABLED",
     "NEATLOGS_PII_ENTITIES",
     "NEATLOGS_PII_SPAN_TYPES",
@@ -326,6 +331,21 @@ NEATLOGS_AGENT_ROLE: Final[str] = "neatlogs.agent.role"
 
 NEATLOGS_AGENT_GOAL: Final[str] = "neatlogs.agent.goal"
 """The agent's goal (``goal=``)."""
+
+NEATLOGS_AGENT_TOOLS: Final[str] = "neatlogs.agent.tools"
+"""Names of the tools an agent run could call (OpenAI Agents SDK ``AgentSpanData.tools``, openai-agents 0.2+)."""
+
+NEATLOGS_AGENT_HANDOFFS: Final[str] = "neatlogs.agent.handoffs"
+"""Names of the agents an agent run could hand off to (Agents SDK ``AgentSpanData.handoffs``)."""
+
+NEATLOGS_HANDOFF_FROM: Final[str] = "neatlogs.handoff.from_agent"
+"""The agent a handoff left (Agents SDK ``HandoffSpanData.from_agent``)."""
+
+NEATLOGS_HANDOFF_TO: Final[str] = "neatlogs.handoff.to_agent"
+"""The agent a handoff went to (Agents SDK ``HandoffSpanData.to_agent``)."""
+
+NEATLOGS_GUARDRAIL_TRIGGERED: Final[str] = "neatlogs.guardrail.triggered"
+"""True when a guardrail's tripwire fired (Agents SDK ``GuardrailSpanData.triggered``)."""
 
 TOOL_NAME: Final[str] = "tool.name"
 """The tool's name (OpenInference)."""

@@ -191,7 +191,8 @@ def session_page(request: Request) -> Response:
         turn.index = start + offset
     earlier = None
     if has_earlier and turns and after is None:
-        earlier = {"before": turns[0].root.start_time_ns, "upto": max(turns[0].index - 1, 1)}
+        # A string: nanoseconds since 1970 are past JavaScript's exact integers (2**53).
+        earlier = {"before": str(turns[0].root.start_time_ns), "upto": max(turns[0].index - 1, 1)}
     if request.query_params.get("fragment"):
         html = _environment.get_template("_turns.html").render(turns=turns)
         headers = {**SECURITY_HEADERS, "x-neatlogs-earlier": json.dumps(earlier) if earlier else ""}
