@@ -38,6 +38,7 @@ __all__ = [
     "send_spool_in_background",
     "settings",
     "shutdown",
+    "unrecorded",
 ]
 
 TRACER_NAME = "neatlogs"
@@ -336,12 +337,24 @@ def shutdown(timeout_millis: int = 30000) -> bool:
         return ok
 
 
+_unrecorded = 0
+
+
+def unrecorded() -> int:
+    """After ``shutdown()``: spans of this process the local store did not take (0 when all were written)."""
+    return _unrecorded
+
+
 def _report_unsent(router: RoutingSpanExporter) -> None:
     """One stderr line when spans went to the spool or were dropped during this run."""
+    global _unrecorded
     try:
         spooled, dropped, evicted = router.spooled, router.dropped, router.evicted
+        _unrecorded = router.unrecorded
+        for line in router.exit_lines():
+            _log.warning(line)
     except Exception:
-        _log.debug("reading the exporter's counters failed", exc_info=True)
+        _log.internal_error("reading the exporter's counters failed")
         return
     if spooled:
         _log.warning(f"endpoint unreachable: {spooled} spans kept in the spool; the next run or "
