@@ -275,14 +275,20 @@ class SqliteSpanExporter(NeatlogsSpanExporter):
 
     def _after_good_write(self) -> None:
         """Write the journal into the store: at the first good write, and after batches were journaled."""
-        if not self._replay_due or self._deadline is not None:
-            return  # at exit the bound is for this run's spans
+        if not self._replay_due:
+            return
+        seconds = REPLAY_SECONDS
+        left_now = self._seconds_left()
+        if left_now is not None:  # at exit: only within what is left of the bound
+            seconds = min(seconds, left_now - _JOURNAL_MARGIN)
+            if seconds <= 0:
+                return
         conn = self._conn
         if conn is None:
             return
         self._replay_due = False
         try:
-            written, left, bad = journal.replay(conn, self.path, max_seconds=REPLAY_SECONDS)
+            written, left, bad = journal.replay(conn, self.path, max_seconds=seconds)
         except (sqlite3.Error, OSError):
             _log.debug("writing the journal into %s failed", self.path, exc_info=True)
             self._replay_due = True
