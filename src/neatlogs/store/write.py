@@ -96,8 +96,9 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
     return added
 
 
-_VALUE_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, sqlite3.IntegrityError, sqlite3.DataError)
-"""Errors one span's values cause (UnicodeEncodeError is a ValueError); any other error is the store's."""
+def _is_store_error(error: BaseException) -> bool:
+    """True for a problem of the store itself (locked, full, read-only, damaged); False for one span's values."""
+    return isinstance(error, (sqlite3.OperationalError, OSError, MemoryError)) or type(error) is sqlite3.DatabaseError
 
 
 def insert_spans_apart(conn: sqlite3.Connection, records: Iterable[SpanRecord]
@@ -115,8 +116,9 @@ def insert_spans_apart(conn: sqlite3.Connection, records: Iterable[SpanRecord]
     records = list(records)
     try:
         return insert_spans(conn, records), []
-    except _VALUE_ERRORS:
-        pass
+    except Exception as error:
+        if _is_store_error(error):
+            raise
     memo: dict[int, Any] = {}
     repaired = [repaired_record(r, memo) for r in records]
     bad: list[tuple[SpanRecord, BaseException]] = []
@@ -127,7 +129,9 @@ def _insert_halves(conn: sqlite3.Connection, records: list[SpanRecord],
                    bad: list[tuple[SpanRecord, BaseException]]) -> int:
     try:
         return insert_spans(conn, records)
-    except _VALUE_ERRORS as error:
+    except Exception as error:
+        if _is_store_error(error):
+            raise
         if len(records) == 1:
             bad.append((records[0], error))
             return 0
