@@ -270,6 +270,7 @@ def _build(state: TracingRuntime) -> Tracer:
             _log.debug("global provider %r cannot take processors; using our own privately", existing)
     for processor in processors:
         provider.add_span_processor(processor)
+    _one_attribute_limit_warning()
     state.provider = provider
     state.processors[:] = processors
     state.batch = batch
@@ -278,6 +279,32 @@ def _build(state: TracingRuntime) -> Tracer:
 
     tracer: Tracer = provider.get_tracer(TRACER_NAME, __version__)
     return tracer
+
+
+class _FirstAttributeLimitWarning:
+    """A logging filter: OpenTelemetry's "Attributes dict is full" warning once per process, not once per attribute."""
+
+    PREFIX = "Attributes dict is full"
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def filter(self, record: Any) -> bool:
+        if not str(record.msg).startswith(self.PREFIX):
+            return True
+        if self.seen:
+            return False
+        self.seen = True
+        return True
+
+
+def _one_attribute_limit_warning() -> None:
+    """A span past its attribute limit (a third party's, or a program's own provider) warns once, not 15,000 times."""
+    import logging
+
+    logger = logging.getLogger("opentelemetry.attributes")
+    if not any(isinstance(f, _FirstAttributeLimitWarning) for f in logger.filters):
+        logger.addFilter(_FirstAttributeLimitWarning())
 
 
 def _resource_attributes(settings_: Settings) -> dict[str, Any]:
