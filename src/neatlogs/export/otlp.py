@@ -101,11 +101,16 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     @classmethod
     def for_settings(cls, settings: Settings) -> OtlpHttpSpanExporter:
         """The exporter for ``settings.endpoint``, spooling under ``settings.home``."""
+        from .._files import private_folder
         from .spool import Spool, spool_folder
 
         endpoint = settings.endpoint
         if not endpoint:
             raise ValueError("OTLP export needs an endpoint; none is configured")
+        try:  # the home is private (0700) even when the spool makes it first
+            private_folder(settings.home)
+        except OSError:
+            _log.debug("cannot create %s; the spool will say why", settings.home)
         spool = Spool(spool_folder(settings.home, endpoint), endpoint)
         return cls(endpoint, settings.api_key, spool)
 
