@@ -24,14 +24,17 @@ import pytest
 from neatlogs.store import SCHEMA_VERSION
 
 PROGRAM = textwrap.dedent("""
-    import sys, neatlogs
+    import sys, time, neatlogs
     neatlogs.init(session_id=sys.argv[1])
 
     @neatlogs.span(kind="AGENT")
     def turn(i):
         return f"reply {i}"
 
-    for i in range(int(sys.argv[2])):
+    count, pause = int(sys.argv[2]), float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
+    for i in range(count):
+        if pause and i == count * 3 // 4:
+            time.sleep(pause)  # the export worker starts writing the first spans meanwhile
         turn(i)
     sys.exit(int(sys.argv[3]))
 """)
@@ -45,9 +48,10 @@ def environment(home: Path) -> dict[str, str]:
     return env
 
 
-def run_program(home: Path, session: str, spans: int = 40, status: int = 0) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", PROGRAM, session, str(spans), str(status)], env=environment(home),
-                          capture_output=True, text=True, timeout=60)
+def run_program(home: Path, session: str, spans: int = 40, status: int = 0,
+                pause: float = 0.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", PROGRAM, session, str(spans), str(status), str(pause)],
+                          env=environment(home), capture_output=True, text=True, timeout=60)
 
 
 def push_local(home: Path) -> subprocess.CompletedProcess[str]:
@@ -173,6 +177,17 @@ def test_a_store_locked_past_the_exit_bound_keeps_the_spans_for_the_next_run(hom
     assert stored(home, "locked") == 40
     assert stored(home, "next") == 1
     assert journal_files(home) == []
+
+
+def test_a_write_still_waiting_on_the_lock_at_exit_is_kept_once(home):
+    with write_lock_held(home / "traces.db"):
+        result = run_program(home, "waiting", status=3, pause=1.5)
+    assert result.returncode == 3
+    lines = neatlogs_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith("neatlogs: 40 spans could not be written"), result.stderr
+    pushed = push_local(home)
+    assert pushed.returncode == 0, pushed.stderr
+    assert stored(home, "waiting") == 40
 
 
 def test_push_local_writes_the_journal_into_the_store(home):

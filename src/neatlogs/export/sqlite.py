@@ -120,7 +120,7 @@ class SqliteSpanExporter(NeatlogsSpanExporter):
         self._replay_due = True  # the journal is written into the store after the first good write
         self._inflight: list[store.SpanRecord] | None = None
         self._journal_lock = threading.Lock()
-        self._last_journaled: list[store.SpanRecord] | None = None
+        self._kept_inflight: list[store.SpanRecord] | None = None
         self.journaled = 0
         """Spans of this process kept in the journal because the store could not take them."""
         self.journal_reason = ""
@@ -166,16 +166,22 @@ class SqliteSpanExporter(NeatlogsSpanExporter):
         """At the exit bound, journal the batch still waiting on the store (a duplicate is skipped on replay)."""
         records = self._inflight
         if records is not None:
-            self._to_journal(records, "the store was still busy at exit")
+            self._to_journal(records, "the store was still busy at exit", inflight=True)
 
     def set_deadline(self, deadline: float | None) -> None:
         """Never wait for the store's lock past ``deadline``: the journal takes the batch then."""
         self._deadline = deadline
 
     def shutdown(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._close()
+        self._closed = True
+        # A write still waiting on another process's lock holds the writer's lock: past the
+        # exit bound, leave its connection to the process's end rather than wait for it.
+        wait = self._seconds_left()
+        if self._lock.acquire(timeout=-1 if wait is None else wait):
+            try:
+                self._close()
+            finally:
+                self._lock.release()
 
     def exit_lines(self) -> list[str]:
         """What this process could not write to the store, one line each; empty when all was written."""
@@ -299,11 +305,12 @@ class SqliteSpanExporter(NeatlogsSpanExporter):
             self._replay_due = True
         _log.debug("wrote %d spans from the journal into %s (%d left)", written, self.path, left)
 
-    def _to_journal(self, records: list[store.SpanRecord], reason: str) -> SpanExportResult:
+    def _to_journal(self, records: list[store.SpanRecord], reason: str, inflight: bool = False) -> SpanExportResult:
         with self._journal_lock:
-            if records is self._last_journaled:
+            if records is self._kept_inflight:
                 return SpanExportResult.SUCCESS  # the batch in flight, kept by spool_inflight() already
-            self._last_journaled = records
+            if inflight:
+                self._kept_inflight = records
             try:
                 kept = journal.put(self.path, records)
             except OSError as error:
