@@ -63,7 +63,7 @@ def kind_of(error: BaseException) -> str:
 def describe(error: BaseException) -> str:
     """A few words for a stderr line: the file system's or SQLite's own message."""
     if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
+        return error.strerror[:1].lower() + error.strerror[1:]
     return str(error) or type(error).__name__
 
 

@@ -24,10 +24,13 @@ from .records import SpanRecord
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["FORMAT", "journal_folder", "pending", "pending_spans", "put", "read", "replay"]
+__all__ = ["FORMAT", "MAX_BYTES", "journal_folder", "pending", "pending_spans", "put", "read", "replay"]
 
 FORMAT = 1
 """Version of the file format; a file of another version is left for the neatlogs that wrote it."""
+
+MAX_BYTES = 256 * 1024 * 1024
+"""Bound on the journal's size: a store that stays unwritable must not fill the disk (later spans are counted lost)."""
 
 _SUFFIX = ".jsonl"
 _CLAIM = ".claim-"
@@ -49,10 +52,24 @@ def put(store_path: str, records: Iterable[SpanRecord]) -> int:
         return 0
     header = json.dumps({"neatlogs_journal": FORMAT, "spans": len(lines)})
     folder = private_folder(journal_folder(store_path))
+    if _size(folder) >= MAX_BYTES:
+        import errno
+
+        raise OSError(errno.ENOSPC, f"the journal is full ({MAX_BYTES // (1024 * 1024)} MiB)")
     name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(3).hex()}{_SUFFIX}"
     # ensure_ascii (the default): a lone surrogate is kept as an escape, never an encoding error.
     write_private(os.path.join(folder, name), "\n".join([header, *lines, ""]).encode("ascii"))
     return len(lines)
+
+
+def _size(folder: str) -> int:
+    total = 0
+    for entry in os.scandir(folder):
+        try:
+            total += entry.stat().st_size
+        except OSError:
+            continue  # replayed and removed meanwhile
+    return total
 
 
 def pending(store_path: str) -> list[str]:
