@@ -16,7 +16,6 @@ import textwrap
 import pytest
 
 from neatlogs import semconv
-from neatlogs.instrumentation._llm.bounds import MAX_MESSAGES
 
 pytest.importorskip("openai")
 
@@ -40,6 +39,7 @@ PROGRAM = textwrap.dedent("""
 """)
 
 INPUT = semconv.LLM_INPUT_MESSAGES
+MAX_MESSAGES = 100  # the stated bound (instrumentation/_llm/bounds.py)
 
 
 def run(otlp_receiver, standin_model, tmp_path, mode):

@@ -104,8 +104,9 @@ class SqliteSpanExporter(NeatlogsSpanExporter):
     """Writes each batch of finished spans to ``path`` in one SQLite transaction.
 
     Safe across fork: a child process opens its own connection. ``export`` runs on the
-    batch processor's worker; ``spill`` and ``spool_inflight`` may run on another thread at
-    the exit bound while an export waits on a lock, so they never take the writer's lock.
+    batch processor's worker; ``spill``, ``spool_inflight`` and ``shutdown`` may run on another
+    thread at the exit bound while an export waits on another process's lock, so they wait
+    for the writer's lock only within that bound (the journal takes what is left).
     """
 
     def __init__(self, path: str) -> None:
