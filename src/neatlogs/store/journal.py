@@ -110,7 +110,7 @@ def _claimant_gone(name: str) -> bool:
         pid = int(name.rsplit(_CLAIM, 1)[1])
     except ValueError:
         return True
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end that process
         return False
     try:
         os.kill(pid, 0)

@@ -8,6 +8,13 @@ first. So before a call's attributes are set, each message list is cut to
 program's own provider may keep OpenTelemetry's 128): the leading system prompt(s) and the
 most recent messages stay, and a marker message between them says how many were left out.
 Nothing set before (kind, session, user, tags, metadata) is ever evicted by a call.
+
+What this cannot cover: under a program's own provider, a third party's span that sets more
+attributes than that provider's limit still loses its oldest ones, the session stamped at
+its start among them. OpenTelemetry makes a span's attributes read-only before any
+processor sees its end, so they cannot be stamped again late; raise the program's
+``OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`` there. neatlogs' own provider allows 4096
+(``tracing.MAX_SPAN_ATTRIBUTES``), far above what a bounded call sets.
 """
 
 from __future__ import annotations
