@@ -80,7 +80,9 @@ def bind_positional(names: tuple[str, ...], args: tuple[Any, ...], kwargs: dict[
     return ()
 
 
-def _sync_wrapper(original: Callable[..., Any], operation: Operation, positional: tuple[str, ...]) -> Callable[..., Any]:
+def _sync_wrapper(
+    original: Callable[..., Any], operation: Operation, positional: tuple[str, ...]
+) -> Callable[..., Any]:
     @functools.wraps(original)
     def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
         if args and positional:
@@ -101,7 +103,9 @@ def _sync_wrapper(original: Callable[..., Any], operation: Operation, positional
     return traced
 
 
-def _async_wrapper(original: Callable[..., Any], operation: Operation, positional: tuple[str, ...]) -> Callable[..., Any]:
+def _async_wrapper(
+    original: Callable[..., Any], operation: Operation, positional: tuple[str, ...]
+) -> Callable[..., Any]:
     @functools.wraps(original)
     async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
         if args and positional:
