@@ -3,6 +3,15 @@
 OpenInference keys come first (Phoenix and Arize read them); the OpenTelemetry GenAI
 keys sit beside them. We keep our own copies of the ``gen_ai.*`` keys because the
 OpenTelemetry semconv package marks them deprecated.
+
+Versions cited: "OpenInference" is openinference-semantic-conventions 0.1.42
+(https://github.com/Arize-ai/openinference, ``semconv/trace``); "GenAI" is the
+OpenTelemetry GenAI conventions in https://github.com/open-telemetry/semantic-conventions-genai
+as of 2026-10 (registry ``docs/registry/attributes/gen-ai.md``; message schemas
+``model/gen-ai/gen-ai-input-messages.json`` @7568a24, ``gen-ai-output-messages.json`` @ae14c02,
+``gen-ai-system-instructions.json`` @16c5f01; first released with semantic-conventions v1.37).
+Keys in neither spec are ``neatlogs.*``; keys written by earlier neatlogs versions and only
+read now are marked "legacy".
 """
 
 from __future__ import annotations
@@ -28,14 +37,23 @@ __all__ = [
     "GEN_AI_EVENT_FIELDS",
     "GEN_AI_INPUT_MESSAGES",
     "GEN_AI_MESSAGE_EVENTS",
-    "GEN_AI_OUTPUT_MESSAGES",
-    "GEN_AI_SYSTEM_INSTRUCTIONS",
     "GEN_AI_OPERATION_NAME",
+    "GEN_AI_OUTPUT_MESSAGES",
     "GEN_AI_PROVIDER_NAME",
+    "GEN_AI_REQUEST_CHOICE_COUNT",
+    "GEN_AI_REQUEST_FREQUENCY_PENALTY",
+    "GEN_AI_REQUEST_MAX_TOKENS",
     "GEN_AI_REQUEST_MODEL",
+    "GEN_AI_REQUEST_PRESENCE_PENALTY",
+    "GEN_AI_REQUEST_SEED",
+    "GEN_AI_REQUEST_STOP_SEQUENCES",
+    "GEN_AI_REQUEST_TEMPERATURE",
+    "GEN_AI_REQUEST_TOP_K",
+    "GEN_AI_REQUEST_TOP_P",
     "GEN_AI_RESPONSE_FINISH_REASONS",
     "GEN_AI_RESPONSE_ID",
     "GEN_AI_RESPONSE_MODEL",
+    "GEN_AI_SYSTEM_INSTRUCTIONS",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
@@ -84,9 +102,13 @@ __all__ = [
     "NEATLOGS_REASONING_REDACTED_BLOCKS",
     "NEATLOGS_REASONING_TEXT",
     "NEATLOGS_STREAM_INCOMPLETE",
+    "NEATLOGS_USER_PROMPT_TEMPLATE",
+    "NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES",
+    "NEATLOGS_USER_PROMPT_TEMPLATE_VERSION",
     "NEATLOGS_VERSION",
     "NEATLOGS_WORKFLOW_NAME",
     "NEATLOGS_WORKFLOW_PREFIX",
+    "OPENAI_API_TYPE",
     "OPENINFERENCE_SPAN_KIND",
     "OUTPUT_MIME_TYPE",
     "OUTPUT_VALUE",
@@ -200,10 +222,41 @@ GEN_AI_RESPONSE_ID: Final[str] = "gen_ai.response.id"
 """The id the API gave its response."""
 
 GEN_AI_RESPONSE_FINISH_REASONS: Final[str] = "gen_ai.response.finish_reasons"
-"""List of finish reasons, one per choice."""
+"""List of finish reasons, one per choice (GenAI)."""
 
 LLM_FINISH_REASONS: Final[str] = "llm.finish_reasons"
-"""Finish reasons under the OpenInference-style name."""
+"""Legacy: finish reasons as written before (in neither spec); now only ``gen_ai.response.finish_reasons``."""
+
+OPENAI_API_TYPE: Final[str] = "openai.api.type"
+"""Which OpenAI API a ``chat`` call used: ``responses`` (GenAI, openai.md)."""
+
+# gen_ai.request.*: the request's sampling settings (GenAI registry, gen-ai.md).
+GEN_AI_REQUEST_TEMPERATURE: Final[str] = "gen_ai.request.temperature"
+"""The temperature setting (GenAI)."""
+
+GEN_AI_REQUEST_MAX_TOKENS: Final[str] = "gen_ai.request.max_tokens"
+"""The most tokens the model may generate (GenAI)."""
+
+GEN_AI_REQUEST_TOP_P: Final[str] = "gen_ai.request.top_p"
+"""The top_p sampling setting (GenAI)."""
+
+GEN_AI_REQUEST_TOP_K: Final[str] = "gen_ai.request.top_k"
+"""The top_k sampling setting (GenAI)."""
+
+GEN_AI_REQUEST_STOP_SEQUENCES: Final[str] = "gen_ai.request.stop_sequences"
+"""Sequences that stop generation, a list (GenAI)."""
+
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final[str] = "gen_ai.request.frequency_penalty"
+"""The frequency penalty setting (GenAI)."""
+
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final[str] = "gen_ai.request.presence_penalty"
+"""The presence penalty setting (GenAI)."""
+
+GEN_AI_REQUEST_SEED: Final[str] = "gen_ai.request.seed"
+"""The request's seed (GenAI)."""
+
+GEN_AI_REQUEST_CHOICE_COUNT: Final[str] = "gen_ai.request.choice.count"
+"""How many candidate completions were asked for, when not 1 (GenAI)."""
 
 # --- messages -----------------------------------------------------------------------
 LLM_INPUT_MESSAGES: Final[str] = "llm.input_messages"
@@ -237,13 +290,13 @@ TOOL_CALL_FUNCTION_ARGUMENTS: Final[str] = "tool_call.function.arguments"
 # JSON lists of {role, parts: [{type: "text", content} | {type: "tool_call", id, name,
 # arguments} | {type: "tool_call_response", id, response}], finish_reason?}.
 GEN_AI_INPUT_MESSAGES: Final[str] = "gen_ai.input.messages"
-"""The request's chat messages as JSON (GenAI spec, gen-ai-spans.md, v1.37)."""
+"""The request's chat messages as JSON, ``gen-ai-input-messages.json`` (GenAI; content capture on only)."""
 
 GEN_AI_OUTPUT_MESSAGES: Final[str] = "gen_ai.output.messages"
-"""The model's reply messages as JSON (GenAI spec, gen-ai-spans.md, v1.37)."""
+"""The model's reply messages as JSON, ``gen-ai-output-messages.json`` (GenAI; content capture on only)."""
 
 GEN_AI_SYSTEM_INSTRUCTIONS: Final[str] = "gen_ai.system_instructions"
-"""The system prompt as a JSON list of parts (GenAI spec, gen-ai-spans.md, v1.37)."""
+"""A system prompt given apart from the chat history, JSON parts, ``gen-ai-system-instructions.json`` (GenAI)."""
 
 GEN_AI_MESSAGE_EVENTS: Final[dict[str, str]] = {
     "gen_ai.system.message": "system",
@@ -382,14 +435,23 @@ LLM_PROMPT_TEMPLATE_VARIABLES: Final[str] = "llm.prompt_template.variables"
 LLM_PROMPT_TEMPLATE_VERSION: Final[str] = "llm.prompt_template.version"
 """The system template's version label."""
 
+NEATLOGS_USER_PROMPT_TEMPLATE: Final[str] = "neatlogs.user_prompt_template.template"
+"""The user prompt template text (neatlogs: OpenInference has only the system template)."""
+
+NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES: Final[str] = "neatlogs.user_prompt_template.variables"
+"""The variables the user template was compiled with, as JSON (neatlogs)."""
+
+NEATLOGS_USER_PROMPT_TEMPLATE_VERSION: Final[str] = "neatlogs.user_prompt_template.version"
+"""The user template's version label (neatlogs)."""
+
 LLM_USER_PROMPT_TEMPLATE: Final[str] = "llm.user_prompt_template.template"
-"""The user prompt template text."""
+"""Legacy: the user template text as neatlogs wrote it before (in neither spec); read by the views."""
 
 LLM_USER_PROMPT_TEMPLATE_VARIABLES: Final[str] = "llm.user_prompt_template.variables"
-"""The variables the user template was compiled with, as JSON."""
+"""Legacy: the user template's variables, as written before; read by the views."""
 
 LLM_USER_PROMPT_TEMPLATE_VERSION: Final[str] = "llm.user_prompt_template.version"
-"""The user template's version label."""
+"""Legacy: the user template's version label, as written before; read by the views."""
 
 # --- errors ---------------------------------------------------------------------------
 ERROR_TYPE: Final[str] = "error.type"

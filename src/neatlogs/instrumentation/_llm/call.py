@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import _content, _log, semconv, tracing
 from ..._fast_attributes import set_clean_attributes
+from .genai import request_genai, response_genai
 
 __all__ = ["LLMCall", "start_call"]
 
@@ -100,6 +101,7 @@ class LLMCall:
                 attributes = dict(attributes or ())
                 attributes[semconv.NEATLOGS_STREAM_INCOMPLETE] = True
             if attributes:
+                response_genai(attributes, self.policy)
                 set_clean_attributes(span, attributes)
             if error is not None:
                 _record_error(span, error)
@@ -141,6 +143,7 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
         attributes = attributes_of(request, call.policy)
         if extra:
             attributes.update(extra)
+        request_genai(attributes, call.policy)
         # Only the kind goes through start_span (processors read it at start); the rest is
         # set right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}

@@ -167,13 +167,13 @@ def generate_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
     """Start attributes of ``generate``: the system prompt and the prompt as messages."""
     attributes = _base("LLM", "text_completion", kwargs)
     system, prompt = kwargs.get("system"), kwargs.get("prompt")
-    messages = []
+    start = 0
     if isinstance(system, str) and system:
-        messages.append(("system", system, (), None))
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", system, (), None)], attributes, policy,
+                                 instructions=True)
     if isinstance(prompt, str):
-        messages.append(("user", prompt, (), None))
+        flatten_messages(semconv.LLM_INPUT_MESSAGES, [("user", prompt, (), None)], attributes, policy, start)
         input_value(attributes, policy, prompt)
-    flatten_messages(semconv.LLM_INPUT_MESSAGES, messages, attributes, policy)
     return attributes
 
 
