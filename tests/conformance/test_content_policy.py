@@ -110,7 +110,7 @@ def test_masked_no_captured_value_reaches_the_wire_in_clear(receiver, standins) 
     assert by_name["agent"][sc.OUTPUT_VALUE] == "agent heard the code is ####"
     assert by_name["turn"][sc.LLM_PROMPT_TEMPLATE_VERSION] == "v1"  # not content: kept as it is
     for provider in PROVIDERS:
-        a = next(v for k, v in by_name.items() if k.endswith(" policy-" + provider.name))
+        a = next(v for k, v in by_name.items() if k.endswith("policy-" + provider.name))
         assert "####" in a[sc.GEN_AI_INPUT_MESSAGES] and "####" in a[sc.GEN_AI_OUTPUT_MESSAGES], provider.name
 
 
