@@ -33,14 +33,12 @@ from ... import semconv
 __all__ = ["request_genai", "response_genai"]
 
 _ROLE = "." + semconv.MESSAGE_ROLE
+_ROLE_KEY = semconv.MESSAGE_ROLE
 _CONTENT = semconv.MESSAGE_CONTENT
 _TOOL_CALL_ID = semconv.MESSAGE_TOOL_CALL_ID
 _CALLS = semconv.MESSAGE_TOOL_CALLS + "."
-_CALL_FIELDS = {
-    semconv.TOOL_CALL_ID: "id",
-    semconv.TOOL_CALL_FUNCTION_NAME: "name",
-    semconv.TOOL_CALL_FUNCTION_ARGUMENTS: "arguments",
-}
+_ID, _NAME, _ARGUMENTS = semconv.TOOL_CALL_ID, semconv.TOOL_CALL_FUNCTION_NAME, semconv.TOOL_CALL_FUNCTION_ARGUMENTS
+_ABSENT: Any = object()
 
 _PARAMETERS: dict[str, str] = {
     "temperature": semconv.GEN_AI_REQUEST_TEMPERATURE,
@@ -145,47 +143,42 @@ def _settings(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def _messages(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
-    """The messages flattened under ``prefix``, as GenAI message objects in index order."""
-    start = prefix + "."
-    skip = len(start)
-    by_index: dict[int, dict[str, Any]] = {}
-    for key, value in attributes.items():
-        if not key.startswith(start):
-            continue
-        index, _, field = key[skip:].partition(".")
-        if not index.isdigit():
-            continue
-        message = by_index.get(int(index))
-        if message is None:
-            message = by_index[int(index)] = {}
-        if field.startswith(_CALLS):
-            call_index, _, call_field = field[len(_CALLS):].partition(".")
-            name = _CALL_FIELDS.get(call_field)
-            if name is not None and call_index.isdigit():
-                message.setdefault("calls", {}).setdefault(int(call_index), {})[name] = value
-        else:
-            message[field] = value
-    return [_message(by_index[i]) for i in sorted(by_index)]
+    """The messages flattened under ``prefix`` (``flatten_messages``), as GenAI message objects in index order.
 
-
-def _message(flat: dict[str, Any]) -> dict[str, Any]:
-    role = flat.get(semconv.MESSAGE_ROLE) or "user"
-    content = flat.get(_CONTENT)
-    parts: list[dict[str, Any]] = []
-    tool_call_id = flat.get(_TOOL_CALL_ID)
-    if tool_call_id is not None or role == "tool":
-        part: dict[str, Any] = {"type": "tool_call_response", "response": content}
-        if tool_call_id is not None:
-            part["id"] = tool_call_id
-        parts.append(part)
-    elif content is not None:
-        parts.append({"type": "text", "content": content})
-    for _, call in sorted((flat.get("calls") or {}).items()):
-        part = {"type": "tool_call", "id": call.get("id"), "name": call.get("name") or ""}
-        if "arguments" in call:
-            part["arguments"] = _arguments(call["arguments"])
-        parts.append(part)
-    return {"role": role, "parts": parts}
+    Looks the keys up by index (a few dict lookups a message) rather than scanning every attribute.
+    """
+    messages = []
+    get = attributes.get
+    index = 0
+    while True:
+        base = f"{prefix}.{index}."
+        role, content, tool_call_id = get(base + _ROLE_KEY), get(base + _CONTENT), get(base + _TOOL_CALL_ID)
+        first_call = base + _CALLS + "0."
+        has_calls = first_call + _NAME in attributes or first_call + _ID in attributes
+        if role is None and content is None and tool_call_id is None and not has_calls:
+            return messages
+        parts: list[dict[str, Any]] = []
+        if tool_call_id is not None or role == "tool":
+            part: dict[str, Any] = {"type": "tool_call_response", "response": content}
+            if tool_call_id is not None:
+                part["id"] = tool_call_id
+            parts.append(part)
+        elif content is not None:
+            parts.append({"type": "text", "content": content})
+        j = 0
+        while has_calls:
+            call = f"{base}{_CALLS}{j}."
+            call_id, name = get(call + _ID), get(call + _NAME)
+            if call_id is None and name is None:
+                break
+            part = {"type": "tool_call", "id": call_id, "name": name or ""}
+            arguments = get(call + _ARGUMENTS, _ABSENT)
+            if arguments is not _ABSENT:
+                part["arguments"] = _arguments(arguments)
+            parts.append(part)
+            j += 1
+        messages.append({"role": role or "user", "parts": parts})
+        index += 1
 
 
 def _arguments(text: Any) -> Any:
