@@ -147,7 +147,7 @@ def _messages(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
 
     Looks the keys up by index (a few dict lookups a message) rather than scanning every attribute.
     """
-    messages = []
+    messages: list[dict[str, Any]] = []
     get = attributes.get
     index = 0
     while True:
