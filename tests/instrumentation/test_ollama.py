@@ -114,6 +114,17 @@ def test_stream_broken_out_of_is_one_incomplete_span(memory, standin) -> None:
     assert span.attributes[sc.NEATLOGS_STREAM_INCOMPLETE] is True
 
 
+def test_thinking_recorded_apart_from_the_reply_plain_and_streamed(memory, standin) -> None:
+    client = ollama.Client(host=standin.base_url)
+    reply = client.chat("qwen3", USER, think=True)
+    parts = list(client.chat("qwen3", USER, think=True, stream=True))
+    plain, stream = memory.get_finished_spans()
+    assert plain.attributes[sc.NEATLOGS_REASONING_TEXT] == reply.message.thinking
+    assert plain.attributes[sc.OUTPUT_VALUE] == reply.message.content
+    assert stream.attributes[sc.NEATLOGS_REASONING_TEXT] == "".join(p.message.thinking or "" for p in parts)
+    assert json.loads(stream.attributes[sc.GEN_AI_OUTPUT_MESSAGES])[0]["parts"][0]["type"] == "reasoning"
+
+
 def test_generate_plain_and_streamed(memory, standin) -> None:
     client = ollama.Client(host=standin.base_url)
     reply = client.generate("llama3.2", "tell me", system="be brief", options={"num_predict": 20})

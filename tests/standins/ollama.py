@@ -5,7 +5,7 @@ Ollama streams unless the request says ``"stream": false`` (the client always sa
 object per line, the last with ``"done": true``, its ``done_reason`` and the token counts
 (``prompt_eval_count``, ``eval_count``), as the server sends them
 (https://github.com/ollama/ollama/blob/main/docs/api.md). Tool calls carry their arguments as
-an object and no id. Errors are ``{"error": "..."}``. Replies follow the kit's conventions
+an object and no id; with ``think`` the reply carries a ``thinking`` text. Errors are ``{"error": "..."}``. Replies follow the kit's conventions
 (``standins._json_handler``).
 """
 
@@ -54,14 +54,21 @@ class _Handler(JsonHandler):
         completion = 1 if calls else tokens(text)
         head = {"model": model, "created_at": _CREATED}
         end = {**head, "done": True, "done_reason": "stop", **_counts(prompt, completion)}
+        thinking = "Let me think it over." if body.get("think") else None
         if body.get("stream", True) is False:
             message: dict[str, Any] = {"role": "assistant", "content": "" if calls else text}
+            if thinking:
+                message["thinking"] = thinking
             if calls:
                 message["tool_calls"] = calls
             self.send_json(200, {**end, "message": message})
             return
 
         def lines() -> Iterator[bytes]:
+            if thinking:  # thinking first, in its own lines, as Ollama streams it
+                for word in thinking.split(" "):
+                    yield ndjson_line({**head, "message": {"role": "assistant", "content": "", "thinking": word + " "},
+                                       "done": False})
             if calls:  # Ollama sends the tool calls whole, in one line
                 yield ndjson_line({**head, "message": {"role": "assistant", "content": "", "tool_calls": calls},
                                    "done": False})

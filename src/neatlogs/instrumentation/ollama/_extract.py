@@ -116,10 +116,14 @@ def chat_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any
 
 
 def _result(
-    attributes: dict[str, Any], policy: ContentPolicy, text: Any, calls: list[Any], last: Any,
+    attributes: dict[str, Any], policy: ContentPolicy, text: Any, calls: list[Any], last: Any, thinking: Any = None,
 ) -> None:
-    """Output message, value, finish reason, model and token counts; ``last``: the response or final line."""
+    """Output message, value, thinking, finish reason, model and token counts; ``last``: the response or final line."""
     flatten_messages(semconv.LLM_OUTPUT_MESSAGES, [("assistant", text, calls, None)], attributes, policy)
+    if thinking:  # think=True: the model's reasoning, apart from its reply
+        recorded = policy.text(thinking)
+        if recorded is not None:
+            attributes[semconv.NEATLOGS_REASONING_TEXT] = recorded
     output_value(attributes, policy, output_text([text], [calls]))
     reason = getattr(last, "done_reason", None)
     finish_attributes(attributes, None, getattr(last, "model", None), [str(reason)] if reason else [])
@@ -131,17 +135,19 @@ def chat_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
     attributes: dict[str, Any] = {}
     message = getattr(response, "message", None)
     text = getattr(message, "content", None) or None
-    _result(attributes, policy, text, _tool_calls(getattr(message, "tool_calls", None)), response)
+    _result(attributes, policy, text, _tool_calls(getattr(message, "tool_calls", None)), response,
+            getattr(message, "thinking", None))
     return attributes
 
 
 class ChatStreamAccumulator:
     """Accumulates streamed ``ChatResponse`` lines: text pieces, whole tool calls, and the final line's counts."""
 
-    __slots__ = ("parts", "tool_calls", "last")
+    __slots__ = ("parts", "thinking", "tool_calls", "last")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.thinking: list[str] = []
         self.tool_calls: list[tuple[Any, Any, Any]] = []
         self.last: Any = None
 
@@ -151,6 +157,8 @@ class ChatStreamAccumulator:
         if message is not None:
             if message.content:
                 self.parts.append(message.content)
+            if message.thinking:
+                self.thinking.append(message.thinking)
             if message.tool_calls:
                 self.tool_calls.extend(_tool_calls(message.tool_calls))
         if part.done:
@@ -159,7 +167,8 @@ class ChatStreamAccumulator:
     def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes of what was received so far."""
         attributes: dict[str, Any] = {}
-        _result(attributes, policy, "".join(self.parts) if self.parts else None, self.tool_calls, self.last)
+        _result(attributes, policy, "".join(self.parts) if self.parts else None, self.tool_calls, self.last,
+                "".join(self.thinking))
         return attributes
 
 
@@ -180,30 +189,34 @@ def generate_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
 def generate_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
     """Final attributes of a ``GenerateResponse``."""
     attributes: dict[str, Any] = {}
-    _result(attributes, policy, getattr(response, "response", None) or None, [], response)
+    _result(attributes, policy, getattr(response, "response", None) or None, [], response,
+            getattr(response, "thinking", None))
     return attributes
 
 
 class GenerateStreamAccumulator:
     """Accumulates streamed ``GenerateResponse`` lines: text pieces and the final line's counts."""
 
-    __slots__ = ("parts", "last")
+    __slots__ = ("parts", "thinking", "last")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.thinking: list[str] = []
         self.last: Any = None
 
     def feed(self, part: Any) -> None:
         """Take one line as the program received it."""
         if part.response:
             self.parts.append(part.response)
+        if part.thinking:
+            self.thinking.append(part.thinking)
         if part.done:
             self.last = part
 
     def attributes(self, policy: ContentPolicy) -> dict[str, Any]:
         """The final attributes of what was received so far."""
         attributes: dict[str, Any] = {}
-        _result(attributes, policy, "".join(self.parts) if self.parts else None, [], self.last)
+        _result(attributes, policy, "".join(self.parts) if self.parts else None, [], self.last, "".join(self.thinking))
         return attributes
 
 
