@@ -11,6 +11,8 @@ no tool-call ids.
 
 from __future__ import annotations
 
+import contextlib
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
@@ -61,16 +63,33 @@ def streams(kwargs: dict[str, Any]) -> bool:
     return bool(kwargs.get("stream"))
 
 
+_endpoints: Any = None
+"""WeakKeyDictionary: client -> (its base URL object, the attributes worked out from it)."""
+
+
 def endpoint(client: Any) -> dict[str, Any]:
-    """``server.address`` / ``server.port`` of the Ollama server the client talks to."""
+    """``server.address`` / ``server.port`` of the Ollama server the client talks to (kept per client)."""
+    global _endpoints
     url = getattr(getattr(client, "_client", None), "base_url", None)
+    if _endpoints is None:
+        import weakref
+
+        _endpoints = weakref.WeakKeyDictionary()
+    try:
+        cached = _endpoints.get(client)
+    except TypeError:  # a client that cannot be weakly referenced: worked out every call
+        cached = None
+    if cached is not None and cached[0] is url:
+        return cached[1]
+    attributes: dict[str, Any] = {}
     host = getattr(url, "host", None)
-    if not host:
-        return {}
-    attributes: dict[str, Any] = {semconv.SERVER_ADDRESS: host}
-    port = getattr(url, "port", None) or {"https": 443, "http": 80}.get(getattr(url, "scheme", None) or "")
-    if port:
-        attributes[semconv.SERVER_PORT] = port
+    if host:
+        attributes[semconv.SERVER_ADDRESS] = host
+        port = getattr(url, "port", None) or {"https": 443, "http": 80}.get(getattr(url, "scheme", None) or "")
+        if port:
+            attributes[semconv.SERVER_PORT] = port
+    with contextlib.suppress(TypeError):  # not weakly referenceable: worked out again next call, correct too
+        _endpoints[client] = (url, attributes)
     return attributes
 
 
