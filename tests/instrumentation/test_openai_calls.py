@@ -25,10 +25,11 @@ def test_responses_create_plain_and_streamed(wire, client) -> None:
     reply = client.responses.create(model="gpt-resp", input="what is up", instructions="be kind", temperature=0.5)
     events = list(client.responses.create(model="gpt-resp-stream", input=USER, stream=True))
     spans = {s["name"]: s for s in w.spans(2)}
-    a = spans["responses gpt-resp"]["attributes"]
-    assert spans["responses gpt-resp"]["kind"] == 3
+    a = spans["chat gpt-resp"]["attributes"]
+    assert spans["chat gpt-resp"]["kind"] == 3
     assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
-    assert a[sc.GEN_AI_OPERATION_NAME] == "responses"
+    assert a[sc.GEN_AI_OPERATION_NAME] == "chat"
+    assert a[sc.OPENAI_API_TYPE] == "responses"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_ROLE}"] == "system"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == "be kind"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.1.{sc.MESSAGE_CONTENT}"] == "what is up"
@@ -37,11 +38,11 @@ def test_responses_create_plain_and_streamed(wire, client) -> None:
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == reply.usage.input_tokens
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == reply.usage.output_tokens
     assert json.loads(a[sc.LLM_INVOCATION_PARAMETERS]) == {"temperature": 0.5}
-    s = spans["responses gpt-resp-stream"]["attributes"]
+    s = spans["chat gpt-resp-stream"]["attributes"]
     final = events[-1].response
     assert s[sc.OUTPUT_VALUE] == final.output_text
     assert s[sc.LLM_TOKEN_COUNT_TOTAL] == final.usage.total_tokens
-    assert s[sc.LLM_FINISH_REASONS] == ["completed"]
+    assert s[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["completed"]
     assert s[sc.NEATLOGS_FIRST_CHUNK_MS] >= 0
 
 
@@ -61,8 +62,8 @@ def test_responses_parse_and_async_stream(wire, client, async_client_factory) ->
 
     text = asyncio.run(main())
     spans = {s["name"]: s for s in w.spans(2)}
-    assert json.loads(spans["responses gpt-rparse"]["attributes"][sc.OUTPUT_VALUE]) == {"sky": "stand-in"}
-    assert spans["responses gpt-rasync"]["attributes"][sc.OUTPUT_VALUE] == text
+    assert json.loads(spans["chat gpt-rparse"]["attributes"][sc.OUTPUT_VALUE]) == {"sky": "stand-in"}
+    assert spans["chat gpt-rasync"]["attributes"][sc.OUTPUT_VALUE] == text
 
 
 def test_embeddings_are_embedding_spans_without_vectors(wire, client) -> None:

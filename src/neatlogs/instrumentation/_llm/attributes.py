@@ -141,7 +141,7 @@ def finish_attributes(attributes: dict[str, Any], response_id: Any, model: Any, 
         attributes[semconv.GEN_AI_RESPONSE_MODEL] = str(model)
         attributes[semconv.LLM_MODEL_NAME] = str(model)
     if reasons:
-        attributes[semconv.LLM_FINISH_REASONS] = attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
+        attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
 
 
 def usage_attributes(

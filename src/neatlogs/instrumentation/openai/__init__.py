@@ -49,7 +49,8 @@ def _operation(name: str, library: Any) -> LLMOperation:
         chat = ChatCompletions("openai")
         return operation("chat", chat.request, chat.response, chat.accumulator)
     if name == "responses":
-        return operation("responses", _extract.responses_request, _extract.responses_response,
+        # The GenAI spec names the Responses API's operation ``chat`` (openai.md), ``openai.api.type`` tells them apart.
+        return operation("chat", _extract.responses_request, _extract.responses_response,
                          _accumulate.ResponsesStreamAccumulator)
     if name == "completions":
         return operation("text_completion", _extract.completions_request, _extract.completions_response,
