@@ -81,7 +81,7 @@ def test_a_system_prompt_given_apart_is_the_system_instructions(standin_model) -
     assert a[sc.GEN_AI_REQUEST_STOP_SEQUENCES] == ("x", "y")
     # The Responses API is the spec's ``chat`` operation; openai.api.type says which API.
     r = response.attributes
-    assert response.name == "chat gpt-r" and r[sc.GEN_AI_OPERATION_NAME] == "chat"
+    assert response.name == "responses gpt-r" and r[sc.GEN_AI_OPERATION_NAME] == "chat"
     assert r[sc.OPENAI_API_TYPE] == "responses"
     assert _json(r, sc.GEN_AI_SYSTEM_INSTRUCTIONS) == [{"type": "text", "content": "be kind"}]
     [out] = _json(r, sc.GEN_AI_OUTPUT_MESSAGES)

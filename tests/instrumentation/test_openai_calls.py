@@ -25,8 +25,8 @@ def test_responses_create_plain_and_streamed(wire, client) -> None:
     reply = client.responses.create(model="gpt-resp", input="what is up", instructions="be kind", temperature=0.5)
     events = list(client.responses.create(model="gpt-resp-stream", input=USER, stream=True))
     spans = {s["name"]: s for s in w.spans(2)}
-    a = spans["chat gpt-resp"]["attributes"]
-    assert spans["chat gpt-resp"]["kind"] == 3
+    a = spans["responses gpt-resp"]["attributes"]
+    assert spans["responses gpt-resp"]["kind"] == 3
     assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
     assert a[sc.GEN_AI_OPERATION_NAME] == "chat"
     assert a[sc.OPENAI_API_TYPE] == "responses"
@@ -38,7 +38,7 @@ def test_responses_create_plain_and_streamed(wire, client) -> None:
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == reply.usage.input_tokens
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == reply.usage.output_tokens
     assert json.loads(a[sc.LLM_INVOCATION_PARAMETERS]) == {"temperature": 0.5}
-    s = spans["chat gpt-resp-stream"]["attributes"]
+    s = spans["responses gpt-resp-stream"]["attributes"]
     final = events[-1].response
     assert s[sc.OUTPUT_VALUE] == final.output_text
     assert s[sc.LLM_TOKEN_COUNT_TOTAL] == final.usage.total_tokens
@@ -62,8 +62,8 @@ def test_responses_parse_and_async_stream(wire, client, async_client_factory) ->
 
     text = asyncio.run(main())
     spans = {s["name"]: s for s in w.spans(2)}
-    assert json.loads(spans["chat gpt-rparse"]["attributes"][sc.OUTPUT_VALUE]) == {"sky": "stand-in"}
-    assert spans["chat gpt-rasync"]["attributes"][sc.OUTPUT_VALUE] == text
+    assert json.loads(spans["responses gpt-rparse"]["attributes"][sc.OUTPUT_VALUE]) == {"sky": "stand-in"}
+    assert spans["responses gpt-rasync"]["attributes"][sc.OUTPUT_VALUE] == text
 
 
 def test_embeddings_are_embedding_spans_without_vectors(wire, client) -> None:

@@ -116,7 +116,7 @@ def test_stream_helper_and_responses_stream(memory, client) -> None:
         final = events.get_final_response()
     spans = {s.name: s for s in memory.get_finished_spans()}
     assert spans["chat gpt-helper"].attributes[sc.OUTPUT_VALUE] == text
-    assert spans["chat gpt-rs"].attributes[sc.OUTPUT_VALUE] == final.output_text
+    assert spans["responses gpt-rs"].attributes[sc.OUTPUT_VALUE] == final.output_text
     assert len(spans) == 2
 
 

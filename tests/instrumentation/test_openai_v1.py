@@ -64,8 +64,8 @@ def test_openai_1x_calls_are_traced(openai1_path, standin_model, otlp_receiver) 
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     spans = {s["name"]: s["attributes"] for s in otlp_receiver.wait_for(6)}
-    assert sorted(spans) == ["chat v1-break", "chat v1-plain", "chat v1-raw", "chat v1-responses", "chat v1-stream",
-                             "embeddings v1-embeddings"]
+    assert sorted(spans) == ["chat v1-break", "chat v1-plain", "chat v1-raw", "chat v1-stream",
+                             "embeddings v1-embeddings", "responses v1-responses"]
     assert spans["chat v1-stream"][sc.OUTPUT_VALUE] == result.stdout.strip()
     assert spans["chat v1-break"][sc.NEATLOGS_STREAM_INCOMPLETE] is True
     assert spans["chat v1-plain"][sc.LLM_TOKEN_COUNT_TOTAL] > 0
