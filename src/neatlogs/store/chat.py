@@ -122,7 +122,8 @@ def _genai_message(raw: Any, default_role: str = "") -> ChatMessage | None:
                                                None if call_id is None else str(call_id)))
         elif kind == "tool_call_response":
             message.tool_call_id = str(part.get(_ID) or "")
-            texts.append(_as_text(part.get("response")))
+            # The schema names it "response"; the spec's own examples (and some SDKs) say "result".
+            texts.append(_as_text(part.get("response", part.get("result"))))
         elif kind in ("text", None):
             texts.append(_as_text(part.get(_CONTENT)))
         elif kind != "reasoning":
