@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 __all__ = [
     "PYDANTIC_AI_FINAL_RESULT",
+    "PYDANTIC_AI_MODEL_REQUEST_PARAMETERS",
     "PYDANTIC_AI_ALL_MESSAGES",
     "NEATLOGS_MCP_SERVER_NAME",
     "MCP_PROTOCOL_VERSION",
@@ -339,6 +340,9 @@ PYDANTIC_AI_ALL_MESSAGES: Final[str] = "pydantic_ai.all_messages"
 PYDANTIC_AI_FINAL_RESULT: Final[str] = "final_result"
 """pydantic-ai: the run's output on its ``invoke_agent`` span (its own unprefixed key)."""
 
+PYDANTIC_AI_MODEL_REQUEST_PARAMETERS: Final[str] = "model_request_parameters"
+"""pydantic-ai: a ``chat`` span's request parameters, JSON, the agent's instructions among them (unprefixed)."""
+
 # MCP (semantic-conventions-genai, gen-ai/mcp.md "Client"; registry/attributes/mcp.md):
 MCP_METHOD_NAME: Final[str] = "mcp.method.name"
 """The MCP request's method, e.g. ``tools/call`` (MCP conventions)."""
@@ -595,6 +599,6 @@ ALL_KEYS: Final[tuple[str, ...]] = tuple(
     and isinstance(value, str)
     # values, event names, and pydantic-ai's own unprefixed key (not ours to spell)
     and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT", "GEN_AI_CHOICE_EVENT",
-                     "PYDANTIC_AI_FINAL_RESULT"}
+                     "PYDANTIC_AI_FINAL_RESULT", "PYDANTIC_AI_MODEL_REQUEST_PARAMETERS"}
 )
 """Every attribute key (and key prefix or suffix) above, for the uniqueness test."""

@@ -145,3 +145,42 @@ def test_genai_spans_posted_to_the_collector_show_as_one_turn(tmp_path):
         assert QUESTION in page and ANSWER in page and "execute_tool get_weather" in page
     _check_session(_show_json(db, CONVERSATION))
     _check_views(db)
+
+
+def _in_process_genai_span(name: str) -> None:
+    """A GenAI chat span made by other OpenTelemetry code in a program neatlogs traces."""
+    from opentelemetry import trace as trace_api
+
+    tracer = trace_api.get_tracer("some.genai.framework")
+    with tracer.start_as_current_span(name, attributes={
+        "gen_ai.operation.name": "chat",
+        "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [
+            {"type": "text", "content": "my card is 4111-secret"}]}]),
+        "gen_ai.system_instructions": json.dumps([{"type": "text", "content": "secret instructions"}]),
+        "gen_ai.tool.call.arguments": json.dumps({"name": "secret person"}),
+    }):
+        pass
+
+
+def test_capture_off_strips_content_other_opentelemetry_code_recorded(otlp_receiver):
+    import neatlogs
+
+    neatlogs.init(endpoint=otlp_receiver.endpoint, capture_content=False)
+    _in_process_genai_span("chat other")
+    assert neatlogs.flush()
+    [span] = otlp_receiver.wait_for(1)
+    assert "secret" not in json.dumps(span["attributes"])
+    assert json.loads(span["attributes"][semconv.GEN_AI_INPUT_MESSAGES]) == [{"role": "user", "parts": [{"type": "text"}]}]
+    assert semconv.GEN_AI_SYSTEM_INSTRUCTIONS not in span["attributes"]
+
+
+def test_the_mask_reaches_content_other_opentelemetry_code_recorded(otlp_receiver):
+    import neatlogs
+
+    neatlogs.init(endpoint=otlp_receiver.endpoint, mask=lambda text: text.replace("secret", "***"))
+    _in_process_genai_span("chat other")
+    assert neatlogs.flush()
+    [span] = otlp_receiver.wait_for(1)
+    assert "secret" not in json.dumps(span["attributes"])
+    assert json.loads(span["attributes"][semconv.GEN_AI_INPUT_MESSAGES])[0]["parts"][0]["content"] == "my card is 4111-***"
+    assert json.loads(span["attributes"][semconv.GEN_AI_TOOL_CALL_ARGUMENTS]) == {"name": "*** person"}

@@ -26,6 +26,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "openai": ("openai", "neatlogs.instrumentation.openai"),
     # The OpenAI Agents SDK's package is named "agents": instrument() checks it is that SDK.
     "openai_agents": ("agents", "neatlogs.instrumentation.openai_agents"),
+    "pydantic_ai": ("pydantic_ai", "neatlogs.instrumentation.pydantic_ai"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""
 
