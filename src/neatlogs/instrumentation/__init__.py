@@ -23,6 +23,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "litellm": ("litellm", "neatlogs.instrumentation.litellm"),
     # mistralai is a namespace package (no loader to hook): its client package triggers.
     "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
+    "mcp": ("mcp", "neatlogs.instrumentation.mcp"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
     # The OpenAI Agents SDK's package is named "agents": instrument() checks it is that SDK.
     "openai_agents": ("agents", "neatlogs.instrumentation.openai_agents"),
