@@ -11,7 +11,9 @@ truncation and string repair hold for them on the wire as for our own spans:
   keep their shape (roles, part types, tool names and call ids) without any content;
 - a mask: JSON values are decoded and masked as structures (a string mask reaches every
   string inside), then written back as JSON;
-- always: long values are cut with the marker, lone surrogates repaired.
+- always: long values are cut with the marker, lone surrogates repaired; a message list over
+  the limit loses its oldest messages first (a marker message says how many), so it stays
+  JSON the views can read.
 
 Spans of neatlogs' own tracer are left alone: their values went through the policy already.
 ``processors.GenAIContentSpanProcessor`` applies this as each span ends.
@@ -84,10 +86,16 @@ def _policed(policy: ContentPolicy, key: str, value: Any) -> Any:
     """``value`` as the policy lets it be recorded under ``key``; None when it must go."""
     if not policy.capture:
         return _shape_only(value) if key in _MESSAGE_KEYS else None
+    limit = policy.max_value_chars
     if policy.mask is None:
-        if isinstance(value, str):
-            return repair(truncate(value, policy.max_value_chars))
-        return policy.attribute(value)
+        if not isinstance(value, str):
+            return policy.attribute(value)
+        if len(value) <= limit:
+            return repair(value)
+        loaded = _loaded(value)
+        if key in _MESSAGE_KEYS and isinstance(loaded, list):
+            return repair(_fitted_messages(loaded, limit))
+        return repair(truncate(value, limit))
     loaded = _loaded(value)
     if isinstance(loaded, (dict, list)):
         masked = _mask_leaves(policy, loaded, key in _MESSAGE_KEYS)
@@ -95,7 +103,30 @@ def _policed(policy: ContentPolicy, key: str, value: Any) -> Any:
         masked = policy.masked(loaded)
     if masked is None:
         return None
+    if key in _MESSAGE_KEYS and isinstance(masked, list):
+        return repair(_fitted_messages(masked, limit))
     return policy.clean_text(masked)
+
+
+def _fitted_messages(messages: list[Any], limit: int) -> str:
+    """A message list as JSON within ``limit``: its oldest messages cut first, and a marker message saying so.
+
+    The text stays valid JSON, so the views still read the conversation's latest messages (the
+    user's last one among them); one message over the limit alone is cut as text, with the marker.
+    """
+    encoded = [json.dumps(m, ensure_ascii=False, default=str) for m in messages]
+    total = sum(len(e) + 1 for e in encoded) + 1
+    if total <= limit:
+        return "[" + ",".join(encoded) + "]"
+    first = 0
+    budget = limit - 120  # room for the marker message
+    while first < len(encoded) - 1 and total > budget:
+        total -= len(encoded[first]) + 1
+        first += 1
+    if total > budget:
+        return truncate("[" + ",".join(encoded) + "]", limit)
+    marker = {"role": "system", "parts": [{"type": "text", "content": f"[neatlogs: {first} earlier messages cut]"}]}
+    return "[" + ",".join([json.dumps(marker), *encoded[first:]]) + "]"
 
 
 class _MaskFailed(Exception):

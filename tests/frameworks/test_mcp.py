@@ -120,3 +120,20 @@ def test_capture_off_records_no_arguments_or_result(otlp_receiver):
     assert tool["attributes"][semconv.TOOL_NAME] == "forecast"
     assert "Paris" not in json.dumps(tool["attributes"])
     assert semconv.INPUT_VALUE not in tool["attributes"] and semconv.OUTPUT_VALUE not in tool["attributes"]
+
+
+def test_without_the_sdks_own_propagation_traceparent_goes_in_meta():
+    """mcp 1.x sends no trace context itself: the ``meta`` our wrapper passes on carries the current one."""
+    from opentelemetry import trace as trace_api
+
+    from neatlogs.instrumentation.mcp import _with_trace_context
+
+    neatlogs.init()
+    kwargs: dict[str, Any] = {"meta": {"progressToken": 7}}
+    with neatlogs.trace("client step"):
+        _with_trace_context(kwargs)
+        context = trace_api.get_current_span().get_span_context()
+    assert context.is_valid
+    trace_id, span_id = format(context.trace_id, "032x"), format(context.span_id, "016x")
+    flags = format(int(context.trace_flags), "02x")
+    assert kwargs["meta"] == {"progressToken": 7, "traceparent": f"00-{trace_id}-{span_id}-{flags}"}
