@@ -137,3 +137,25 @@ def test_without_the_sdks_own_propagation_traceparent_goes_in_meta():
     trace_id, span_id = format(context.trace_id, "032x"), format(context.span_id, "016x")
     flags = format(int(context.trace_flags), "02x")
     assert kwargs["meta"] == {"progressToken": 7, "traceparent": f"00-{trace_id}-{span_id}-{flags}"}
+
+
+def test_a_frameworks_own_tool_span_gets_the_mcp_attributes_instead_of_a_second_span():
+    from opentelemetry import trace as trace_api
+
+    neatlogs.init()
+
+    async def framework_tool_step() -> Any:
+        tracer = trace_api.get_tracer("some.agent.framework")
+        with tracer.start_as_current_span("execute_tool forecast", attributes={
+                semconv.GEN_AI_OPERATION_NAME: "execute_tool", semconv.GEN_AI_TOOL_NAME: "forecast"}):
+            return await _session_calls([("forecast", {"city": "Rome"}, {})])
+
+    asyncio.run(framework_tool_step())
+    assert neatlogs.flush()
+    spans = _spans()
+    tools = [s for s in spans if s.kind == "TOOL" and s.span_kind == "INTERNAL"]
+    assert [s.name for s in tools] == ["execute_tool forecast"]
+    assert tools[0].attributes[semconv.MCP_METHOD_NAME] == "tools/call"
+    assert tools[0].attributes[semconv.NEATLOGS_MCP_SERVER_NAME] == "weather-server"
+    assert any(s.name == "tools/call forecast" and s.span_kind == "SERVER" and s.trace_id == tools[0].trace_id
+               for s in spans)

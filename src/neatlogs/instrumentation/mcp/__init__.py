@@ -5,7 +5,9 @@ tool's name (``tool.name``, ``gen_ai.tool.name``), ``gen_ai.operation.name`` =
 ``execute_tool`` and ``mcp.method.name`` = ``tools/call`` (the MCP conventions of
 semantic-conventions-genai, gen-ai/mcp.md), the server's name from its initialize result,
 the arguments as ``input.value`` and the result as ``output.value`` (both through the
-content policy). A result with ``isError`` ends it with status ERROR and ``error.type``
+content policy). When a framework's GenAI ``execute_tool`` span of the same tool is current,
+that span gets the MCP attributes instead of a second span (the MCP conventions' rule). A
+result with ``isError`` ends it with status ERROR and ``error.type``
 ``tool_error``, as the MCP conventions say; an exception ends it with ERROR and is re-raised.
 
 Trace context reaches the server in the request's ``params._meta`` (``traceparent``, SEP-414).
@@ -147,6 +149,32 @@ def _finish(span: Any, token: Any, policy: Any, result: Any, error: BaseExceptio
         _log.internal_error("ending the MCP tool span failed")
 
 
+def _joined_outer_tool_span(session: Any, name: Any) -> bool:
+    """True when the current span already traces this tool's execution (a framework's GenAI
+    ``execute_tool`` span of the same tool): it gets the MCP attributes instead of a second
+    span, as the MCP conventions ask (gen-ai/mcp.md, "Client")."""
+    if not tracing.is_enabled():
+        return False
+    from opentelemetry.trace import get_current_span
+
+    outer = get_current_span()
+    attributes = getattr(outer, "attributes", None)
+    if not attributes or not outer.is_recording():
+        return False
+    if attributes.get(semconv.GEN_AI_OPERATION_NAME) != _EXECUTE_TOOL:
+        return False
+    if attributes.get(semconv.GEN_AI_TOOL_NAME) != name:
+        return False
+    if attributes.get(semconv.MCP_METHOD_NAME) is not None:  # one of ours, or already joined
+        return False
+    joined: dict[str, Any] = {semconv.MCP_METHOD_NAME: _CALL_TOOL}
+    server = _server_name(session)
+    if server is not None:
+        joined[semconv.NEATLOGS_MCP_SERVER_NAME] = server
+    outer.set_attributes(joined)
+    return True
+
+
 def _with_trace_context(kwargs: dict[str, Any]) -> None:
     """mcp 1.x: the current context's ``traceparent`` in the ``meta`` the request sends (SEP-414)."""
     from opentelemetry.propagate import inject
@@ -168,6 +196,10 @@ def _wrap_call_tool(original: Callable[..., Any], _operation: Any, _is_async: bo
     @functools.wraps(original)
     async def call_tool(self: Any, name: Any, arguments: Any = None, *args: Any, **kwargs: Any) -> Any:
         try:
+            if _joined_outer_tool_span(self, name):
+                if inject_here:
+                    _with_trace_context(kwargs)
+                return await original(self, name, arguments, *args, **kwargs)
             span, token, policy = _start(self, name, arguments)
             if span is not None and inject_here:
                 _with_trace_context(kwargs)
