@@ -18,13 +18,9 @@ __all__ = [
     "NEATLOGS_MCP_SERVER_NAME",
     "MCP_PROTOCOL_VERSION",
     "MCP_METHOD_NAME",
-    "GEN_AI_TOOL_NAME",
-    "GEN_AI_TOOL_CALL_RESULT",
     "GEN_AI_TOOL_CALL_ID",
-    "GEN_AI_TOOL_CALL_ARGUMENTS",
     "GEN_AI_OPERATION_KINDS",
     "GEN_AI_CONTENT_KEYS",
-    "GEN_AI_AGENT_NAME",
     "AGENT_NAME",
     "ALL_KEYS",
     "DOCUMENT_CONTENT",
@@ -293,21 +289,10 @@ GEN_AI_EVENT_FIELDS: Final[tuple[str, ...]] = ("content", "role", "tool_calls", 
 """Body fields of the older GenAI events, as span event attributes (gen-ai-events.md)."""
 
 # GenAI agent and tool spans (semantic-conventions-genai, gen-ai-agent-spans.md and
-# gen-ai-spans.md "Execute tool span", registry/attributes/gen-ai.md, 2026):
-GEN_AI_AGENT_NAME: Final[str] = "gen_ai.agent.name"
-"""Human-readable name of the agent an ``invoke_agent`` / ``create_agent`` span runs (GenAI registry)."""
-
-GEN_AI_TOOL_NAME: Final[str] = "gen_ai.tool.name"
-"""Name of the tool an ``execute_tool`` span runs (GenAI registry)."""
-
+# gen-ai-spans.md "Execute tool span", registry/attributes/gen-ai.md, 2026); the agent and
+# tool name, arguments and result keys are in the tokens section below.
 GEN_AI_TOOL_CALL_ID: Final[str] = "gen_ai.tool.call.id"
 """The id of the tool call an ``execute_tool`` span answers (GenAI registry)."""
-
-GEN_AI_TOOL_CALL_ARGUMENTS: Final[str] = "gen_ai.tool.call.arguments"
-"""The arguments a tool was called with, an object or its JSON text (GenAI registry, opt-in)."""
-
-GEN_AI_TOOL_CALL_RESULT: Final[str] = "gen_ai.tool.call.result"
-"""What the tool returned, an object or its JSON text (GenAI registry, opt-in)."""
 
 GEN_AI_OPERATION_KINDS: Final[dict[str, str]] = {
     "invoke_agent": "AGENT",
@@ -321,17 +306,6 @@ GEN_AI_OPERATION_KINDS: Final[dict[str, str]] = {
     "retrieval": "RETRIEVER",
 }
 """``gen_ai.operation.name`` well-known values (gen-ai-agent-spans.md) and the OpenInference kind each is."""
-
-GEN_AI_CONTENT_KEYS: Final[frozenset[str]] = frozenset(
-    {
-        GEN_AI_INPUT_MESSAGES,
-        GEN_AI_OUTPUT_MESSAGES,
-        GEN_AI_SYSTEM_INSTRUCTIONS,
-        GEN_AI_TOOL_CALL_ARGUMENTS,
-        GEN_AI_TOOL_CALL_RESULT,
-    }
-)
-"""The GenAI keys that hold captured content (all opt-in in the spec): the content policy covers them."""
 
 # pydantic-ai's own keys on its agent-run span (pydantic_ai/_instrumentation.py, InstrumentationSettings v2+):
 PYDANTIC_AI_ALL_MESSAGES: Final[str] = "pydantic_ai.all_messages"
@@ -389,6 +363,17 @@ GEN_AI_TOOL_CALL_ARGUMENTS: Final[str] = "gen_ai.tool.call.arguments"
 
 GEN_AI_TOOL_CALL_RESULT: Final[str] = "gen_ai.tool.call.result"
 """What a tool returned (GenAI registry; opt-in content)."""
+
+GEN_AI_CONTENT_KEYS: Final[frozenset[str]] = frozenset(
+    {
+        GEN_AI_INPUT_MESSAGES,
+        GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_SYSTEM_INSTRUCTIONS,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        GEN_AI_TOOL_CALL_RESULT,
+    }
+)
+"""The GenAI keys that hold captured content (all opt-in in the spec): the content policy covers them."""
 
 GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
 """Input tokens under the GenAI name."""
