@@ -75,6 +75,13 @@ def _show_json(db: str, session_id: str) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
+def _check_show_json(shown: dict[str, Any]) -> None:
+    """`show --json`: the session as the API gives it, plus the view model's turns (the bubbles)."""
+    _check_session(shown)
+    [turn] = shown["turns"]
+    assert (turn["user_text"], turn["reply_text"], turn["tokens"]) == (QUESTION, ANSWER, 66)
+
+
 def _check_session(session: dict[str, Any]) -> None:
     """What `show --json` and GET /api/sessions/{id} must say of the GenAI turn."""
     assert session["session_id"] == CONVERSATION  # from gen_ai.conversation.id: no session.id anywhere
@@ -119,12 +126,13 @@ def test_genai_spans_through_the_local_exporter_show_as_one_turn(tmp_path):
     _genai_turn(provider)
     provider.shutdown()
 
-    _check_session(_show_json(db, CONVERSATION))
+    _check_show_json(_show_json(db, CONVERSATION))
     _check_views(db)
     listed = subprocess.run([sys.executable, "-m", "neatlogs_cli", "show", CONVERSATION, "--db", db],
                             capture_output=True, text=True, timeout=60)
     assert f"You: {QUESTION}" in listed.stdout and f"Bot: {ANSWER}" in listed.stdout
     assert "TOOL execute_tool get_weather" in listed.stdout
+    assert "get_weather" in listed.stdout and "rainy, 57F" in listed.stdout  # the tool's facts: name, result
 
 
 def test_genai_spans_posted_to_the_collector_show_as_one_turn(tmp_path):
@@ -143,7 +151,7 @@ def test_genai_spans_posted_to_the_collector_show_as_one_turn(tmp_path):
             _check_session(json.loads(answer.read()))
         page = urllib.request.urlopen(f"{server.url}/sessions/{CONVERSATION}", timeout=10).read().decode()
         assert QUESTION in page and ANSWER in page and "execute_tool get_weather" in page
-    _check_session(_show_json(db, CONVERSATION))
+    _check_show_json(_show_json(db, CONVERSATION))
     _check_views(db)
 
 

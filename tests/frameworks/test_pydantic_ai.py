@@ -184,6 +184,8 @@ def test_under_neatlogs_run_the_agent_shows_in_show_json(standin_model, tmp_path
                            text=True, timeout=60, env=env)
     detail = json.loads(shown.stdout)
     assert detail["turn_count"] == 2
+    assert [t["user_text"] for t in detail["turns"]] == list(QUESTIONS)
+    assert all("stand-in" in (t["reply_text"] or "") and t["tokens"] > 0 for t in detail["turns"])
     kinds = [s["kind"] for t in detail["traces"] for s in t["spans"]]
     assert kinds.count("AGENT") == 2 and kinds.count("TOOL") == 2 and kinds.count("LLM") == 8
     tool = next(s for t in detail["traces"] for s in t["spans"] if s["kind"] == "TOOL")
