@@ -192,3 +192,51 @@ def test_the_mask_reaches_content_other_opentelemetry_code_recorded(otlp_receive
     assert "secret" not in json.dumps(span["attributes"])
     assert json.loads(span["attributes"][semconv.GEN_AI_INPUT_MESSAGES])[0]["parts"][0]["content"] == "my card is 4111-***"
     assert json.loads(span["attributes"][semconv.GEN_AI_TOOL_CALL_ARGUMENTS]) == {"name": "*** person"}
+
+
+def _structured(value: Any) -> Any:
+    """``value`` as a structured OTLP AnyValue (arrays and key-value lists), as SDKs of other languages send it."""
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    if isinstance(value, dict):
+        out = AnyValue()
+        out.kvlist_value.values.extend(KeyValue(key=k, value=_structured(v)) for k, v in value.items())
+        return out
+    if isinstance(value, list):
+        out = AnyValue()
+        out.array_value.values.extend(_structured(v) for v in value)
+        return out
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    return AnyValue(string_value=str(value))
+
+
+def test_structured_genai_messages_from_another_sdk_read_as_chat(tmp_path):
+    """gen_ai.input.messages sent as an OTLP array of key-value lists (not JSON text) still shows as chat."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    attributes = {
+        "gen_ai.operation.name": "chat", "gen_ai.conversation.id": "structured-1",
+        "gen_ai.input.messages": [{"role": "user", "parts": [{"type": "text", "content": QUESTION}]}],
+        "gen_ai.output.messages": [{"role": "assistant", "parts": [{"type": "text", "content": ANSWER}]}],
+        "gen_ai.system_instructions": [{"type": "text", "content": "You forecast weather."}],
+        "gen_ai.usage.input_tokens": 5, "gen_ai.usage.output_tokens": 6,
+    }
+    request = ExportTraceServiceRequest()
+    span = Span(trace_id=bytes.fromhex("ab" * 16), span_id=bytes.fromhex("cd" * 8), name="chat gpt-4o",
+                kind=Span.SPAN_KIND_CLIENT, start_time_unix_nano=1_700_000_000_000_000_000,
+                end_time_unix_nano=1_700_000_001_000_000_000)
+    span.attributes.extend(KeyValue(key=k, value=_structured(v)) for k, v in attributes.items())
+    request.resource_spans.add().scope_spans.add().spans.append(span)
+    db = str(tmp_path / "ui" / "traces.db")
+    with DashboardServer(db) as server:
+        post = urllib.request.Request(f"{server.url}/v1/traces", data=request.SerializeToString(), method="POST",
+                                      headers={"content-type": "application/x-protobuf"})
+        with urllib.request.urlopen(post, timeout=10) as answer:
+            assert answer.status == 200
+    shown = _show_json(db, "structured-1")
+    assert shown["traces"][0]["spans"][0]["kind"] == "LLM"
+    [turn] = shown["turns"]
+    assert (turn["user_text"], turn["reply_text"], turn["tokens"]) == (QUESTION, ANSWER, 11)

@@ -113,6 +113,7 @@ def _genai_message(raw: Any, default_role: str = "") -> ChatMessage | None:
             message.tool_call_id = str(raw[_ID])
     texts: list[str] = []
     for part in parts:
+        part = _loaded(part)  # a structured OTLP value reaches the store as JSON text per element
         if not isinstance(part, dict):
             continue
         kind = part.get("type")
@@ -136,7 +137,7 @@ def _genai_list(value: Any, default_role: str = "") -> list[ChatMessage]:
     loaded = _loaded(value)
     if not isinstance(loaded, list):
         return []
-    messages = [_genai_message(item, default_role) for item in loaded]
+    messages = [_genai_message(_loaded(item), default_role) for item in loaded]
     return [m for m in messages if m is not None]
 
 
