@@ -21,6 +21,15 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Final
 
 __all__ = [
+    "PYDANTIC_AI_FINAL_RESULT",
+    "PYDANTIC_AI_MODEL_REQUEST_PARAMETERS",
+    "PYDANTIC_AI_ALL_MESSAGES",
+    "NEATLOGS_MCP_SERVER_NAME",
+    "MCP_PROTOCOL_VERSION",
+    "MCP_METHOD_NAME",
+    "GEN_AI_TOOL_CALL_ID",
+    "GEN_AI_OPERATION_KINDS",
+    "GEN_AI_CONTENT_KEYS",
     "AGENT_NAME",
     "ALL_KEYS",
     "DOCUMENT_CONTENT",
@@ -332,6 +341,45 @@ GEN_AI_CHOICE_EVENT: Final[str] = "gen_ai.choice"
 GEN_AI_EVENT_FIELDS: Final[tuple[str, ...]] = ("content", "role", "tool_calls", "id", "message", "body")
 """Body fields of the older GenAI events, as span event attributes (gen-ai-events.md)."""
 
+# GenAI agent and tool spans (semantic-conventions-genai, gen-ai-agent-spans.md and
+# gen-ai-spans.md "Execute tool span", registry/attributes/gen-ai.md, 2026); the agent and
+# tool name, arguments and result keys are in the tokens section below.
+GEN_AI_TOOL_CALL_ID: Final[str] = "gen_ai.tool.call.id"
+"""The id of the tool call an ``execute_tool`` span answers (GenAI registry)."""
+
+GEN_AI_OPERATION_KINDS: Final[dict[str, str]] = {
+    "invoke_agent": "AGENT",
+    "create_agent": "AGENT",
+    "invoke_workflow": "WORKFLOW",
+    "execute_tool": "TOOL",
+    "chat": "LLM",
+    "text_completion": "LLM",
+    "generate_content": "LLM",
+    "embeddings": "EMBEDDING",
+    "retrieval": "RETRIEVER",
+}
+"""``gen_ai.operation.name`` well-known values (gen-ai-agent-spans.md) and the OpenInference kind each is."""
+
+# pydantic-ai's own keys on its agent-run span (pydantic_ai/_instrumentation.py, InstrumentationSettings v2+):
+PYDANTIC_AI_ALL_MESSAGES: Final[str] = "pydantic_ai.all_messages"
+"""pydantic-ai: the run's whole conversation, GenAI JSON messages, on its ``invoke_agent`` span."""
+
+PYDANTIC_AI_FINAL_RESULT: Final[str] = "final_result"
+"""pydantic-ai: the run's output on its ``invoke_agent`` span (its own unprefixed key)."""
+
+PYDANTIC_AI_MODEL_REQUEST_PARAMETERS: Final[str] = "model_request_parameters"
+"""pydantic-ai: a ``chat`` span's request parameters, JSON, the agent's instructions among them (unprefixed)."""
+
+# MCP (semantic-conventions-genai, gen-ai/mcp.md "Client"; registry/attributes/mcp.md):
+MCP_METHOD_NAME: Final[str] = "mcp.method.name"
+"""The MCP request's method, e.g. ``tools/call`` (MCP conventions)."""
+
+MCP_PROTOCOL_VERSION: Final[str] = "mcp.protocol.version"
+"""The MCP protocol version the session negotiated (MCP conventions)."""
+
+NEATLOGS_MCP_SERVER_NAME: Final[str] = "neatlogs.mcp.server.name"
+"""The MCP server's name from its initialize result (``serverInfo.name``; the spec has no key for it)."""
+
 # --- tokens -------------------------------------------------------------------------
 LLM_TOKEN_COUNT_PROMPT: Final[str] = "llm.token_count.prompt"
 """Input tokens (OpenInference)."""
@@ -368,6 +416,17 @@ GEN_AI_TOOL_CALL_ARGUMENTS: Final[str] = "gen_ai.tool.call.arguments"
 
 GEN_AI_TOOL_CALL_RESULT: Final[str] = "gen_ai.tool.call.result"
 """What a tool returned (GenAI registry; opt-in content)."""
+
+GEN_AI_CONTENT_KEYS: Final[frozenset[str]] = frozenset(
+    {
+        GEN_AI_INPUT_MESSAGES,
+        GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_SYSTEM_INSTRUCTIONS,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        GEN_AI_TOOL_CALL_RESULT,
+    }
+)
+"""The GenAI keys that hold captured content (all opt-in in the spec): the content policy covers them."""
 
 GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
 """Input tokens under the GenAI name."""
@@ -585,6 +644,8 @@ ALL_KEYS: Final[tuple[str, ...]] = tuple(
     for name, value in dict(globals()).items()
     if name.isupper()
     and isinstance(value, str)
-    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT", "GEN_AI_CHOICE_EVENT"}
+    # values, event names, and pydantic-ai's own unprefixed key (not ours to spell)
+    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT", "GEN_AI_CHOICE_EVENT",
+                     "PYDANTIC_AI_FINAL_RESULT", "PYDANTIC_AI_MODEL_REQUEST_PARAMETERS"}
 )
 """Every attribute key (and key prefix or suffix) above, for the uniqueness test."""

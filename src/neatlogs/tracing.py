@@ -228,13 +228,14 @@ def _build(state: TracingRuntime) -> Tracer:
 
     from .export.batch import SpoolingBatchSpanProcessor
     from .export.routing import RoutingSpanExporter
-    from .processors import PromptTemplateSpanProcessor, SessionSpanProcessor
+    from .processors import GenAIContentSpanProcessor, PromptTemplateSpanProcessor, SessionSpanProcessor
 
     settings_ = state.settings
     assert settings_ is not None  # init() set it before anything can build
     router = RoutingSpanExporter(settings_)
     batch: SpoolingBatchSpanProcessor | None = None
-    processors: list[SpanProcessor] = [SessionSpanProcessor(), PromptTemplateSpanProcessor()]
+    processors: list[SpanProcessor] = [SessionSpanProcessor(), PromptTemplateSpanProcessor(),
+                                       GenAIContentSpanProcessor(TRACER_NAME)]
     if state.test_exporter is not None:
         processors.append(SimpleSpanProcessor(state.test_exporter))
     elif not settings_.disable_export:  # disable_export: spans are made (and enriched), none exported
