@@ -54,7 +54,8 @@ class StartOnlySpanProcessor(SpanProcessor):
         return True
 
 
-_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA})
+_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.GEN_AI_CONVERSATION_ID, semconv.USER_ID, semconv.TAG_TAGS,
+                            semconv.METADATA})
 """Keys a span's maker may have set at start; the stamp never overwrites them."""
 
 
@@ -111,6 +112,12 @@ def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any]) -
     if semconv.SESSION_ID in present:
         kept.pop(semconv.SESSION_ID, None)
         kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
+    elif semconv.GEN_AI_CONVERSATION_ID in present:
+        # An OpenTelemetry-native framework named the conversation: the program's own id wins.
+        conversation = present[semconv.GEN_AI_CONVERSATION_ID]
+        kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
+        if isinstance(conversation, str) and conversation:
+            kept[semconv.SESSION_ID] = conversation
     for key in (semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA):
         if key in present:
             kept.pop(key, None)
