@@ -21,11 +21,15 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "google_genai": ("google.genai", "neatlogs.instrumentation.google_genai"),
     "groq": ("groq", "neatlogs.instrumentation.groq"),
     "litellm": ("litellm", "neatlogs.instrumentation.litellm"),
+    "mcp": ("mcp", "neatlogs.instrumentation.mcp"),
     # mistralai is a namespace package (no loader to hook): its client package triggers.
     "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
+    # ollama._client, not ollama: patched before the package binds its default client's methods.
+    "ollama": ("ollama._client", "neatlogs.instrumentation.ollama"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
     # The OpenAI Agents SDK's package is named "agents": instrument() checks it is that SDK.
     "openai_agents": ("agents", "neatlogs.instrumentation.openai_agents"),
+    "pydantic_ai": ("pydantic_ai", "neatlogs.instrumentation.pydantic_ai"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""
 
