@@ -165,5 +165,6 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
+            conn.execute("ROLLBACK")
         raise

@@ -91,7 +91,8 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
+            conn.execute("ROLLBACK")
         raise
     return added
 
