@@ -114,8 +114,12 @@ def _no_llm_calls_line():
         return None
     # An imported framework whose adopted instrumentor's extra is missing is not instrumented.
     inactive = getattr(registry, "inactive", ())
-    imported = sorted(name for name, (library, _) in registry.REGISTRY.items()
-                      if library in sys.modules and name not in inactive)
+    loaded = [name for name, (library, _) in sorted(registry.REGISTRY.items()) if library in sys.modules]
+    imported = [name for name in loaded if name not in inactive]
+    untraced = [name for name in loaded if name in inactive]
+    if untraced:
+        return "no LLM calls were traced (instrumented: %s; imported but not traced: %s)" % (
+            ", ".join(imported) or "none", ", ".join(untraced))
     if imported:
         return "no LLM calls were traced (instrumented: %s)" % ", ".join(imported)
     return "no LLM calls were traced: the program imported none of %s" % ", ".join(sorted(registry.REGISTRY))

@@ -144,3 +144,42 @@ def test_under_neatlogs_run_the_session_shows_the_question_as_the_turn(standin_m
     assert detail["turn_count"] == 1 and detail["token_count"] == turn.tokens > 0
     kinds = {s["kind"] for t in detail["traces"] for s in t["spans"]}
     assert kinds == {"CHAIN", "LLM"}
+
+
+def test_without_the_extra_one_line_names_the_install_and_the_exit_line_stays_true(tmp_path):
+    import pty
+    import subprocess
+    import sys
+
+    from adopted_support import GUARD
+
+    script = tmp_path / "no_extra.py"
+    # As if neatlogs[dspy] were not installed: the instrumentor's module cannot be imported.
+    script.write_text(GUARD + "import sys\nsys.modules['openinference.instrumentation.dspy'] = None\n"
+                      "import dspy\nprint('imported', dspy.__name__)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
+    env.update(OFFLINE_ENV, NEATLOGS_HOME=str(tmp_path / "home"), DSPY_CACHEDIR=str(tmp_path / "cache"))
+    env.pop("PYTHONPATH", None)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "neatlogs_cli", "run", "--", sys.executable, str(script)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env, cwd=tmp_path)
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    stdout = proc.stdout.read().decode() if proc.stdout else ""
+    assert proc.wait(timeout=120) == 0
+    assert stdout == "imported dspy\n"
+    lines = [line for line in output.decode().splitlines() if line.startswith("neatlogs: ")]
+    notes = [line for line in lines if "pip install 'neatlogs[dspy]'" in line]
+    assert len(notes) == 1 and notes[0].startswith("neatlogs: dspy is imported but not traced")
+    [exit_line] = [line for line in lines if "no LLM calls were traced" in line]
+    instrumented, _, untraced = exit_line.partition("instrumented: ")[2].partition("; imported but not traced: ")
+    assert "dspy" not in instrumented and untraced.rstrip(")") == "dspy"

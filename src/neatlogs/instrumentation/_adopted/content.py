@@ -22,7 +22,8 @@ capture off applies to instrumentors activated before it. OpenInference's own
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+import inspect
+from typing import Any, Callable
 
 from openinference.instrumentation import TraceConfig
 
@@ -87,18 +88,24 @@ def _policed(key: str, value: Any) -> Any:
     return value  # numbers and flags: nothing for a mask to find
 
 
+_BASE_TAKES_EXTERNALIZE = "externalize" in inspect.signature(TraceConfig.mask).parameters
+
+
 class NeatlogsTraceConfig(TraceConfig):
     """OpenInference's ``TraceConfig`` with neatlogs' content policy applied after its own rules."""
 
     def mask(
         self,
         key: str,
-        value: Union[Any, Callable[[], Any]],
+        value: Any | Callable[[], Any],
         *,
         externalize: bool = True,
-    ) -> Optional[Any]:
+    ) -> Any | None:
         """The value of ``key`` to record (None: record nothing): OpenInference's rules, then ours."""
-        masked = super().mask(key, value, externalize=externalize)
+        if _BASE_TAKES_EXTERNALIZE:
+            masked = super().mask(key, value, externalize=externalize)
+        else:  # openinference-instrumentation before image externalisation
+            masked = super().mask(key, value)
         if masked is None:
             return None
         try:

@@ -1,7 +1,8 @@
 """CrewAI: OpenInference's instrumentor (extra ``neatlogs[crewai]``) on neatlogs' provider.
 
-It wraps ``Crew.kickoff`` (the run's root: WORKFLOW here, where OpenInference says CHAIN), each task's execution (an AGENT span named after
-the agent's role, ``graph.node.id``), ``Agent.kickoff``, flows and tools (TOOL). CrewAI's
+It wraps ``Crew.kickoff`` (the run's root: WORKFLOW here, where OpenInference says CHAIN), each
+task's execution (an AGENT span named after the agent's role, ``graph.node.id``, under which the
+agent's role and goal are its input), ``Agent.kickoff``, flows and tools (TOOL). CrewAI's
 model calls go through its native OpenAI provider or litellm, both traced by neatlogs: those
 LLM spans sit under the task that made them.
 
@@ -43,11 +44,11 @@ def _kickoff_as_workflow(instrumentor: Any) -> None:
 
     wrapper = getattr(crewai.Crew.__dict__.get("kickoff"), "_self_wrapper", None)
     tracer = getattr(wrapper, "_tracer", None)
-    if tracer is None or not hasattr(tracer, "start_as_current_span"):
+    if wrapper is None or tracer is None or not hasattr(tracer, "start_as_current_span"):
         _log.debug("crewai: Crew.kickoff's wrapper holds no tracer; its span stays a CHAIN")
         return
 
-    class WorkflowTracer(wrapt.ObjectProxy):  # type: ignore[misc]
+    class WorkflowTracer(wrapt.ObjectProxy):
         def start_as_current_span(self, name: str, *args: Any, attributes: Any = None, **kwargs: Any) -> Any:
             if attributes and attributes.get(semconv.OPENINFERENCE_SPAN_KIND) is not None:
                 attributes = {**attributes, semconv.OPENINFERENCE_SPAN_KIND: _WORKFLOW}
