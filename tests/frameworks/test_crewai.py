@@ -98,6 +98,11 @@ def test_the_kickoff_is_a_workflow_over_the_task_agent_tool_and_llm_calls(crew_r
     assert second.end_time <= root.end_time and str(output) in second.attributes[sc.OUTPUT_VALUE]
 
 
+def test_no_header_of_ours_reaches_the_models_requests(crew_run, standin_model):
+    assert standin_model.requests
+    assert not {"traceparent", "tracestate", "baggage"} & {k.lower() for r in standin_model.requests for k in r["headers"]}
+
+
 def test_the_turn_says_the_crews_input_and_answers_with_its_output(crew_run):
     output, spans = crew_run
     [turn] = turns_of(records(spans))

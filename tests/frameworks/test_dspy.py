@@ -78,15 +78,23 @@ def test_the_turn_says_the_question_and_counts_tokens_once(standin_model):
     assert turn.user_text == QUESTION
     assert "stand-in" in (turn.reply_text or "")
     [client] = [s for s in spans if s.name.startswith("chat ")]
+    [lm_span] = [s for s in spans if s.name == "LM.__call__"]
+    # DSPy's LM span and the litellm span under it report the same call: it counts once.
+    assert lm_span.attributes[sc.LLM_TOKEN_COUNT_TOTAL] == client.attributes[sc.LLM_TOKEN_COUNT_TOTAL]
     assert turn.tokens == client.attributes[sc.LLM_TOKEN_COUNT_TOTAL] > 0
 
 
-def test_dspy_own_engine_makes_one_llm_span(standin_model):
+def test_dspy_own_engine_makes_one_llm_span_with_the_usage_dspy_reports(standin_model):
     memory = _testing.init_in_memory(instrumentations=["dspy", "litellm", "openai"])
     assert _ask(standin_model.base_url, engine="lm15").answer == "stand-in"
     spans = memory.get_finished_spans()
     assert scopes(spans) == {SCOPE}  # lm15 speaks HTTP itself: no client library neatlogs patches
-    assert [s.name for s in spans if _kind(s) == "LLM"] == ["LM.__call__"]
+    [lm_span] = [s for s in spans if _kind(s) == "LLM"]
+    assert lm_span.name == "LM.__call__"
+    total = lm_span.attributes[sc.LLM_TOKEN_COUNT_TOTAL]
+    assert total == lm_span.attributes[sc.LLM_TOKEN_COUNT_PROMPT] + lm_span.attributes[sc.LLM_TOKEN_COUNT_COMPLETION] > 0
+    [turn] = turns_of(records(spans))
+    assert turn.tokens == total
 
 
 def test_capture_off_leaves_no_content_on_the_wire(standin_model, otlp_receiver):

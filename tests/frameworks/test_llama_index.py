@@ -78,6 +78,8 @@ def test_a_query_is_one_trace_of_query_retriever_synthesizer_and_llm(standin_mod
     assert all(s.parent is None or s.parent.span_id in by_id for s in trace)
     # Embedding vectors are never recorded.
     assert not any(k.endswith(sc.EMBEDDING_VECTOR) for s in spans for k in s.attributes)
+    # No header of ours (trace context, baggage) reached the model's requests.
+    assert not {"traceparent", "tracestate", "baggage"} & {k.lower() for r in standin_model.requests for k in r["headers"]}
 
 
 def test_the_turn_says_the_query_and_counts_each_call_once(standin_model):
