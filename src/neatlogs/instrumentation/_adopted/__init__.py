@@ -25,7 +25,15 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import _log, tracing
 
-__all__ = ["activate", "deactivate", "is_active"]
+__all__ = ["INSTRUMENTORS", "activate", "deactivate", "is_active"]
+
+INSTRUMENTORS: dict[str, tuple[str, str]] = {
+    # registry name (= the extra's name): (the instrumentor's module, its class)
+    "crewai": ("openinference.instrumentation.crewai", "CrewAIInstrumentor"),
+    "dspy": ("openinference.instrumentation.dspy", "DSPyInstrumentor"),
+    "llama_index": ("openinference.instrumentation.llama_index", "LlamaIndexInstrumentor"),
+}
+"""The adopted instrumentors, each installed by ``pip install 'neatlogs[<name>]'``."""
 
 _active: dict[str, Any] = {}
 """The instrumentor each framework name activated, while it is active."""
@@ -38,14 +46,11 @@ def is_active(name: str) -> bool:
     return name in _active
 
 
-def activate(name: str, instrumentor_path: str, class_name: str, *,
-             after: Callable[[Any], None] | None = None, **options: Any) -> bool:
-    """Turn on ``instrumentor_path.class_name`` for framework ``name`` with neatlogs' provider and policy.
+def activate(name: str, *, after: Callable[[Any], None] | None = None, **options: Any) -> bool:
+    """Turn on the instrumentor of framework ``name`` (``INSTRUMENTORS``) with neatlogs' provider and policy.
 
     Args:
         name: the registry name, which is also the extra's name (``neatlogs[name]``).
-        instrumentor_path: module of the OpenInference instrumentor.
-        class_name: the instrumentor class in it.
         after: called with the instrumentor once it is on (a framework's own adjustments).
         **options: keyword arguments the instrumentor's ``instrument()`` takes.
 
@@ -56,6 +61,7 @@ def activate(name: str, instrumentor_path: str, class_name: str, *,
         return True  # init() twice, or the hook fired again: one instrumentor
     from .. import mark_inactive
 
+    instrumentor_path, class_name = INSTRUMENTORS[name]
     try:
         module = importlib.import_module(instrumentor_path)
     except ImportError as error:

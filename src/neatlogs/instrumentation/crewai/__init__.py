@@ -28,7 +28,7 @@ _WORKFLOW = "WORKFLOW"
 
 def instrument(module: object) -> None:
     """Turn the instrumentor on, now that the program imported ``crewai``."""
-    activate(NAME, "openinference.instrumentation.crewai", "CrewAIInstrumentor", after=_kickoff_as_workflow)
+    activate(NAME, after=_kickoff_as_workflow)
 
 
 def _kickoff_as_workflow(instrumentor: Any) -> None:

@@ -34,7 +34,7 @@ _patched: list[tuple[Any, Any]] = []
 
 def instrument(module: object) -> None:
     """Turn the instrumentor on, now that the program imported ``dspy``."""
-    activate(NAME, "openinference.instrumentation.dspy", "DSPyInstrumentor", after=_usage_on_lm_spans)
+    activate(NAME, after=_usage_on_lm_spans)
 
 
 def uninstrument() -> None:

@@ -17,7 +17,7 @@ NAME = "llama_index"
 
 def instrument(module: object) -> None:
     """Turn the instrumentor on, now that the program imported ``llama_index.core``."""
-    activate(NAME, "openinference.instrumentation.llama_index", "LlamaIndexInstrumentor")
+    activate(NAME)
 
 
 def uninstrument() -> None:
