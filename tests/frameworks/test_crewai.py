@@ -17,7 +17,7 @@ from adopted_support import OFFLINE_ENV, block_internet, neatlogs_run, records, 
 for _key, _value in OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)
 
-crewai = pytest.importorskip("crewai", reason="CrewAI is not installed (dev extra)")
+crewai = pytest.importorskip("crewai", reason="CrewAI is not installed (extra frameworks-openai2: it pins openai<3)")
 pytest.importorskip("openinference.instrumentation.crewai", reason="neatlogs[crewai] is not installed")
 
 import neatlogs  # noqa: E402

@@ -18,8 +18,8 @@ from adopted_support import OFFLINE_ENV, block_internet, neatlogs_run, records, 
 for _key, _value in OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)
 
-pytest.importorskip("llama_index.core", reason="LlamaIndex is not installed (dev extra)")
-pytest.importorskip("llama_index.llms.openai", reason="llama-index-llms-openai is not installed (dev extra)")
+pytest.importorskip("llama_index.core", reason="LlamaIndex is not installed (extra frameworks-openai2)")
+pytest.importorskip("llama_index.llms.openai", reason="llama-index-llms-openai is not installed (extra frameworks-openai2: it pins openai<3)")
 pytest.importorskip("llama_index.embeddings.openai", reason="llama-index-embeddings-openai is not installed")
 pytest.importorskip("openinference.instrumentation.llama_index", reason="neatlogs[llama_index] is not installed")
 
