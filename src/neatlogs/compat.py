@@ -12,9 +12,10 @@ library is instrumented, so calls through it are traced even when ``init()`` cho
 instrumentations; its keyword arguments are stamped as ``neatlogs.workflow.<key>`` on the span
 of every call made through that client. Agent frameworks the SDK lists (a CrewAI Crew, a
 pydantic-ai Agent, a DSPy module) are accepted and returned as they are; anything else is a
-``TypeError``. ``langchain_handler()`` and ``openai_agents_processor()`` are accepted so those
-programs run unchanged (their model calls are traced through the client library underneath);
-the frameworks' own steps are not recorded by them yet, which their first use says on stderr.
+``TypeError``. ``langchain_handler()`` is accepted so those programs run unchanged (their model
+calls are traced through the client library underneath); LangChain's own steps are not recorded
+by it yet, which its first use says on stderr. ``openai_agents_processor()`` returns the Agents
+SDK trace processor of ``instrumentation/openai_agents``.
 """
 
 from __future__ import annotations
@@ -260,33 +261,14 @@ def langchain_handler() -> Any:
 
 
 def openai_agents_processor() -> Any:
-    """A trace processor for ``agents.add_trace_processor(...)`` of the OpenAI Agents SDK.
+    """The trace processor for ``agents.add_trace_processor(...)`` of the OpenAI Agents SDK.
+
+    It is the one ``neatlogs run`` / ``init()`` already adds when the program imports
+    ``agents``: adding it again records nothing twice. Without ``init()`` it records nothing.
 
     Raises:
         ImportError: the OpenAI Agents SDK (``agents``) is not installed.
     """
-    from agents import TracingProcessor
+    from .instrumentation.openai_agents import processor
 
-    class NeatlogsTracingProcessor(TracingProcessor):
-        """Accepts the Agents SDK's traces and spans; its model calls are traced by the openai instrumentation."""
-
-        def on_trace_start(self, trace: Any) -> None:
-            return None
-
-        def on_trace_end(self, trace: Any) -> None:
-            return None
-
-        def on_span_start(self, span: Any) -> None:
-            return None
-
-        def on_span_end(self, span: Any) -> None:
-            return None
-
-        def shutdown(self) -> None:
-            return None
-
-        def force_flush(self) -> None:
-            return None
-
-    _note("openai_agents_processor", "Agents SDK")
-    return NeatlogsTracingProcessor()
+    return processor()

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import semconv
 from ...serialize import to_json
+from .bounds import MAX_MESSAGES
 from .messages import is_given
 
 __all__ = [
@@ -106,10 +107,14 @@ def embedding_inputs(attributes: dict[str, Any], policy: ContentPolicy, kwargs: 
     if not isinstance(value, (str, list, tuple)):
         value = kwargs[argument] = list(value)
     if policy.capture:
-        for i, text in enumerate([value] if isinstance(value, str) else value):
+        texts = [value] if isinstance(value, str) else value
+        for i, text in enumerate(texts[:MAX_MESSAGES - 1] if len(texts) > MAX_MESSAGES else texts):
             recorded = policy.text(text) if isinstance(text, str) else None
             if recorded is not None:
                 attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
+        if len(texts) > MAX_MESSAGES:  # as many texts as messages at most: the span keeps its identity
+            attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{MAX_MESSAGES - 1}.{semconv.EMBEDDING_TEXT}"] = (
+                f"[neatlogs: {len(texts) - MAX_MESSAGES + 1} more of {len(texts)} texts left out]")
     input_value(attributes, policy, value)
 
 
