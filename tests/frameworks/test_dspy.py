@@ -114,8 +114,8 @@ def test_capture_off_leaves_no_content_on_the_wire(standin_model, otlp_receiver)
 
 
 def test_the_mask_and_the_length_limit_reach_the_frameworks_spans(standin_model):
-    question = "secret " + "x" * 40_000
-    memory = _testing.init_in_memory(instrumentations=["dspy", "litellm", "openai"],
+    question = "secret " + "x" * 5_000
+    memory = _testing.init_in_memory(instrumentations=["dspy", "litellm", "openai"], max_value_chars=2_000,
                                      mask=lambda v: v.replace("secret", "[hidden]") if isinstance(v, str) else v)
     _ask(standin_model.base_url, question=question)
     theirs = [s for s in memory.get_finished_spans() if s.instrumentation_scope.name == SCOPE]

@@ -60,14 +60,16 @@ def test_capture_off_keeps_only_structure_and_never_a_vector():
 
 
 def test_capture_on_masks_content_only_and_cuts_and_repairs_text():
-    _testing.init_in_memory(mask=lambda v: v.replace("secret", "[x]") if isinstance(v, str) else v)
+    _testing.init_in_memory(mask=lambda v: v.replace("secret", "[x]") if isinstance(v, str) else v,
+                            max_value_chars=1000)
     config = NeatlogsTraceConfig()
     kept = _masked(config, {**STRUCTURAL, **CONTENT, VECTOR: (0.1, 0.2), sc.TOOL_DESCRIPTION: "finds secret orders"})
     assert kept[sc.INPUT_VALUE] == "my [x] question" and kept["crew_inputs"] == '{"question": "[x]"}'
     assert kept[sc.TOOL_DESCRIPTION] == "finds secret orders"  # structural: the program's own words, unmasked
     assert VECTOR not in kept
-    long = config.mask(sc.OUTPUT_VALUE, "y" * 40_000)
-    assert long.startswith("y" * 100) and long.endswith("[neatlogs: truncated 8000 chars]")
+    long = config.mask(sc.OUTPUT_VALUE, "y" * 1500)
+    assert long.startswith("y" * 1000) and long.endswith("[neatlogs: truncated 500 chars]")
+    assert config.mask(sc.LLM_INVOCATION_PARAMETERS, "z" * 1500).endswith("[neatlogs: truncated 500 chars]")
     assert config.mask(sc.OUTPUT_VALUE, "half \ud83d emoji") == "half \ufffd emoji"
     assert config.mask(sc.INPUT_VALUE, lambda: "lazy secret") == "lazy [x]"  # OpenInference's lazy values
 
