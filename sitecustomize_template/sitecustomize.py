@@ -112,7 +112,14 @@ def _no_llm_calls_line():
     registry = sys.modules.get("neatlogs.instrumentation")
     if registry is None:
         return None
-    imported = sorted(name for name, (library, _) in registry.REGISTRY.items() if library in sys.modules)
+    # An imported framework whose adopted instrumentor's extra is missing is not instrumented.
+    inactive = getattr(registry, "inactive", ())
+    loaded = [name for name, (library, _) in sorted(registry.REGISTRY.items()) if library in sys.modules]
+    imported = [name for name in loaded if name not in inactive]
+    untraced = [name for name in loaded if name in inactive]
+    if untraced:
+        return "no LLM calls were traced (instrumented: %s; imported but not traced: %s)" % (
+            ", ".join(imported) or "none", ", ".join(untraced))
     if imported:
         return "no LLM calls were traced (instrumented: %s)" % ", ".join(imported)
     return "no LLM calls were traced: the program imported none of %s" % ", ".join(sorted(registry.REGISTRY))

@@ -39,6 +39,7 @@ __all__ = [
     "EMBEDDING_EMBEDDINGS",
     "EMBEDDING_MODEL_NAME",
     "EMBEDDING_TEXT",
+    "EMBEDDING_VECTOR",
     "ERROR_TYPE",
     "EXCEPTION_EVENT",
     "GEN_AI_AGENT_NAME",
@@ -71,6 +72,8 @@ __all__ = [
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
+    "GRAPH_NODE_ID",
+    "GRAPH_NODE_PARENT_ID",
     "INPUT_MIME_TYPE",
     "INPUT_VALUE",
     "LLM_FINISH_REASONS",
@@ -89,6 +92,7 @@ __all__ = [
     "LLM_TOKEN_COUNT_PROMPT_CACHE_READ",
     "LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE",
     "LLM_TOKEN_COUNT_TOTAL",
+    "LLM_TOOLS",
     "LLM_USER_PROMPT_TEMPLATE",
     "LLM_USER_PROMPT_TEMPLATE_VARIABLES",
     "LLM_USER_PROMPT_TEMPLATE_VERSION",
@@ -537,6 +541,15 @@ NEATLOGS_WORKFLOW_PREFIX: Final[str] = "neatlogs.workflow"
 NEATLOGS_END_USER_METADATA: Final[str] = "neatlogs.end_user.metadata"
 """The end user's metadata, JSON (``identify(end_user_metadata=...)``) (neatlogs)."""
 
+GRAPH_NODE_ID: Final[str] = "graph.node.id"
+"""The node of an agent graph a span ran as, e.g. a CrewAI agent's role (OpenInference semconv 0.1.42)."""
+
+GRAPH_NODE_PARENT_ID: Final[str] = "graph.node.parent_id"
+"""The graph node that handed work to this one (OpenInference semconv 0.1.42)."""
+
+LLM_TOOLS: Final[str] = "llm.tools"
+"""Prefix of the tools offered to a model: ``llm.tools.{i}.tool.json_schema`` (OpenInference semconv 0.1.42)."""
+
 # --- neatlogs.log() records, span events named ``log`` --------------------------------
 LOG_EVENT: Final[str] = "log"
 """Name of the span event a ``neatlogs.log()`` call adds."""
@@ -627,6 +640,9 @@ EMBEDDING_EMBEDDINGS: Final[str] = "embedding.embeddings"
 
 EMBEDDING_TEXT: Final[str] = "embedding.text"
 """Suffix: the text of one embedded item (vectors are never recorded) (OpenInference)."""
+
+EMBEDDING_VECTOR: Final[str] = "embedding.vector"
+"""Suffix: an embedded item's vector (OpenInference semconv 0.1.42); dropped, never recorded."""
 
 
 def message_key(prefix: str, index: int, suffix: str) -> str:

@@ -117,14 +117,22 @@ def instrumentation_lines() -> list[str]:
     import importlib.util
 
     from neatlogs.instrumentation import REGISTRY
+    from neatlogs.instrumentation._adopted import INSTRUMENTORS
+
+    def installed(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
 
     lines = []
     for name, (library, _module) in sorted(REGISTRY.items()):
-        try:
-            found = importlib.util.find_spec(library) is not None
-        except (ImportError, ValueError):
-            found = False
-        lines.append(f"{name}: {'installed' if found else 'not installed in ' + sys.executable}")
+        if not installed(library):
+            lines.append(f"{name}: not installed in {sys.executable}")
+        elif name in INSTRUMENTORS and not installed(INSTRUMENTORS[name][0]):
+            lines.append(f"{name}: installed, not traced without its extra: pip install 'neatlogs[{name}]'")
+        else:
+            lines.append(f"{name}: installed")
     return lines
 
 

@@ -338,7 +338,10 @@ class _LiteLLM:
 def _litellm_errors() -> tuple[type[BaseException], ...]:
     import litellm
 
-    return (litellm.Timeout, litellm.APIConnectionError)
+    # Under openai 2.x (which CrewAI and llama-index-llms-openai pin) litellm wraps a stream
+    # cut mid-way in its MidStreamFallbackError instead.
+    mid_stream = getattr(getattr(litellm, "exceptions", None), "MidStreamFallbackError", None)
+    return (litellm.Timeout, litellm.APIConnectionError, *([mid_stream] if mid_stream else []))
 
 PROVIDERS = (
     Provider(
