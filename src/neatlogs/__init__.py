@@ -73,6 +73,7 @@ def init(
     pii_span_types: Iterable[str] | None = None,
     tracer_provider: Any = None,
     isolate: bool | None = None,
+    max_queue_bytes: int | None = None,
 ) -> None:
     """Start tracing with these settings; a later call updates them (no second exporter).
 
@@ -83,7 +84,8 @@ def init(
     the export batch size and interval, ``disable_export`` (spans made, none exported),
     ``capture_logs``/``log_level`` for :func:`log`, PII redaction hints for the backend
     (resource attributes ``neatlogs.pii.*``), ``tracer_provider`` (add neatlogs to this provider)
-    and ``isolate`` (a provider of neatlogs' own, never the global one).
+    and ``isolate`` (a provider of neatlogs' own, never the global one). ``max_queue_bytes`` bounds
+    the memory of finished spans awaiting export (default 64 MiB): beyond it they go to the spool.
 
     Raises:
         neatlogs.config.ConfigError: a setting has a bad value (one line naming it).
@@ -99,7 +101,7 @@ def init(
         capture_logs=capture_logs, log_level=log_level, pii_enabled=pii_enabled,
         pii_entities=list(pii_entities) if pii_entities is not None else None,
         pii_span_types=list(pii_span_types) if pii_span_types is not None else None,
-        tracer_provider=tracer_provider, isolate=isolate,
+        tracer_provider=tracer_provider, isolate=isolate, max_queue_bytes=max_queue_bytes,
     )
     _tracing.init(**given)
 

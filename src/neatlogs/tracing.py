@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _thread  # threading itself costs an import; the builtin lock is enough here
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
@@ -238,7 +239,8 @@ def _build(state: TracingRuntime) -> Tracer:
         processors.append(SimpleSpanProcessor(state.test_exporter))
     elif not settings_.disable_export:  # disable_export: spans are made (and enriched), none exported
         batch = SpoolingBatchSpanProcessor(
-            router, batch_size=settings_.batch_size, schedule_delay=settings_.flush_interval)
+            router, max_queue_bytes=settings_.max_queue_bytes, batch_size=settings_.batch_size,
+            schedule_delay=settings_.flush_interval)
         processors.append(batch)
     given = settings_.tracer_provider
     existing = given if given is not None else (None if settings_.isolate else trace_api.get_tracer_provider())
@@ -312,6 +314,10 @@ def flush(timeout_millis: int = 30000) -> bool:
 def shutdown(timeout_millis: int = 30000) -> bool:
     """Flush and stop tracing; later spans are no-ops until ``init()`` is called again."""
     state = runtime
+    bound = time.monotonic() + timeout_millis / 1000
+    spool = sys.modules.get("neatlogs.export.spool")
+    if spool is not None:
+        spool.stop_background(0.0)  # the background sender stops after the file it is sending
     with state.lock:
         ok = True
         processors, state.processors[:] = list(state.processors), []
@@ -331,6 +337,8 @@ def shutdown(timeout_millis: int = 30000) -> bool:
         except Exception:
             _log.internal_error("shutdown failed")
             ok = False
+        if spool is not None:
+            spool.stop_background(max(0.0, bound - time.monotonic()))
         if router is not None:
             _report_unsent(router)
         return ok
@@ -339,17 +347,12 @@ def shutdown(timeout_millis: int = 30000) -> bool:
 def _report_unsent(router: RoutingSpanExporter) -> None:
     """One stderr line when spans went to the spool or were dropped during this run."""
     try:
-        spooled, dropped, evicted = router.spooled, router.dropped, router.evicted
+        lines = router.unsent_report()
     except Exception:
-        _log.debug("reading the exporter's counters failed", exc_info=True)
+        _log.internal_error("reading the exporter's counters failed")
         return
-    if spooled:
-        _log.warning(f"endpoint unreachable: {spooled} spans kept in the spool; the next run or "
-                     "`neatlogs push` sends them")
-    if dropped:
-        _log.warning(f"{dropped} spans were dropped (see the spool's dropped.log)")
-    if evicted:
-        _log.warning(f"the spool is full: its {evicted} oldest spans were dropped to keep it within its bound")
+    for line in lines:
+        _log.warning(line)
 
 
 def _at_exit() -> None:

@@ -68,3 +68,15 @@ class NeatlogsSpanExporter(SpanExporter, abc.ABC):
     def evicted(self) -> int:
         """Spans removed from a full spool to keep it within its bound."""
         return 0
+
+    def unsent_report(self) -> list[str]:
+        """The exit report: one line each for spans kept in the spool, dropped, evicted; none when all went through."""
+        lines = []
+        if self.spooled:
+            lines.append(f"{self.spooled} spans kept in the spool; the next run or `neatlogs push` sends them")
+        if self.dropped:
+            lines.append(f"{self.dropped} spans were dropped (see the spool's dropped.log)")
+        if self.evicted:
+            lines.append(f"the spool is full: {self.evicted} of its oldest spans were dropped to keep it "
+                         "within its bound")
+        return lines

@@ -136,3 +136,7 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
     def evicted(self) -> int:
         target = self._target
         return target.evicted if target is not None else 0
+
+    def unsent_report(self) -> list[str]:
+        target = self._target
+        return target.unsent_report() if target is not None else []
