@@ -50,6 +50,7 @@ GZIP_LEVEL = 3
 """Compression level of request bodies: level 5 is 2.5x the CPU for about 8% smaller bodies."""
 
 _CIRCUIT_MIN, _CIRCUIT_MAX = 1.0, 60.0
+_INFLIGHT_REASON = "still being sent at the exit bound"
 
 
 def traces_url(endpoint: str) -> str:
@@ -122,6 +123,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         self._inflight: tuple[bytes, int] | None = None
         self._inflight_lock = threading.Lock()
         self._spooled_at_exit: bytes | None = None
+        self._inflight_spooled_to: str | None = None  # the spool file spool_inflight() wrote
         self._counts_lock = threading.Lock()
         self.sent = 0
         """Spans the endpoint acknowledged."""
@@ -129,6 +131,8 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         """Spans put in the spool by this exporter, by reason (unreachable, timed out, refused, exit bound)."""
         self.dropped_why: dict[str, int] = {}
         """Spans given up for good, by reason."""
+        self.unsent_reason = ""
+        """Why ``send_spool`` last stopped early (the endpoint's answer, or its silence)."""
 
     @classmethod
     def for_settings(cls, settings: Settings) -> OtlpHttpSpanExporter:
@@ -172,7 +176,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                 return
             body, count = self._inflight
             self._spooled_at_exit = body
-        self._to_spool(body, count, "still being sent at the exit bound")
+        self._inflight_spooled_to = self._spool_body(body, count, _INFLIGHT_REASON)
 
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (a ``time.monotonic()`` value)."""
@@ -245,6 +249,8 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
             with self._inflight_lock:
                 self._inflight = None
                 if self._spooled_at_exit is body:
+                    if 200 <= status < 300:
+                        self._unspool_delivered(count)  # answered after all: no second copy
                     return True  # spool_inflight() already kept it
             if status == 0:
                 return keep(body, count, reason)
@@ -331,20 +337,33 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                 table[reason] = table.get(reason, 0) + count
 
     def _to_spool(self, body: bytes, count: int, reason: str) -> bool:
+        return self._spool_body(body, count, reason) is not None
+
+    def _spool_body(self, body: bytes, count: int, reason: str) -> str | None:
+        """Put one body in the spool, counted under ``reason``; its path, or None when it was dropped (counted)."""
         if self.spool is None:
             self._drop(count, f"{reason}, and no spool")
-            return False
+            return None
         try:
-            kept = self.spool.put(body, count)
+            path = self.spool.put(body, count)
         except OSError as error:
             _log.debug("spooling failed: %s", error)
             self._drop(count, f"{reason}, and the spool could not be written")
-            return False
-        if not kept:  # larger than the whole spool (put counted it in dropped.log)
+            return None
+        if path is None:  # larger than the whole spool (put counted it in dropped.log)
             self._count("dropped", count, f"{reason}, and one body is larger than the spool's bound")
-            return False
+            return None
         self._count("spooled", count, reason)
-        return True
+        return path
+
+    def _unspool_delivered(self, count: int) -> None:
+        """The request spool_inflight() kept was answered 2xx before the process ended: take the copy back."""
+        path, self._inflight_spooled_to = self._inflight_spooled_to, None
+        if path is None or self.spool is None or not self.spool.remove(path):
+            return  # another sender took it meanwhile: it sends it again (at least once, then)
+        with self._counts_lock:
+            self.spooled_why[_INFLIGHT_REASON] -= count
+            self.sent += count
 
     def _drop(self, count: int, reason: str) -> None:
         self._count("dropped", count, reason)
@@ -386,6 +405,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
             for path in self.spool.pending():
                 if (max_seconds is not None and time.monotonic() - started > max_seconds) or (
                         stop is not None and stop.is_set()):
+                    self.unsent_reason = "time limit reached" if stop is None or not stop.is_set() else "stopped"
                     return self.sent - sent_before, self.spool.pending_spans()
                 claimed = self.spool.claim(path)
                 if claimed is None:
@@ -399,8 +419,9 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                     continue
                 unsent: list[int] = []
 
-                def keep(_body: bytes, n: int, _reason: str, unsent: list[int] = unsent) -> bool:
+                def keep(_body: bytes, n: int, reason: str, unsent: list[int] = unsent) -> bool:
                     unsent.append(n)  # the file stays: it is put back below
+                    self.unsent_reason = reason
                     return True
 
                 self._deliver(_Payload(body, count), keep)

@@ -106,20 +106,32 @@ class Spool:
         """Of ``evicted``, spans this process had spooled itself."""
 
     # --- writing -------------------------------------------------------------------------
-    def put(self, body: bytes, span_count: int) -> bool:
+    def put(self, body: bytes, span_count: int) -> str | None:
         """Keep one request body; drop the oldest other files (counted) if the spool is over its bound.
 
-        A body larger than the whole bound is refused (False, counted in dropped.log): it
-        would only evict everything else and then itself.
+        Returns the file's path. A body larger than the whole bound is refused (None,
+        counted in dropped.log): it would only evict everything else and then itself.
         """
         if len(body) > self.max_bytes:
             self.count_dropped(span_count, "one request body is larger than the spool's bound")
+            return None
+        with self._lock:
+            return self._put(body, span_count)
+
+    def remove(self, path: str) -> bool:
+        """Take back a file this process put (its request was answered after all); False if a sender has it."""
+        try:
+            size = os.path.getsize(path)
+            os.remove(path)
+        except FileNotFoundError:
             return False
         with self._lock:
-            self._put(body, span_count)
+            self._written.pop(os.path.basename(path), None)
+            if self._bytes is not None:
+                self._bytes -= size
         return True
 
-    def _put(self, body: bytes, span_count: int) -> None:
+    def _put(self, body: bytes, span_count: int) -> str:
         if not self._ready:
             os.makedirs(self.folder, exist_ok=True)
             with open(os.path.join(self.folder, "endpoint.txt"), "w") as f:
@@ -141,6 +153,7 @@ class Spool:
             self._bytes += len(body)
         if self._bytes > self.max_bytes:
             self._enforce_bound(keep=path)
+        return path
 
     def _enforce_bound(self, keep: str) -> None:
         files = self._files()
