@@ -85,7 +85,7 @@ def init(
     ``capture_logs``/``log_level`` for :func:`log`, PII redaction hints for the backend
     (resource attributes ``neatlogs.pii.*``), ``tracer_provider`` (add neatlogs to this provider)
     and ``isolate`` (a provider of neatlogs' own, never the global one). ``max_queue_bytes`` bounds
-    the memory of finished spans awaiting export (default 64 MiB): beyond it they go to the spool.
+    the memory of finished spans awaiting export (default 16 MiB): beyond it they go to the spool.
 
     Raises:
         neatlogs.config.ConfigError: a setting has a bad value (one line naming it).

@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from neatlogs.export.spool import spool_folder
 from neatlogs_cli.demo.loopback import BackgroundHTTPServer, QuietHandler
 
-__all__ = ["HoldingReceiver", "names_in_body", "run_program", "spool_files", "spooled_names"]
+__all__ = ["HoldingReceiver", "move_spool", "names_in_body", "run_program", "spool_files", "spooled_names"]
 
 HANG_GUARD_SECONDS = 120
 
@@ -49,6 +49,13 @@ def spooled_names(home, endpoint: str) -> collections.Counter:
         with open(path, "rb") as f:
             counts.update(names_in_body(f.read()))
     return counts
+
+
+def move_spool(home, from_endpoint: str, to_endpoint: str) -> None:
+    """Make what was spooled for one endpoint the spool of another (``push`` sends it there)."""
+    target = spool_folder(str(home), to_endpoint)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.rename(spool_folder(str(home), from_endpoint), target)
 
 
 def environment(home, endpoint: str, **extra: str) -> dict[str, str]:

@@ -44,8 +44,9 @@ class NeatlogsSpanExporter(SpanExporter, abc.ABC):
     def set_deadline(self, deadline: float | None) -> None:
         """Never wait past ``deadline`` (a ``time.monotonic()`` value) from now on; None lifts the bound."""
 
-    def spool_inflight(self) -> None:
-        """At the exit bound, keep the batch still being sent, which would die with the process."""
+    def spool_inflight(self) -> bool:
+        """At the exit bound, keep the batch still being sent (it would die with the process); True if one was."""
+        return False
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered here (the batch processor holds the queue): always True."""

@@ -26,12 +26,14 @@ from .base import NeatlogsSpanExporter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Callable
+
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import ReadableSpan, Span
 
 __all__ = ["MAX_QUEUE_BYTES", "SpoolingBatchSpanProcessor", "span_bytes"]
 
-MAX_QUEUE_BYTES = 64 * 1024 * 1024
+MAX_QUEUE_BYTES = 16 * 1024 * 1024
 """Default bound on the estimated bytes of finished spans held in memory (``max_queue_bytes``)."""
 
 MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -46,11 +48,11 @@ SCHEDULE_DELAY_SECONDS = 0.5
 SPAN_OVERHEAD_BYTES = 2_500
 """Memory of a finished span beside its strings (its objects, context, attribute table), measured."""
 
-SPILL_BYTES_PER_SECOND = 40 * 1024 * 1024
-"""A cautious rate of encoding, compressing and writing spilled spans, on a busy machine."""
+PROBE_SECONDS = 0.3
+"""How long the exit lets the export alone try to empty the queue before the spill starts beside it."""
 
 MIN_SPILL_SECONDS = 0.3
-"""The spill's share of the exit bound at least; a bound shorter than this still gets it."""
+"""The end of the exit bound kept for the spill alone; a bound shorter than this still gets it."""
 
 
 def span_bytes(span: ReadableSpan) -> int:
@@ -71,19 +73,21 @@ def span_bytes(span: ReadableSpan) -> int:
 class SpoolingBatchSpanProcessor(SpanProcessor):
     """Queues finished spans and exports them in batches on a worker thread.
 
-    ``on_end`` runs on the span's thread; it never waits on the network, blocks or raises.
+    ``on_end`` runs on the span's thread; it never waits on the network, and never raises.
     Memory held is bounded: ``max_queue_bytes`` of queued spans, plus a quarter of that
-    waiting to be spilled, plus the batch being exported.
+    waiting to be spilled, plus the batch being exported. When the spiller thread falls
+    behind that quarter, ``on_end`` spills one body itself (the only time it writes a file).
     """
 
     def __init__(self, exporter: NeatlogsSpanExporter, max_queue_bytes: int = MAX_QUEUE_BYTES,
                  batch_size: int = BATCH_SIZE, schedule_delay: float = SCHEDULE_DELAY_SECONDS) -> None:
         self.exporter = exporter
         self.max_queue_bytes = max_queue_bytes
+        self._overflow_bound = max(max_queue_bytes // 4, 2 * MAX_BATCH_BYTES)
         self.batch_size = batch_size
         self.schedule_delay = schedule_delay
         self.dropped = 0
-        """Spans this processor gave up: overflow the spool could not keep up with, or not spooled by the exit bound."""
+        """Spans this processor gave up: a spill that failed, or not spooled by the exit bound."""
         self.overflowed = 0
         """Spans moved from the full queue to the exporter's spool."""
         self._shutdown = False
@@ -111,7 +115,8 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
         self._spiller: threading.Thread | None = None
         self._spill_wanted = threading.Event()
         self._pid = os.getpid()
-        self._busy = False
+        self._exporting = 0  # spans of the batch being exported now (out of the queue, not yet sent or kept)
+        self._export_seq = 0  # which batch that is
         self._spilling = 0  # spans of the body the exit spill is writing now
         self._spill_stopped = False  # the exit bound passed: the exit spill stops between bodies
 
@@ -140,7 +145,13 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             if over:
                 self._move_oldest_to_overflow()
             length = len(queue)
-        if over:
+            behind = self._overflow_bytes > self._overflow_bound
+        if behind:
+            # The spiller cannot keep up (a starved thread, a slow disk): this thread writes one
+            # body itself. A program making spans faster than they can be sent or kept slows
+            # down here, instead of holding unbounded memory or losing spans.
+            self._spill(self._take(self._overflow, overflow=True))
+        elif over:
             self._start_spiller()
         if self._worker is None:
             self._start_worker()
@@ -157,10 +168,6 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             self._queued_bytes -= item[1]
             overflow.append(item)
             self._overflow_bytes += item[1]
-        # The spiller is behind (a slow disk, a starved thread): the oldest go, counted.
-        while self._overflow_bytes > max(self.max_queue_bytes // 4, MAX_BATCH_BYTES) and overflow:
-            self._overflow_bytes -= overflow.popleft()[1]
-            self.dropped += 1
 
     def _start_spiller(self) -> None:
         self._spill_wanted.set()
@@ -209,8 +216,9 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             self._export_all(limit=len(self._queue))
 
     def _take(self, queue: collections.deque[tuple[ReadableSpan, int]], limit: int | None = None,
-              overflow: bool = False) -> list[ReadableSpan]:
-        """The next batch from ``queue``: at most ``limit`` spans, a batch's count and ``MAX_BATCH_BYTES``."""
+              overflow: bool = False, newest: bool = False) -> list[ReadableSpan]:
+        """The next batch from ``queue`` (its oldest end, or its newest): at most ``limit`` spans,
+        a batch's count and ``MAX_BATCH_BYTES``."""
         # Behind a burst, take bigger batches: every export releases the GIL for I/O and
         # waits to get it back from a busy program, so fewer, larger exports keep up better.
         size = self.batch_size * 8 if len(queue) > self.batch_size * 4 else self.batch_size
@@ -219,8 +227,9 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
         batch: list[ReadableSpan] = []
         taken = 0
         with self._lock:
-            while queue and len(batch) < size and (not batch or taken + queue[0][1] <= MAX_BATCH_BYTES):
-                span, nbytes = queue.popleft()
+            end = -1 if newest else 0
+            while queue and len(batch) < size and (not batch or taken + queue[end][1] <= MAX_BATCH_BYTES):
+                span, nbytes = queue.pop() if newest else queue.popleft()
                 batch.append(span)
                 taken += nbytes
             if overflow:
@@ -235,16 +244,19 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             while self._queue and (left is None or left > 0):
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
+                if deadline is None and self._shutdown:
+                    return False  # the worker stops: the exit's bounded flush takes over
                 batch = self._take(self._queue, left)
                 if left is not None:
                     left -= len(batch)
-                self._busy = True
+                self._export_seq += 1
+                self._exporting = len(batch)
                 try:
                     self.exporter.export(batch)
                 except Exception:
                     _log.debug("export of %d spans failed", len(batch), exc_info=True)
                 finally:
-                    self._busy = False
+                    self._exporting = 0
         return True
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -256,35 +268,49 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
     def shutdown(self, timeout_millis: int = 3000) -> None:
         """Export what is queued, spool the rest; return within ``timeout_millis`` whatever happens. Idempotent.
 
-        The bound is split: exporting stops early enough for the spill of what is left
-        (estimated from its bytes) to fit; spans not spooled by the bound are counted dropped.
+        The export gets a short probe; if the queue is not empty by then (a slow or dead
+        endpoint, a big backlog) the spill starts at once from the newest spans while the
+        export goes on from the oldest, until the export's share of the bound ends. Then the
+        request in flight is spooled too. Spans not spooled by the bound are counted dropped.
         """
         if self._shutdown:
             return
         started = time.monotonic()
-        with self._lock:
-            pending = self._queued_bytes + self._overflow_bytes
-        spill_share = min(max(MIN_SPILL_SECONDS, pending / SPILL_BYTES_PER_SECOND), timeout_millis / 1000 / 2)
-        export_deadline = started + timeout_millis / 1000 - spill_share
-        bound = max(started + timeout_millis / 1000, started + MIN_SPILL_SECONDS)
+        bound = started + max(timeout_millis / 1000, MIN_SPILL_SECONDS)
+        export_deadline = bound - MIN_SPILL_SECONDS
         try:
             self.exporter.set_deadline(export_deadline)
         except Exception:
             _log.debug("bounding the exporter failed", exc_info=True)
         self._shutdown = True
-        self._spill_wanted.set()  # the spiller stops; what it left is spilled below
+        self._spill_wanted.set()  # the spiller thread stops; what it left is spilled below
         with self._cond:
             self._cond.notify_all()
-        finished = self.force_flush_until(export_deadline) and not self._overflow
-        if not finished and not self._bounded(self._spill_remaining, bound, "spilling the queue"):
-            self._spill_stopped = True
-            self.dropped += self.unspooled()
-        self._bounded(self.exporter.shutdown, bound, "the exporter's shutdown")
+        flushed = self._start(lambda: self._export_all(export_deadline), "the flush")
+        flushed.wait(max(0.0, min(started + PROBE_SECONDS, export_deadline) - time.monotonic()))
+        if not flushed.is_set() or self.unspooled():
+            spilled = self._start(self._spill_remaining, "spilling the queue")
+            flushed.wait(max(0.0, export_deadline - time.monotonic()))
+            kept_seq = -1
+            try:
+                seq = self._export_seq
+                if self.exporter.spool_inflight():
+                    kept_seq = seq
+            except Exception:
+                _log.debug("keeping the batch in flight failed", exc_info=True)
+            if not spilled.wait(max(0.0, bound - time.monotonic())):
+                self._spill_stopped = True
+                self.dropped += self.unspooled()
+            if self._exporting and self._export_seq != kept_seq:
+                self.dropped += self._exporting  # taken for export, neither sent nor kept by the bound
+        exporter_closed = self._start(self.exporter.shutdown, "the exporter's shutdown")
+        exporter_closed.wait(max(0.0, bound - time.monotonic()))
         if self.dropped:
-            _log.warning(f"{self.dropped} spans were dropped: more were made than could be exported or spooled")
+            _log.warning(f"{self.dropped} spans were dropped: more were made than could be exported or spooled "
+                         "within the exit bound")
 
-    def _bounded(self, work, bound: float, what: str) -> bool:
-        """Run ``work`` on a helper thread; wait for it until ``bound`` at most. True when it finished."""
+    def _start(self, work: Callable[[], object], what: str) -> threading.Event:
+        """Run ``work`` on a helper thread (the exit never waits on it past its bound); set when it is done."""
         done = threading.Event()
 
         def run() -> None:
@@ -296,10 +322,7 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
                 done.set()
 
         threading.Thread(target=run, name="neatlogs-exit", daemon=True).start()
-        if not done.wait(max(0.0, bound - time.monotonic())):
-            _log.debug("%s did not finish within the exit bound", what)
-            return False
-        return True
+        return done
 
     def force_flush_until(self, deadline: float) -> bool:
         """Export queued spans until ``deadline``; True when the queue emptied in time."""
@@ -309,21 +332,18 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
         def flush() -> None:
             result[0] = self._export_all(deadline)
 
-        return self._bounded(flush, deadline, "the flush") and result[0]
+        done = self._start(flush, "the flush")
+        return done.wait(max(0.0, deadline - time.monotonic())) and result[0]
 
     def _spill_remaining(self) -> None:
-        """At the export deadline: the request in flight, then what is still queued, go to the exporter's spool.
+        """At exit: what overflowed, then the queue from its newest spans, go to the exporter's spool.
 
         In bodies no bigger than a normal batch. Runs on a helper thread the exit does not
         wait for past its bound: what is not handed over by then is counted dropped.
         """
-        try:
-            self.exporter.spool_inflight()
-        except Exception:
-            _log.debug("keeping the batch in flight failed", exc_info=True)
         for queue, overflow in ((self._overflow, True), (self._queue, False)):
             while not self._spill_stopped:
-                batch = self._take(queue, overflow=overflow)
+                batch = self._take(queue, overflow=overflow, newest=True)
                 if not batch:
                     break
                 self._spilling = len(batch)

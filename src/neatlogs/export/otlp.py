@@ -49,6 +49,9 @@ MAX_RETRY_WAIT_SECONDS = 5.0
 GZIP_LEVEL = 3
 """Compression level of request bodies: level 5 is 2.5x the CPU for about 8% smaller bodies."""
 
+SPILL_GZIP_LEVEL = 1
+"""Compression level of bodies spilled at exit or on overflow: about 25% less CPU than level 3, bodies ~1% larger."""
+
 _CIRCUIT_MIN, _CIRCUIT_MAX = 1.0, 60.0
 _INFLIGHT_REASON = "still being sent at the exit bound"
 
@@ -59,8 +62,8 @@ def traces_url(endpoint: str) -> str:
     return url if url.endswith("/v1/traces") else f"{url}/v1/traces"
 
 
-def _request_body(spans: Sequence[ReadableSpan]) -> bytes:
-    return gzip.compress(encode_spans(spans), compresslevel=GZIP_LEVEL)
+def _request_body(spans: Sequence[ReadableSpan], level: int = GZIP_LEVEL) -> bytes:
+    return gzip.compress(encode_spans(spans), compresslevel=level)
 
 
 class _Unreachable(Exception):
@@ -162,21 +165,22 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         """Put spans straight into the spool, without trying the network (at exit, or when the queue is full)."""
         reason = "queue full (endpoint too slow)" if self._deadline is None else "not sent within the exit bound"
         try:
-            body = _request_body(spans)
+            body = _request_body(spans, SPILL_GZIP_LEVEL)
         except Exception:
             _log.debug("encoding %d spans failed", len(spans), exc_info=True)
             self._drop(len(spans), "could not be encoded")
             return
         self._to_spool(body, len(spans), reason)
 
-    def spool_inflight(self) -> None:
+    def spool_inflight(self) -> bool:
         """At the exit bound, keep the body of a request still in flight: it would die with the process."""
         with self._inflight_lock:
             if self._inflight is None:
-                return
+                return False
             body, count = self._inflight
             self._spooled_at_exit = body
         self._inflight_spooled_to = self._spool_body(body, count, _INFLIGHT_REASON)
+        return True
 
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (a ``time.monotonic()`` value)."""

@@ -108,10 +108,9 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
         if target is not None:
             target.set_deadline(deadline)
 
-    def spool_inflight(self) -> None:
+    def spool_inflight(self) -> bool:
         target = self._target
-        if target is not None:
-            target.spool_inflight()
+        return target.spool_inflight() if target is not None else False
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         target = self._target
