@@ -36,7 +36,7 @@ __all__ = ["MAX_QUEUE_BYTES", "SpoolingBatchSpanProcessor", "span_bytes"]
 MAX_QUEUE_BYTES = 16 * 1024 * 1024
 """Default bound on the estimated bytes of finished spans held in memory (``max_queue_bytes``)."""
 
-MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_BATCH_BYTES = 2 * 1024 * 1024
 """Estimated bytes per export call or spilled body at most, whatever the span count."""
 
 BATCH_SIZE = 512

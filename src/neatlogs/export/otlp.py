@@ -122,6 +122,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._down_for = 0.0
+        self._down_reason = "endpoint unreachable"
         self._deadline: float | None = None  # set at shutdown: never wait past it
         self._inflight: tuple[bytes, int] | None = None
         self._inflight_lock = threading.Lock()
@@ -239,7 +240,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         """
         body, count = payload.body, payload.count
         if time.monotonic() < self._down_until:
-            return keep(body, count, "endpoint unreachable")
+            return keep(body, count, self._down_reason)  # the circuit is open: why it opened
         reason = "endpoint unreachable"
         for attempt in range(MAX_ATTEMPTS):
             with self._inflight_lock:
@@ -250,6 +251,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                 _log.debug("endpoint %s unreachable: %s", self.url, error)
                 self._open_circuit()
                 status, retry_after, reason = 0, None, str(error)
+                self._down_reason = reason
             with self._inflight_lock:
                 self._inflight = None
                 if self._spooled_at_exit is body:
