@@ -42,8 +42,11 @@ __all__ = [
 ]
 
 TRACER_NAME = "neatlogs"
-EXIT_BUDGET_MILLIS = 3000
-"""Longest neatlogs may hold the program's exit; what is unsent by then goes to the spool."""
+EXIT_BUDGET_MILLIS = 2700
+"""Longest the export queue may hold the program's exit; what is unsent by then goes to the spool.
+
+The rest of the 3 s neatlogs may hold an exit covers the provider's shutdown, the exit
+report and threads blocked in I/O at the interpreter's end."""
 MAX_SPAN_ATTRIBUTES = 4096
 """Flattened chat messages need far more than OpenTelemetry's default of 128 attributes."""
 
