@@ -51,6 +51,11 @@ SPAN_OVERHEAD_BYTES = 2_500
 PROBE_SECONDS = 0.3
 """How long the exit lets the export alone try to empty the queue before the spill starts beside it."""
 
+_AT_EXIT = "not spooled within the exit bound"
+
+STUCK_SECONDS = 1.0
+"""A spiller that writes no body for this long is stuck (a locked store): span threads stop waiting for it."""
+
 MIN_SPILL_SECONDS = 0.3
 """The end of the exit bound kept for the spill alone; a bound shorter than this still gets it."""
 
@@ -86,8 +91,8 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
         self._overflow_bound = max(max_queue_bytes // 4, 2 * MAX_BATCH_BYTES)
         self.batch_size = batch_size
         self.schedule_delay = schedule_delay
-        self.dropped = 0
-        """Spans this processor gave up: a spill that failed, or not spooled by the exit bound."""
+        self.dropped_why: dict[str, int] = {}
+        """Spans this processor gave up, by reason (a spill that failed or was stuck, the exit bound)."""
         self.overflowed = 0
         """Spans moved from the full queue to the exporter's spool."""
         self._shutdown = False
@@ -118,6 +123,9 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
         self._exporting = 0  # spans of the batch being exported now (out of the queue, not yet sent or kept)
         self._export_seq = 0  # which batch that is
         self._spilling = 0  # spans of the body the exit spill is writing now
+        self._overflow_spilling = 0  # spans of the body the spiller thread is writing now
+        self._spilled_bodies = 0  # the spiller's progress, which a span thread waiting for room watches
+        self._sink_stuck_until = 0.0  # until then, a span thread drops the overflow beyond its bound at once
         self._spill_stopped = False  # the exit bound passed: the exit spill stops between bodies
 
     # --- SpanProcessor interface -------------------------------------------------------------
@@ -147,10 +155,7 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             length = len(queue)
             behind = self._overflow_bytes > self._overflow_bound
         if behind:
-            # The spiller cannot keep up (a starved thread, a slow disk): this thread writes one
-            # body itself. A program making spans faster than they can be sent or kept slows
-            # down here, instead of holding unbounded memory or losing spans.
-            self._spill(self._take(self._overflow, overflow=True))
+            self._spill_here()
         elif over:
             self._start_spiller()
         if self._worker is None:
@@ -169,6 +174,34 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             overflow.append(item)
             self._overflow_bytes += item[1]
 
+    def _spill_here(self) -> None:
+        """The spiller is behind: this (the span's) thread waits while it makes room, or drops the oldest.
+
+        A program making spans faster than they can be sent or kept slows down here instead
+        of holding unbounded memory: it waits as long as the spiller makes progress, and gives
+        it the CPU meanwhile. But it never waits on a stuck sink (a locked store): after
+        ``STUCK_SECONDS`` without a body spilled, the overflow beyond its bound is dropped
+        (counted), and for 5 s span threads drop without waiting.
+        """
+        self._start_spiller()
+        last_progress, seen = time.monotonic(), self._spilled_bodies
+        while time.monotonic() >= self._sink_stuck_until:
+            with self._lock:
+                if self._overflow_bytes <= self._overflow_bound:
+                    return
+            self._spill_wanted.set()
+            time.sleep(0.01)
+            if self._spilled_bodies != seen:
+                last_progress, seen = time.monotonic(), self._spilled_bodies
+            elif time.monotonic() - last_progress > STUCK_SECONDS:
+                self._sink_stuck_until = time.monotonic() + 5.0
+        dropped = 0
+        with self._lock:
+            while self._overflow_bytes > self._overflow_bound and self._overflow:
+                self._overflow_bytes -= self._overflow.popleft()[1]
+                dropped += 1
+        self._drop(dropped, "the export and the spool could not keep up")
+
     def _start_spiller(self) -> None:
         self._spill_wanted.set()
         if self._spiller is None:
@@ -186,7 +219,10 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
                 batch = self._take(self._overflow, overflow=True)
                 if not batch:
                     break
+                self._overflow_spilling = len(batch)
                 self._spill(batch)
+                self._overflow_spilling = 0
+                self._spilled_bodies += 1
                 self.overflowed += len(batch)
 
     def _spill(self, batch: list[ReadableSpan]) -> bool:
@@ -195,7 +231,7 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
             return True
         except Exception:
             _log.internal_error(f"spilling {len(batch)} spans failed")
-            self.dropped += len(batch)
+            self._drop(len(batch), "the spool could not be written")
             return False
 
     def _start_worker(self) -> None:
@@ -300,14 +336,29 @@ class SpoolingBatchSpanProcessor(SpanProcessor):
                 _log.debug("keeping the batch in flight failed", exc_info=True)
             if not spilled.wait(max(0.0, bound - time.monotonic())):
                 self._spill_stopped = True
-                self.dropped += self.unspooled()
+                self._drop(self.unspooled(), _AT_EXIT)
             if self._exporting and self._export_seq != kept_seq:
-                self.dropped += self._exporting  # taken for export, neither sent nor kept by the bound
+                self._drop(self._exporting, _AT_EXIT)  # taken for export, neither sent nor kept by the bound
+        spiller = self._spiller
+        if spiller is not None:
+            spiller.join(max(0.0, bound - time.monotonic()))  # the body it is writing
+            if spiller.is_alive():
+                self._drop(self._overflow_spilling, _AT_EXIT)
         exporter_closed = self._start(self.exporter.shutdown, "the exporter's shutdown")
         exporter_closed.wait(max(0.0, bound - time.monotonic()))
         if self.dropped:
-            _log.warning(f"{self.dropped} spans were dropped: more were made than could be exported or spooled "
-                         "within the exit bound")
+            why = "; ".join(f"{reason}: {n}" for reason, n in self.dropped_why.items())
+            _log.warning(f"{self.dropped} spans were dropped ({why})")
+
+    @property
+    def dropped(self) -> int:
+        """Spans this processor gave up (see ``dropped_why``)."""
+        return sum(self.dropped_why.values())
+
+    def _drop(self, count: int, reason: str) -> None:
+        if count > 0:
+            with self._lock:
+                self.dropped_why[reason] = self.dropped_why.get(reason, 0) + count
 
     def _start(self, work: Callable[[], object], what: str) -> threading.Event:
         """Run ``work`` on a helper thread (the exit never waits on it past its bound); set when it is done."""
