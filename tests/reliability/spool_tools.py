@@ -59,7 +59,8 @@ def move_spool(home, from_endpoint: str, to_endpoint: str) -> None:
 
 
 def environment(home, endpoint: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
+    """A plain environment: what other tests' libraries left in ``os.environ`` must not shape the program."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")}
     env.update(NEATLOGS_HOME=str(home), NEATLOGS_ENDPOINT=endpoint, **extra)
     return env
 

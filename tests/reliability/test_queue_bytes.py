@@ -48,7 +48,7 @@ def test_memory_stays_bounded_and_the_overflow_is_spooled(tmp_path, how):
         receiver.stop()
     assert program.returncode == 0, program.stderr
     growth_mb = float(program.stdout.split()[-1])
-    assert growth_mb < 100, f"peak memory grew {growth_mb:.0f} MB for {SPANS} spans of 24 KB"
+    assert growth_mb < 100, f"peak memory grew {growth_mb:.0f} MB for {SPANS} spans of 24 KB; {program.stderr}"
     spooled = spooled_names(tmp_path, receiver.endpoint)
     assert set(spooled) == {f"turn-{i}" for i in range(SPANS)} | {"warm-up"} and max(spooled.values()) == 1
     assert "dropped" not in program.stderr
