@@ -17,10 +17,10 @@ from neatlogs import config
 
 PROGRAM = textwrap.dedent(
     """
-    import os, resource, sys, neatlogs
-    def rss_mb():
+    import os, sys, neatlogs
+    def rss_mb(key="VmRSS"):  # VmHWM, the peak: ru_maxrss would carry the parent's peak over exec
         with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+            return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
     neatlogs.init(session_id="bytes", **({"max_queue_bytes": int(sys.argv[2])} if len(sys.argv) > 2 else {}))
     with neatlogs.trace("warm-up", kind="LLM") as t:
         t.set_output(os.urandom(12000).hex())
@@ -28,7 +28,7 @@ PROGRAM = textwrap.dedent(
     for i in range(int(sys.argv[1])):
         with neatlogs.trace(f"turn-{i}", kind="LLM") as t:
             t.set_output(f"{i:08d}-reply " * 1600)  # 24 KB each, distinct (and compressible: the spool holds them all)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before)
+    print(rss_mb("VmHWM") - before)
     """
 )
 SPANS = 6000  # 144 MB of replies
