@@ -4,7 +4,11 @@ Runs a program that makes N spans as fast as it can against a dead endpoint, in 
 process, then reads the spool. Beside it, the same burst through OpenTelemetry's own
 batch processor and OTLP/HTTP exporter (when installed) as the peer; a counting wrapper
 tells how many spans that pipeline ever handed to its exporter.
-Usage: python bench/burst.py [--spans N]
+
+Then memory with big spans: 24 KB replies while the endpoint is slow (it answers one
+request, then holds every other), peak RSS against the same loop untraced; the goal is at
+most +100 MB for neatlogs (its queue is bounded in bytes: ``max_queue_bytes``).
+Usage: python bench/burst.py [--spans N] [--big-spans N]
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NEATLOGS_PROGRAM = textwrap.dedent(
     """
@@ -54,6 +60,87 @@ PEER_PROGRAM = textwrap.dedent(
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, handed[0], file=sys.stderr)
     """
 )
+
+
+BIG_PROGRAM = textwrap.dedent(
+    """
+    import os, resource, sys
+    spans, mode = int(sys.argv[1]), sys.argv[2]
+    if mode == "neatlogs":
+        import neatlogs
+        neatlogs.init(session_id="big")
+    elif mode == "peer":
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[3] + "/v1/traces")))
+        tracer = provider.get_tracer("big")
+    for i in range(spans):
+        reply = f"{i:08d}-" + os.urandom(12000).hex()[:23990]  # a 24 KB reply, incompressible
+        if mode == "neatlogs":
+            with neatlogs.trace("reply", kind="LLM") as t:
+                t.set_output(reply)
+        elif mode == "peer":
+            with tracer.start_as_current_span("reply") as span:
+                span.set_attribute("output.value", reply)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, flush=True)
+    os._exit(0)  # peak memory is the figure here; the exit is bench/exit_hold.py's
+    """
+)
+
+
+class _Slow(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    answered = 0
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        if type(self).answered >= 1:
+            threading.Event().wait(300)  # slow: never answers in time
+            return
+        type(self).answered += 1
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def slow_endpoint() -> str:
+    """A loopback endpoint that answers one request, then holds every other."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Slow", (_Slow,), {"answered": 0}))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def run_big(spans: int) -> None:
+    """Peak RSS of 24 KB spans with a slow endpoint: untraced, neatlogs, and the peer."""
+    print(f"\n{spans:,} spans of 24 KB, endpoint slow (answers one request, then holds):")
+    print(f"{'pipeline':<28} {'peak RSS MiB':>13} {'over untraced':>14}")
+    base = None
+    modes = ["untraced", "neatlogs"]
+    try:
+        import opentelemetry.exporter.otlp.proto.http  # noqa: F401
+
+        modes.append("peer")
+    except ImportError:
+        pass
+    for mode in modes:
+        endpoint = slow_endpoint()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
+        env.update(NEATLOGS_HOME=tempfile.mkdtemp(prefix="neatlogs-big-"), NEATLOGS_ENDPOINT=endpoint)
+        result = subprocess.run([sys.executable, "-c", BIG_PROGRAM, str(spans), mode, endpoint], env=env,
+                                capture_output=True, text=True, timeout=600)
+        rss = int(result.stdout.split()[-1])
+        base = rss if base is None else base
+        label = {"untraced": "untraced", "neatlogs": "neatlogs (16 MiB queue)",
+                 "peer": "OpenTelemetry SDK (peer)"}[mode]
+        print(f"{label:<28} {rss:>13,} {rss - base:>+14,}")
+    print("goal: neatlogs at most +100 MB over the untraced run")
 
 
 def dead_endpoint() -> str:
@@ -111,10 +198,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--peer-spans", type=int, default=200_000)
+    parser.add_argument("--big-spans", type=int, default=20_000)
     args = parser.parse_args()
     print(f"{'pipeline':<28} {'spans':>10} {'seconds':>9} {'peak RSS MiB':>13} {'kept (spool)':>12} {'dropped':>10}")
     run_neatlogs(args.spans)
     run_peer(args.peer_spans)
+    run_big(args.big_spans)
 
 
 if __name__ == "__main__":

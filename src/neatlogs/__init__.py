@@ -74,6 +74,7 @@ def init(
     tracer_provider: Any = None,
     isolate: bool | None = None,
     max_value_chars: int | None = None,
+    max_queue_bytes: int | None = None,
 ) -> None:
     """Start tracing with these settings; a later call updates them (no second exporter).
 
@@ -85,7 +86,9 @@ def init(
     ``capture_logs``/``log_level`` for :func:`log`, PII redaction hints for the backend
     (resource attributes ``neatlogs.pii.*``), ``tracer_provider`` (add neatlogs to this provider)
     and ``isolate`` (a provider of neatlogs' own, never the global one). ``max_value_chars`` is the
-    longest captured value kept (default: 1,000,000 characters in the local store, 32,000 over OTLP).
+    longest captured value kept (default: 1,000,000 characters in the local store, 32,000 over OTLP);
+    ``max_queue_bytes`` bounds the memory of finished spans awaiting export (default 16 MiB):
+    beyond it they go to the spool.
 
     Raises:
         neatlogs.config.ConfigError: a setting has a bad value (one line naming it).
@@ -102,6 +105,7 @@ def init(
         pii_entities=list(pii_entities) if pii_entities is not None else None,
         pii_span_types=list(pii_span_types) if pii_span_types is not None else None,
         tracer_provider=tracer_provider, isolate=isolate, max_value_chars=max_value_chars,
+        max_queue_bytes=max_queue_bytes,
     )
     _tracing.init(**given)
 

@@ -20,8 +20,8 @@ from . import _log, tracing
 
 __all__ = ["FLUSH_BOUND_SECONDS", "install", "keep_interrupt_exit_status", "shutdown_bounded"]
 
-FLUSH_BOUND_SECONDS = 3.0
-"""The longest a signal or a child's exit waits for spans to be handed over."""
+FLUSH_BOUND_SECONDS = 2.7
+"""How long a signal or a child's exit lets the export queue hand spans over (3 s in all, with the rest)."""
 
 FLUSHED_SIGNALS = ("SIGTERM", "SIGHUP")
 """Signals whose default action kills the process without running ``atexit``."""
@@ -85,7 +85,7 @@ def shutdown_bounded(seconds: float = FLUSH_BOUND_SECONDS) -> None:
     worker = threading.Thread(target=tracing.shutdown, args=(int(seconds * 1000),), name="neatlogs-shutdown",
                               daemon=True)
     worker.start()
-    worker.join(seconds + 0.5)
+    worker.join(seconds + 0.25)
 
 
 def _on_signal(signum: int, frame: object) -> None:

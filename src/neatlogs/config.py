@@ -93,6 +93,8 @@ PARAMS: tuple[Param, ...] = (
     Param("batch_size", "NEATLOGS_BATCH_SIZE", "count", 512, doc="spans per export batch"),
     Param("flush_interval", "NEATLOGS_FLUSH_INTERVAL", "seconds", 0.5,
           doc="longest a finished span waits before its batch is exported, in seconds"),
+    Param("max_queue_bytes", "NEATLOGS_MAX_QUEUE_BYTES", "count", 16 * 1024 * 1024,
+          doc="memory bound of finished spans awaiting export, in bytes (estimated); beyond it they go to the spool"),
     Param("disable_export", "NEATLOGS_DISABLE_EXPORT", "bool", False,
           doc="make spans but export none (nothing stored, nothing sent)"),
     Param("capture_logs", "NEATLOGS_CAPTURE_LOGS", "bool", False, doc="record neatlogs.log() calls"),
@@ -131,6 +133,7 @@ class Settings:
     max_value_chars: int | None
     batch_size: int
     flush_interval: float
+    max_queue_bytes: int
     disable_export: bool
     capture_logs: bool
     log_level: str

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _thread  # threading itself costs an import; the builtin lock is enough here
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
@@ -42,8 +43,11 @@ __all__ = [
 ]
 
 TRACER_NAME = "neatlogs"
-EXIT_BUDGET_MILLIS = 3000
-"""Longest neatlogs may hold the program's exit; what is unsent by then goes to the spool."""
+EXIT_BUDGET_MILLIS = 2700
+"""Longest the export queue may hold the program's exit; what is unsent by then goes to the spool.
+
+The rest of the 3 s neatlogs may hold an exit covers the provider's shutdown, the exit
+report and threads blocked in I/O at the interpreter's end."""
 MAX_SPAN_ATTRIBUTES = 4096
 """Flattened chat messages need far more than OpenTelemetry's default of 128 attributes."""
 
@@ -240,7 +244,8 @@ def _build(state: TracingRuntime) -> Tracer:
         processors.append(SimpleSpanProcessor(state.test_exporter))
     elif not settings_.disable_export:  # disable_export: spans are made (and enriched), none exported
         batch = SpoolingBatchSpanProcessor(
-            router, batch_size=settings_.batch_size, schedule_delay=settings_.flush_interval)
+            router, max_queue_bytes=settings_.max_queue_bytes, batch_size=settings_.batch_size,
+            schedule_delay=settings_.flush_interval)
         processors.append(batch)
     given = settings_.tracer_provider
     existing = given if given is not None else (None if settings_.isolate else trace_api.get_tracer_provider())
@@ -341,6 +346,10 @@ def flush(timeout_millis: int = 30000) -> bool:
 def shutdown(timeout_millis: int = 30000) -> bool:
     """Flush and stop tracing; later spans are no-ops until ``init()`` is called again."""
     state = runtime
+    bound = time.monotonic() + timeout_millis / 1000
+    spool = sys.modules.get("neatlogs.export.spool")
+    if spool is not None:
+        spool.stop_background(0.0)  # the background sender stops after the file it is sending
     with state.lock:
         ok = True
         processors, state.processors[:] = list(state.processors), []
@@ -360,6 +369,8 @@ def shutdown(timeout_millis: int = 30000) -> bool:
         except Exception:
             _log.internal_error("shutdown failed")
             ok = False
+        if spool is not None:
+            spool.stop_background(max(0.0, bound - time.monotonic()))
         if router is not None:
             _report_unsent(router)
         return ok
@@ -377,21 +388,19 @@ def _report_unsent(router: RoutingSpanExporter) -> None:
     """One stderr line when spans went to the spool or were dropped during this run."""
     global _unrecorded
     try:
-        spooled, dropped, evicted = router.spooled, router.dropped, router.evicted
+        lines = router.unsent_report()
         _unrecorded = router.unrecorded
-        for line in router.exit_lines():
-            _log.warning(line)
-        cause = router.refusal or "endpoint unreachable"  # the endpoint's own reason when it gave one
+        store_lines = router.exit_lines()
+        refusal = router.refusal  # the endpoint's own reason, when it gave one (a full disk...)
     except Exception:
         _log.internal_error("reading the exporter's counters failed")
         return
-    if spooled:
-        _log.warning(f"{cause}: {spooled} spans kept in the spool; the next run or "
-                     "`neatlogs push` sends them")
-    if dropped:
-        _log.warning(f"{dropped} spans were dropped (see the spool's dropped.log)")
-    if evicted:
-        _log.warning(f"the spool is full: its {evicted} oldest spans were dropped to keep it within its bound")
+    for line in store_lines:
+        _log.warning(line)
+    for line in lines:
+        if refusal and " kept in the spool" in line:
+            line = f"{refusal}: {line}"
+        _log.warning(line)
 
 
 def _at_exit() -> None:

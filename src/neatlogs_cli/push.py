@@ -8,9 +8,12 @@ __all__ = ["push"]
 
 
 def push(local: bool = False) -> int:
-    """Send every spooled span to the configured endpoint; return the exit code (0: spool empty).
+    """Send every spooled span to the configured endpoint; return the exit code (0: all delivered).
 
-    With ``local``, write the local store's journal into ``traces.db`` instead.
+    Other senders (programs starting, another ``push``) may share the spool: each file goes
+    to exactly one of them. Non-zero, with one line on stderr, when something was not
+    delivered: still in the spool (and why), or dropped (and why). With ``local``, write the
+    local store's journal into ``traces.db`` instead.
     """
     from neatlogs import config
     from neatlogs.export.otlp import OtlpHttpSpanExporter
@@ -31,15 +34,22 @@ def push(local: bool = False) -> int:
     exporter = OtlpHttpSpanExporter.for_settings(settings)
     spool = exporter.spool
     assert spool is not None  # for_settings always gives the exporter its spool
-    before = spool.pending_spans()
-    if before == 0:
+    if spool.pending_spans() == 0:
         print(f"spool empty: nothing to send to {exporter.url}")
         return 0
-    sent, pending = exporter.send_spool()
-    dropped = spool.dropped_total()
-    print(f"sent {sent} spans to {exporter.url}; {pending} still in the spool"
-          + (f"; {dropped} dropped in all (see {spool.folder}/dropped.log)" if dropped else ""))
+    try:
+        sent, pending = exporter.send_spool()
+    finally:
+        exporter.shutdown()
+    print(f"sent {sent} spans to {exporter.url}; {pending} still in the spool")
+    problems = []
     if pending:
-        print(f"neatlogs: {exporter.url} did not take the rest; try again when it is up", file=sys.stderr)
+        problems.append(f"{pending} spans still in the spool ({exporter.unsent_reason}): "
+                        "run `neatlogs push` again when the endpoint takes them")
+    if exporter.dropped:
+        why = "; ".join(f"{reason}: {n}" for reason, n in exporter.dropped_why.items())
+        problems.append(f"{exporter.dropped} spans dropped ({why}, see {spool.folder}/dropped.log)")
+    if problems:
+        print("neatlogs: " + "; ".join(problems), file=sys.stderr)
         return 1
     return 0

@@ -27,4 +27,4 @@ def test_init_signature_matches_the_design():
     keyword_only = [n for n, p in inspect.signature(neatlogs.init).parameters.items() if p.kind is p.KEYWORD_ONLY]
     assert keyword_only == params[14:] == ["batch_size", "flush_interval", "disable_export", "capture_logs",
                                            "log_level", "pii_enabled", "pii_entities", "pii_span_types",
-                                           "tracer_provider", "isolate", "max_value_chars"]
+                                           "tracer_provider", "isolate", "max_value_chars", "max_queue_bytes"]

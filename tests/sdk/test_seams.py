@@ -104,10 +104,16 @@ def test_router_forwards_spill_and_counters_to_the_current_target(tmp_path):
     assert router.spooled == target.spooled == 3
 
     assert target.spool is not None
-    target.spool.max_bytes = 1  # smaller than any body: the next put evicts every file, its own too
+    target.spool.max_bytes = max(size for _, size in target.spool._files())  # room for one body only
     router.spill(finished_spans(2))
-    assert router.evicted == target.evicted == 5
+    assert router.evicted == target.evicted == 3  # the older body went; the new one never evicts itself
+    assert spool.pending_spans() == 2
     assert router.dropped == target.dropped == 0
+    target.spool.max_bytes = 1  # smaller than any body: the next one is refused, counted, evicting nothing
+    router.spill(finished_spans(4))
+    assert router.dropped == target.dropped == 4
+    assert router.evicted == 3
+    assert spool.pending_spans() == 2
     router.shutdown()
 
 

@@ -44,8 +44,9 @@ class NeatlogsSpanExporter(SpanExporter, abc.ABC):
     def set_deadline(self, deadline: float | None) -> None:
         """Never wait past ``deadline`` (a ``time.monotonic()`` value) from now on; None lifts the bound."""
 
-    def spool_inflight(self) -> None:
-        """At the exit bound, keep the batch still being sent, which would die with the process."""
+    def spool_inflight(self) -> bool:
+        """At the exit bound, keep the batch still being sent (it would die with the process); True if one was."""
+        return False
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered here (the batch processor holds the queue): always True."""
@@ -82,3 +83,14 @@ class NeatlogsSpanExporter(SpanExporter, abc.ABC):
     def exit_lines(self) -> list[str]:
         """Lines for stderr at exit beyond the spool's counters (what the local store could not take)."""
         return []
+    def unsent_report(self) -> list[str]:
+        """The exit report: one line each for spans kept in the spool, dropped, evicted; none when all went through."""
+        lines = []
+        if self.spooled:
+            lines.append(f"{self.spooled} spans kept in the spool; the next run or `neatlogs push` sends them")
+        if self.dropped:
+            lines.append(f"{self.dropped} spans were dropped (see the spool's dropped.log)")
+        if self.evicted:
+            lines.append(f"the spool is full: {self.evicted} of its oldest spans were dropped to keep it "
+                         "within its bound")
+        return lines

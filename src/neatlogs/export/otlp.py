@@ -3,7 +3,8 @@
 Spans are encoded by ``otlp_wire`` (the same bytes as OpenTelemetry's encoder, several times
 faster); the sending is ours, for what the stock exporter cannot do: keep the exact request
 body in the on-disk spool when the endpoint is down, split a batch the endpoint rejects as
-too large (413) so one huge span never costs the rest, honour ``Retry-After``, stop waiting on a dead or black-holed
+too large (413) so one huge span never costs the rest (a live batch and a spooled body
+alike: one ``_deliver`` sends both), honour ``Retry-After``, stop waiting on a dead or black-holed
 endpoint (a circuit opens and later batches go straight to the spool), and send through
 ``http.client`` instead of importing ``requests`` (about 100 ms).
 """
@@ -26,7 +27,7 @@ from .spool import Spool
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Callable, Sequence
 
     from opentelemetry.sdk.trace import ReadableSpan
 
@@ -49,7 +50,11 @@ MAX_RETRY_WAIT_SECONDS = 5.0
 GZIP_LEVEL = 3
 """Compression level of request bodies: level 5 is 2.5x the CPU for about 8% smaller bodies."""
 
+SPILL_GZIP_LEVEL = 1
+"""Compression level of bodies spilled at exit or on overflow: about 25% less CPU than level 3, bodies ~1% larger."""
+
 _CIRCUIT_MIN, _CIRCUIT_MAX = 1.0, 60.0
+_INFLIGHT_REASON = "still being sent at the exit bound"
 
 
 def traces_url(endpoint: str) -> str:
@@ -58,12 +63,38 @@ def traces_url(endpoint: str) -> str:
     return url if url.endswith("/v1/traces") else f"{url}/v1/traces"
 
 
-def _request_body(spans: Sequence[ReadableSpan]) -> bytes:
-    return gzip.compress(encode_spans(spans), compresslevel=GZIP_LEVEL)
+def _request_body(spans: Sequence[ReadableSpan], level: int = GZIP_LEVEL) -> bytes:
+    return gzip.compress(encode_spans(spans), compresslevel=level)
 
 
 class _Unreachable(Exception):
-    """The endpoint did not answer (refused, reset, timed out)."""
+    """The endpoint did not answer (refused, reset, timed out); ``str()`` is the reason for the report."""
+
+
+class _Payload:
+    """One request body and how to cut it in two when the endpoint answers 413."""
+
+    def __init__(self, body: bytes, count: int) -> None:
+        self.body, self.count = body, count
+
+    def halves(self) -> list[_Payload]:
+        """The spooled body's spans in two bodies (split at span boundaries, resource and scope kept)."""
+        from .otlp_split import halve_request
+
+        return [_Payload(gzip.compress(part, compresslevel=GZIP_LEVEL), count)
+                for part, count in halve_request(gzip.decompress(self.body))]
+
+
+class _Spans(_Payload):
+    """A live batch: its halves are encoded again from the spans."""
+
+    def __init__(self, spans: list[ReadableSpan]) -> None:
+        super().__init__(_request_body(spans), len(spans))
+        self.spans = spans
+
+    def halves(self) -> list[_Payload]:
+        half = len(self.spans) // 2
+        return [_Spans(self.spans[:half]), _Spans(self.spans[half:])]
 
 
 class OtlpHttpSpanExporter(NeatlogsSpanExporter):
@@ -92,12 +123,21 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._down_for = 0.0
+        self._down_reason = "endpoint unreachable"
         self._deadline: float | None = None  # set at shutdown: never wait past it
         self._inflight: tuple[bytes, int] | None = None
         self._inflight_lock = threading.Lock()
         self._spooled_at_exit: bytes | None = None
-        self._dropped = 0
-        self._spooled = 0
+        self._inflight_spooled_to: str | None = None  # the spool file spool_inflight() wrote
+        self._counts_lock = threading.Lock()
+        self.sent = 0
+        """Spans the endpoint acknowledged."""
+        self.spooled_why: dict[str, int] = {}
+        """Spans put in the spool by this exporter, by reason (unreachable, timed out, refused, exit bound)."""
+        self.dropped_why: dict[str, int] = {}
+        """Spans given up for good, by reason."""
+        self.unsent_reason = ""
+        """Why ``send_spool`` last stopped early (the endpoint's answer, or its silence)."""
         self._refusal: str | None = None
 
     @classmethod
@@ -119,29 +159,34 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     # --- NeatlogsSpanExporter interface ------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         try:
-            body = _request_body(spans)
+            payload = _Spans(list(spans))
         except Exception:
             _log.debug("encoding %d spans failed", len(spans), exc_info=True)
-            spans = self._encodable(spans)
-            if not spans:
+            kept = self._encodable(spans)
+            if not kept:
                 return SpanExportResult.FAILURE
-            body = _request_body(spans)
-        ok = self._deliver(body, list(spans))
+            payload = _Spans(kept)
+        ok = self._deliver(payload, self._to_spool)
         if ok:
             self._drain_spool_after_success()
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
     def spill(self, spans: Sequence[ReadableSpan]) -> None:
-        """Put spans straight into the spool, without trying the network (used at exit)."""
+        """Put spans straight into the spool, without trying the network (at exit, or when the queue is full)."""
+        reason = "queue full (endpoint too slow)" if self._deadline is None else "not sent within the exit bound"
         try:
             try:
-                body = _request_body(spans)
+                body = _request_body(spans, SPILL_GZIP_LEVEL)
             except Exception:
                 spans = self._encodable(spans)
-                body = _request_body(spans)
-            self._to_spool(body, len(spans))
+                if not spans:
+                    return
+                body = _request_body(spans, SPILL_GZIP_LEVEL)
         except Exception:
-            _log.debug("spilling %d spans failed", len(spans), exc_info=True)
+            _log.debug("encoding %d spans failed", len(spans), exc_info=True)
+            self._drop(len(spans), "could not be encoded")
+            return
+        self._to_spool(body, len(spans), reason)
 
     def _encodable(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
         """The spans of a batch that failed to encode that do encode alone; the others are dropped (counted)."""
@@ -156,32 +201,38 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
             kept.append(span)
         return kept
 
-    def spool_inflight(self) -> None:
+    def spool_inflight(self) -> bool:
         """At the exit bound, keep the body of a request still in flight: it would die with the process."""
         with self._inflight_lock:
             if self._inflight is None:
-                return
+                return False
             body, count = self._inflight
             self._spooled_at_exit = body
-        self._to_spool(body, count)
+        self._inflight_spooled_to = self._spool_body(body, count, _INFLIGHT_REASON)
+        return True
 
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (a ``time.monotonic()`` value)."""
         self._deadline = deadline
 
     def shutdown(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        # Never wait for a request still on the wire (it holds the lock): at exit it is already
+        # spooled, and its connection dies with the process.
+        if self._lock.acquire(timeout=0.05):
+            try:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+            finally:
+                self._lock.release()
 
     @property
     def spooled(self) -> int:
-        return self._spooled
+        return sum(self.spooled_why.values())
 
     @property
     def dropped(self) -> int:
-        return self._dropped
+        return sum(self.dropped_why.values())
 
     @property
     def evicted(self) -> int:
@@ -190,13 +241,38 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     @property
     def refusal(self) -> str | None:
         return self._refusal
+    def unsent_report(self) -> list[str]:
+        """Accurate and consistent lines: what this run left in the spool (and why), dropped (and why), evicted."""
+        lines = []
+        spool = self.spool
+        kept = spool.own_pending_spans() if spool is not None else 0
+        if kept:
+            why = "; ".join(f"{reason}: {n}" for reason, n in sorted(self.spooled_why.items(), key=lambda kv: -kv[1]))
+            later = self.spooled - kept - (spool.evicted_own if spool is not None else 0)
+            lines.append(f"{kept} spans kept in the spool ({why}"
+                         + (f"; {later} of them sent later in this run" if later > 0 else "")
+                         + "); the next run or `neatlogs push` sends them")
+        if self.dropped:
+            why = "; ".join(f"{reason}: {n}" for reason, n in sorted(self.dropped_why.items(), key=lambda kv: -kv[1]))
+            lines.append(f"{self.dropped} spans were dropped ({why}); see {spool.folder if spool else 'the spool'}"
+                         "/dropped.log")
+        if spool is not None and spool.evicted:
+            own = f", {spool.evicted_own} of them spooled by this run" if spool.evicted_own else ""
+            lines.append(f"the spool is full ({spool.max_bytes // 2**20} MiB): {spool.evicted} of its oldest spans "
+                         f"were dropped to make room{own}")
+        return lines
 
     # --- delivery ------------------------------------------------------------------------------
-    def _deliver(self, body: bytes, spans: list[ReadableSpan]) -> bool:
-        """Send one body with bounded retries; spool it when the endpoint is unavailable."""
-        count = len(spans)
+    def _deliver(self, payload: _Payload, keep: Callable[[bytes, int, str], bool]) -> bool:
+        """Send one body with bounded retries, its halves on 413; ``keep`` it when the endpoint cannot take it now.
+
+        True when delivered or kept; False when (some of) its spans were dropped, counted.
+        A half that cannot be sent goes to the spool: the body it came from is then done.
+        """
+        body, count = payload.body, payload.count
         if time.monotonic() < self._down_until:
-            return self._to_spool(body, count)
+            return keep(body, count, self._down_reason)  # the circuit is open: why it opened
+        reason = "endpoint unreachable"
         for attempt in range(MAX_ATTEMPTS):
             with self._inflight_lock:
                 self._inflight = (body, count)
@@ -206,40 +282,45 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                 _log.debug("endpoint %s unreachable: %s", self.url, error)
                 self._refusal = None
                 self._open_circuit()
-                status, retry_after = 0, None
+                status, retry_after, reason = 0, None, str(error)
+                self._down_reason = reason
             with self._inflight_lock:
                 self._inflight = None
                 if self._spooled_at_exit is body:
+                    if 200 <= status < 300:
+                        self._unspool_delivered(count)  # answered after all: no second copy
                     return True  # spool_inflight() already kept it
             if status == 0:
-                return self._to_spool(body, count)
+                return keep(body, count, reason)
             if 200 <= status < 300:
                 self._down_for = 0.0
                 self._refusal = None
+                self._count("sent", count)
                 return True
             if status == 413 and count > 1:
-                half = count // 2
-                return self._split(spans[:half]) & self._split(spans[half:])
+                try:
+                    parts = payload.halves()
+                except Exception:  # a spooled file that is not an OTLP request
+                    _log.debug("cutting a %d-span body in two failed", count, exc_info=True)
+                    parts = []
+                if len(parts) > 1:
+                    return all([self._deliver(part, self._to_spool) for part in parts])
             if status == 413:
-                self._drop(1, "rejected as too large (413) even alone")
+                self._drop(count, "rejected as too large (HTTP 413) even alone")
                 return False
             if status in RETRY_STATUSES:
                 wait = min(retry_after if retry_after is not None else 0.25 * 2**attempt, MAX_RETRY_WAIT_SECONDS)
                 if attempt + 1 < MAX_ATTEMPTS and self._can_wait(wait):
                     time.sleep(wait)
                     continue
-                return self._to_spool(body, count)
+                return keep(body, count, f"endpoint refused (HTTP {status})")
             if status in (401, 403):
                 # The key may be fixed later (then `neatlogs push`): keep the data.
                 _log.warning(f"endpoint {self.url} refused the API key (HTTP {status}); spans kept in the spool")
-                return self._to_spool(body, count)
+                return keep(body, count, f"API key refused (HTTP {status})")
             self._drop(count, f"rejected by the endpoint (HTTP {status})")
             return False
-        return self._to_spool(body, count)
-
-    def _split(self, spans: list[ReadableSpan]) -> bool:
-        body = _request_body(spans)
-        return self._deliver(body, spans)
+        return keep(body, count, reason)  # pragma: no cover - every attempt returns or continues
 
     def _can_wait(self, seconds: float) -> bool:
         return self._deadline is None or time.monotonic() + seconds < self._deadline
@@ -277,7 +358,11 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                     # A kept-alive connection the server closed meanwhile: retry once on a new one.
                     if reused and not isinstance(error, TimeoutError):
                         continue
-                    raise _Unreachable(f"{type(error).__name__}: {error}") from None
+                    if isinstance(error, TimeoutError):
+                        raise _Unreachable("endpoint timed out") from None
+                    if isinstance(error, ConnectionRefusedError):
+                        raise _Unreachable("endpoint unreachable (connection refused)") from None
+                    raise _Unreachable(f"endpoint unreachable ({type(error).__name__})") from None
         raise _Unreachable("no connection")  # pragma: no cover
 
     def _note_refusal(self, status: int, answer: bytes) -> None:
@@ -295,21 +380,45 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         self._down_for = min(max(self._down_for * 2, _CIRCUIT_MIN), _CIRCUIT_MAX)
         self._down_until = time.monotonic() + self._down_for
 
-    def _to_spool(self, body: bytes, count: int) -> bool:
+    def _count(self, what: str, count: int, reason: str = "") -> None:
+        with self._counts_lock:
+            if what == "sent":
+                self.sent += count
+            else:
+                table = self.spooled_why if what == "spooled" else self.dropped_why
+                table[reason] = table.get(reason, 0) + count
+
+    def _to_spool(self, body: bytes, count: int, reason: str) -> bool:
+        return self._spool_body(body, count, reason) is not None
+
+    def _spool_body(self, body: bytes, count: int, reason: str) -> str | None:
+        """Put one body in the spool, counted under ``reason``; its path, or None when it was dropped (counted)."""
         if self.spool is None:
-            self._drop(count, "endpoint unavailable and no spool")
-            return False
+            self._drop(count, f"{reason}, and no spool")
+            return None
         try:
-            self.spool.put(body, count)
-            self._spooled += count
-            return True
+            path = self.spool.put(body, count)
         except OSError as error:
             _log.debug("spooling failed: %s", error)
-            self._drop(count, "endpoint unavailable and the spool could not be written")
-            return False
+            self._drop(count, f"{reason}, and the spool could not be written")
+            return None
+        if path is None:  # larger than the whole spool (put counted it in dropped.log)
+            self._count("dropped", count, f"{reason}, and one body is larger than the spool's bound")
+            return None
+        self._count("spooled", count, reason)
+        return path
+
+    def _unspool_delivered(self, count: int) -> None:
+        """The request spool_inflight() kept was answered 2xx before the process ended: take the copy back."""
+        path, self._inflight_spooled_to = self._inflight_spooled_to, None
+        if path is None or self.spool is None or not self.spool.remove(path):
+            return  # another sender took it meanwhile: it sends it again (at least once, then)
+        with self._counts_lock:
+            self.spooled_why[_INFLIGHT_REASON] -= count
+            self.sent += count
 
     def _drop(self, count: int, reason: str) -> None:
-        self._dropped += count
+        self._count("dropped", count, reason)
         _log.debug("dropped %d spans: %s", count, reason)
         if self.spool is not None:
             try:
@@ -327,38 +436,52 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         except Exception:
             _log.debug("draining the spool failed", exc_info=True)
 
-    def send_spool(self, max_seconds: float | None = None) -> tuple[int, int]:
-        """Send what the spool holds, oldest first; return (spans sent, spans still pending)."""
+    def send_spool(self, max_seconds: float | None = None, stop: threading.Event | None = None) -> tuple[int, int]:
+        """Send what the spool holds, oldest first, until it is empty or the endpoint stops taking it.
+
+        Returns (spans sent, spans still in the spool when this call stopped early: the
+        endpoint stopped taking them, or ``max_seconds`` or ``stop`` ended it; else 0). A body
+        too large for the endpoint goes in halves, as a live batch would; a body the
+        endpoint refuses for good is dropped (counted in dropped.log), never resent. Files
+        other senders hold are theirs; files of senders that died are taken over.
+        """
         if self.spool is None:
             return 0, 0
         from .spool import span_count_of
 
         started = time.monotonic()
-        sent = 0
-        for path in self.spool.pending():
-            if max_seconds is not None and time.monotonic() - started > max_seconds:
-                break
-            claimed = self.spool.claim(path)
-            if claimed is None:
-                continue
-            try:
-                with open(claimed, "rb") as f:
-                    body = f.read()
-                status, _ = self._post(body)
-            except (_Unreachable, OSError):
-                self.spool.release(claimed, sent=False)
-                self._open_circuit()
-                break
-            ok = 200 <= status < 300
-            if not ok and status not in RETRY_STATUSES and status not in (401, 403):
-                self.spool.count_dropped(span_count_of(claimed), f"rejected by the endpoint (HTTP {status})")
-                ok = True  # never resend a body the endpoint refuses for good
-            elif ok:
-                sent += span_count_of(claimed)
-            self.spool.release(claimed, sent=ok)
-            if not ok:
-                break
-        return sent, self.spool.pending_spans()
+        sent_before = self.sent
+        progress = True
+        while progress:  # again: a half spooled, or a dead sender's file put back, meanwhile
+            progress = False
+            for path in self.spool.pending():
+                if (max_seconds is not None and time.monotonic() - started > max_seconds) or (
+                        stop is not None and stop.is_set()):
+                    self.unsent_reason = "time limit reached" if stop is None or not stop.is_set() else "stopped"
+                    return self.sent - sent_before, self.spool.pending_spans()
+                claimed = self.spool.claim(path)
+                if claimed is None:
+                    continue  # another sender has it
+                count = span_count_of(claimed)
+                try:
+                    with open(claimed, "rb") as f:
+                        body = f.read()
+                except OSError:
+                    self.spool.release(claimed, sent=False)
+                    continue
+                unsent: list[int] = []
+
+                def keep(_body: bytes, n: int, reason: str, unsent: list[int] = unsent) -> bool:
+                    unsent.append(n)  # the file stays: it is put back below
+                    self.unsent_reason = reason
+                    return True
+
+                self._deliver(_Payload(body, count), keep)
+                self.spool.release(claimed, sent=not unsent)
+                if unsent:
+                    return self.sent - sent_before, self.spool.pending_spans()
+                progress = True
+        return self.sent - sent_before, 0
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -108,10 +108,9 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
         if target is not None:
             target.set_deadline(deadline)
 
-    def spool_inflight(self) -> None:
+    def spool_inflight(self) -> bool:
         target = self._target
-        if target is not None:
-            target.spool_inflight()
+        return target.spool_inflight() if target is not None else False
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         target = self._target
@@ -150,3 +149,6 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
     def exit_lines(self) -> list[str]:
         target = self._target
         return target.exit_lines() if target is not None else []
+    def unsent_report(self) -> list[str]:
+        target = self._target
+        return target.unsent_report() if target is not None else []

@@ -4,26 +4,37 @@ One folder per endpoint under ``$NEATLOGS_HOME/spool``. Each file holds one read
 request body (gzipped OTLP protobuf); its name carries the time, the writer's pid and the
 span count. The spool is bounded in bytes: when full, the oldest files go first and every
 span dropped that way is counted in ``dropped.log``, so a drop is never silent. Several
-processes may share a spool: a sender claims a file by renaming it.
+processes may share a spool: a sender claims a file by locking it (``flock``) and renaming
+it; the lock lives as long as the claimant, so a claim whose lock can be taken belongs to a
+dead sender and is put back, whatever its age, and a live sender's claim never is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: a claim is then never taken back (no duplicates)
+    fcntl = None  # type: ignore[assignment]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..config import Settings
 
-__all__ = ["DEFAULT_MAX_BYTES", "Spool", "send_in_background", "spool_folder"]
+__all__ = ["DEFAULT_MAX_BYTES", "Spool", "send_in_background", "spool_folder", "stop_background"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """Bound on the bytes one endpoint's spool may hold."""
 
 _SUFFIX = ".otlp.gz"
-_CLAIM_STALE_SECONDS = 300  # a claim older than this belongs to a sender that died
+_CLAIMED = ".sending-"  # a claimed file: ".<name>.sending-<pid>"
+
+_stop_sending = threading.Event()  # set at exit: the background sender stops between two files
+_background: list[threading.Thread] = []
 
 
 def spool_folder(home: str, endpoint: str) -> str:
@@ -46,7 +57,6 @@ def send_in_background(settings: Settings) -> None:
             return
     except OSError:
         return
-    import threading
 
     def send() -> None:
         from .. import _log
@@ -54,11 +64,27 @@ def send_in_background(settings: Settings) -> None:
         try:
             from .otlp import OtlpHttpSpanExporter
 
-            OtlpHttpSpanExporter.for_settings(settings).send_spool(max_seconds=30.0)
+            OtlpHttpSpanExporter.for_settings(settings).send_spool(max_seconds=30.0, stop=_stop_sending)
         except Exception:
             _log.debug("sending the spool failed", exc_info=True)
 
-    threading.Thread(target=send, name="neatlogs-spool", daemon=True).start()
+    _stop_sending.clear()
+    thread = threading.Thread(target=send, name="neatlogs-spool", daemon=True)
+    _background.append(thread)
+    thread.start()
+
+
+def stop_background(timeout: float) -> None:
+    """At exit: let the background sender finish the file it is sending (at most ``timeout`` s), then stop.
+
+    A file whose request was answered but not yet removed when the process dies would be
+    sent again by the next sender: waiting for the one in flight keeps delivery exactly once.
+    """
+    _stop_sending.set()
+    deadline = time.monotonic() + timeout
+    for thread in list(_background):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    _background[:] = [t for t in _background if t.is_alive()]
 
 
 class Spool:
@@ -73,10 +99,39 @@ class Spool:
         self._ready = False  # folder and endpoint.txt written
         self.evicted = 0
         """Spans this process dropped because the spool was full (also in dropped.log)."""
+        self._lock = threading.Lock()  # put() runs on the export worker and the overflow spiller
+        self._claims: dict[str, int] = {}  # claimed path -> the locked descriptor that makes it ours
+        self._written: dict[str, int] = {}  # this process's files -> their span counts
+        self.evicted_own = 0
+        """Of ``evicted``, spans this process had spooled itself."""
 
     # --- writing -------------------------------------------------------------------------
-    def put(self, body: bytes, span_count: int) -> None:
-        """Keep one request body; drop the oldest files (counted) if the spool is over its bound."""
+    def put(self, body: bytes, span_count: int) -> str | None:
+        """Keep one request body; drop the oldest other files (counted) if the spool is over its bound.
+
+        Returns the file's path. A body larger than the whole bound is refused (None,
+        counted in dropped.log): it would only evict everything else and then itself.
+        """
+        if len(body) > self.max_bytes:
+            self.count_dropped(span_count, "one request body is larger than the spool's bound")
+            return None
+        with self._lock:
+            return self._put(body, span_count)
+
+    def remove(self, path: str) -> bool:
+        """Take back a file this process put (its request was answered after all); False if a sender has it."""
+        try:
+            size = os.path.getsize(path)
+            os.remove(path)
+        except FileNotFoundError:
+            return False
+        with self._lock:
+            self._written.pop(os.path.basename(path), None)
+            if self._bytes is not None:
+                self._bytes -= size
+        return True
+
+    def _put(self, body: bytes, span_count: int) -> str:
         if not self._ready:
             os.makedirs(self.folder, exist_ok=True)
             with open(os.path.join(self.folder, "endpoint.txt"), "w") as f:
@@ -87,7 +142,9 @@ class Spool:
         tmp = os.path.join(self.folder, f".{name}.tmp")
         with open(tmp, "wb") as f:
             f.write(body)
-        os.replace(tmp, os.path.join(self.folder, name))
+        path = os.path.join(self.folder, name)
+        os.replace(tmp, path)
+        self._written[name] = span_count
         # Listing the folder on every put would make a long outage quadratic: keep a running
         # total (other processes' files are counted whenever the folder is listed again).
         if self._bytes is None:
@@ -95,15 +152,18 @@ class Spool:
         else:
             self._bytes += len(body)
         if self._bytes > self.max_bytes:
-            self._enforce_bound()
+            self._enforce_bound(keep=path)
+        return path
 
-    def _enforce_bound(self) -> None:
+    def _enforce_bound(self, keep: str) -> None:
         files = self._files()
         total = sum(size for _, size in files)
         self._bytes = total
         for path, size in files:
             if total <= self.max_bytes:
                 break
+            if path == keep:
+                continue  # the body just written never evicts itself
             try:
                 os.remove(path)
             except FileNotFoundError:
@@ -111,6 +171,7 @@ class Spool:
             total -= size
             self._bytes = total
             self.evicted += span_count_of(path)
+            self.evicted_own += self._written.pop(os.path.basename(path), 0)
             self.count_dropped(span_count_of(path), "spool full")
 
     def count_dropped(self, span_count: int, reason: str) -> None:
@@ -146,12 +207,21 @@ class Spool:
         return sum(span_count_of(p) for p in self.pending())
 
     def claim(self, path: str) -> str | None:
-        """Take ``path`` for sending; returns the claimed path, or None if another sender has it."""
-        claimed = os.path.join(self.folder, f".{os.path.basename(path)}.sending-{os.getpid()}")
+        """Take ``path`` for sending; returns the claimed path, or None if another sender has it.
+
+        The claim is an exclusive ``flock`` held until ``release``: it dies with this process,
+        so only a dead sender's claims are ever taken back (``pending`` does that).
+        """
+        fd = _open_locked(path)
+        if fd is None:
+            return None
+        claimed = os.path.join(self.folder, f".{os.path.basename(path)}{_CLAIMED}{os.getpid()}")
         try:
             os.rename(path, claimed)
-        except FileNotFoundError:
+        except OSError:
+            os.close(fd)
             return None
+        self._claims[claimed] = fd
         return claimed
 
     def release(self, claimed: str, sent: bool) -> None:
@@ -160,26 +230,45 @@ class Spool:
             if sent:
                 os.remove(claimed)
             else:
-                original = os.path.basename(claimed)[1:].rsplit(".sending-", 1)[0]
-                os.rename(claimed, os.path.join(self.folder, original))
+                os.rename(claimed, os.path.join(self.folder, _original_name(claimed)))
         except FileNotFoundError:
             pass
+        finally:
+            fd = self._claims.pop(claimed, None)
+            if fd is not None:
+                os.close(fd)  # only now: the lock covers the remove or the rename back
 
     def _release_stale_claims(self) -> None:
         try:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return
-        now = time.time()
         for name in names:
-            if ".sending-" not in name:
+            if _CLAIMED not in name or not name.startswith("."):
                 continue
             path = os.path.join(self.folder, name)
+            if path in self._claims:
+                continue  # ours, in flight
+            fd = _open_locked(path)
+            if fd is None:
+                continue  # its claimant is alive
             try:
-                if now - os.path.getmtime(path) > _CLAIM_STALE_SECONDS:
-                    self.release(path, sent=False)
+                os.rename(path, os.path.join(self.folder, _original_name(path)))
             except FileNotFoundError:
                 pass
+            finally:
+                os.close(fd)
+
+    def own_pending_spans(self) -> int:
+        """Spans this process spooled that are still in the spool (not sent since, nor evicted)."""
+        if not self._written:
+            return 0
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return 0
+        present = {_original_name(n) if n.startswith(".") and _CLAIMED in n else n for n in names}
+        return sum(count for name, count in self._written.items() if name in present)
 
     def dropped_total(self) -> int:
         """Spans ever dropped from this spool (full spool, rejected by the endpoint)."""
@@ -197,3 +286,38 @@ def span_count_of(path: str) -> int:
         return int(name.split(_SUFFIX)[0].rsplit("-", 1)[1])
     except (IndexError, ValueError):
         return 0
+
+
+def _original_name(claimed: str) -> str:
+    return os.path.basename(claimed)[1:].rsplit(_CLAIMED, 1)[0]
+
+
+def _open_locked(path: str) -> int | None:
+    """Open ``path`` holding an exclusive lock, if no live process holds one and it is still there.
+
+    Returns the descriptor (closing it releases the lock), or None. The lock is taken on
+    the open file and checked against the path afterwards: a sender that finished with the
+    file (removed or renamed it) between our open and our lock leaves us a stale inode.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return None
+        elif _CLAIMED in path:  # pragma: no cover - no flock (Windows): never take another's claim
+            os.close(fd)
+            return None
+        if os.stat(path).st_ino != os.fstat(fd).st_ino:
+            os.close(fd)
+            return None
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+

@@ -163,11 +163,13 @@ class SqliteSpanExporter(NeatlogsSpanExporter):
         except Exception:
             _log.internal_error("keeping %d spans at exit failed", len(spans))
 
-    def spool_inflight(self) -> None:
+    def spool_inflight(self) -> bool:
         """At the exit bound, journal the batch still waiting on the store (a duplicate is skipped on replay)."""
         records = self._inflight
-        if records is not None:
-            self._to_journal(records, "the store was still busy at exit", inflight=True)
+        if records is None:
+            return False
+        self._to_journal(records, "the store was still busy at exit", inflight=True)
+        return True
 
     def set_deadline(self, deadline: float | None) -> None:
         """Never wait for the store's lock past ``deadline``: the journal takes the batch then."""
