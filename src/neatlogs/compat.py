@@ -12,9 +12,10 @@ library is instrumented, so calls through it are traced even when ``init()`` cho
 instrumentations; its keyword arguments are stamped as ``neatlogs.workflow.<key>`` on the span
 of every call made through that client. Agent frameworks the SDK lists (a CrewAI Crew, a
 pydantic-ai Agent, a DSPy module) are accepted and returned as they are; anything else is a
-``TypeError``. ``langchain_handler()`` and ``openai_agents_processor()`` are accepted so those
-programs run unchanged (their model calls are traced through the client library underneath);
-the frameworks' own steps are not recorded by them yet, which their first use says on stderr.
+``TypeError``. ``langchain_handler()`` returns the LangChain callback handler of
+``instrumentation/langchain``. ``openai_agents_processor()`` is accepted so those programs run
+unchanged (their model calls are traced through the client library underneath); the Agents
+SDK's own steps are not recorded by it yet, which its first use says on stderr.
 """
 
 from __future__ import annotations
@@ -245,18 +246,17 @@ def _note(name: str, framework: str) -> None:
 
 
 def langchain_handler() -> Any:
-    """A LangChain callback handler to pass as ``callbacks=[...]``.
+    """A LangChain callback handler to pass as ``callbacks=[...]``: every run beneath it becomes a span.
+
+    It is the handler ``neatlogs run`` / ``init()`` already hooks into LangChain, so a run given
+    it both ways is traced once.
 
     Raises:
         ImportError: LangChain (``langchain_core``) is not installed.
     """
-    from langchain_core.callbacks import BaseCallbackHandler
+    from .instrumentation import langchain
 
-    class NeatlogsCallbackHandler(BaseCallbackHandler):
-        """Accepts LangChain's callbacks; the model calls are traced by the client instrumentation."""
-
-    _note("langchain_handler", "LangChain")
-    return NeatlogsCallbackHandler()
+    return langchain.handler()
 
 
 def openai_agents_processor() -> Any:

@@ -58,6 +58,7 @@ __all__ = [
     "LLM_TOKEN_COUNT_PROMPT_CACHE_READ",
     "LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE",
     "LLM_TOKEN_COUNT_TOTAL",
+    "LLM_TOOLS",
     "LLM_USER_PROMPT_TEMPLATE",
     "LLM_USER_PROMPT_TEMPLATE_VARIABLES",
     "LLM_USER_PROMPT_TEMPLATE_VERSION",
@@ -102,6 +103,7 @@ __all__ = [
     "TOOL_CALL_FUNCTION_NAME",
     "TOOL_CALL_ID",
     "TOOL_DESCRIPTION",
+    "TOOL_JSON_SCHEMA",
     "TOOL_NAME",
     "TOOL_PARAMETERS",
     "USER_ID",
@@ -308,6 +310,12 @@ TOOL_DESCRIPTION: Final[str] = "tool.description"
 
 TOOL_PARAMETERS: Final[str] = "tool.parameters"
 """The tool's parameters schema, JSON (OpenInference)."""
+
+LLM_TOOLS: Final[str] = "llm.tools"
+"""Prefix of the tools a model call offered: ``llm.tools.{i}.tool.json_schema`` (OpenInference semconv 0.1.x)."""
+
+TOOL_JSON_SCHEMA: Final[str] = "tool.json_schema"
+"""Suffix: one offered tool's definition as JSON (OpenInference semconv 0.1.x, ``llm.tools``)."""
 
 NEATLOGS_DESCRIPTION: Final[str] = "neatlogs.description"
 """A span's description, for kinds other than tools (``description=``)."""

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any, Callable
 
-from . import _log, semconv, tracing
+from . import _framework_runs, _log, semconv, tracing
 
 __all__ = ["SpanHandle", "span", "trace"]
 
@@ -106,7 +106,8 @@ class _Active:
                     attributes = {**attributes, **recorded}
                 except Exception:
                     _log.internal_error("recording the input of %s failed", name)
-            self.span = tracer.start_span(name, attributes=attributes)
+            # Under a framework's run (a LangChain tool), that run's span is the parent.
+            self.span = tracer.start_span(name, context=_framework_runs.parent_context(), attributes=attributes)
         except Exception:
             _log.internal_error("starting span %s failed", name)
 

@@ -20,6 +20,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "cohere": ("cohere", "neatlogs.instrumentation.cohere"),
     "google_genai": ("google.genai", "neatlogs.instrumentation.google_genai"),
     "groq": ("groq", "neatlogs.instrumentation.groq"),
+    # LangChain and LangGraph: its callback system, hooked when langchain_core is imported.
+    "langchain": ("langchain_core", "neatlogs.instrumentation.langchain"),
     "litellm": ("litellm", "neatlogs.instrumentation.litellm"),
     # mistralai is a namespace package (no loader to hook): its client package triggers.
     "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),

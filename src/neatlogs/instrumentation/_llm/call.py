@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from ... import _content, _log, semconv, tracing
+from ... import _content, _framework_runs, _log, semconv, tracing
 from ..._fast_attributes import set_clean_attributes
 
 __all__ = ["LLMCall", "start_call"]
@@ -144,7 +144,9 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
         # Only the kind goes through start_span (processors read it at start); the rest is
         # set right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}
-        call.span = span = tracer.start_span(name, kind=client_kind, attributes=kind)
+        # Under a framework's model call (LangChain's), its span is the parent: one model call, nested.
+        call.span = span = tracer.start_span(name, context=_framework_runs.parent_context(), kind=client_kind,
+                                             attributes=kind)
         set_clean_attributes(span, attributes)
         global calls_started
         calls_started += 1
