@@ -52,7 +52,7 @@ def _role(message: Any) -> str:
     kind = getattr(message, "type", None)
     if kind == "chat":
         return str(getattr(message, "role", "user"))
-    return _ROLES.get(kind, str(kind))
+    return _ROLES.get(str(kind), str(kind))
 
 
 def _tool_calls(message: Any) -> list[tuple[Any, Any, Any]]:
@@ -170,8 +170,9 @@ def llm_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
     finish_attributes(attributes, metadata.get("id"), metadata.get("model_name"), reasons)
     if usage:
         details_in, details_out = get(usage, "input_token_details") or {}, get(usage, "output_token_details") or {}
-        usage_attributes(attributes, get(usage, "input_tokens"), get(usage, "output_tokens"), get(usage, "total_tokens"),
-                         get(details_in, "cache_read"), get(details_out, "reasoning"), get(details_in, "cache_creation"))
+        usage_attributes(attributes, get(usage, "input_tokens"), get(usage, "output_tokens"),
+                         get(usage, "total_tokens"), get(details_in, "cache_read"), get(details_out, "reasoning"),
+                         get(details_in, "cache_creation"))
     else:
         counts = get(getattr(response, "llm_output", None) or {}, "token_usage") or {}
         usage_attributes(attributes, get(counts, "prompt_tokens"), get(counts, "completion_tokens"),

@@ -98,8 +98,8 @@ def _build() -> Any:
             self._runs: dict[Any, _Run] = {}
             self._lock = threading.Lock()
 
-        @property  # type: ignore[override]
-        def raise_error(self) -> bool:  # noqa: D401 - LangChain's flag
+        @property
+        def raise_error(self) -> bool:  # type: ignore[override]
             # LangChain logs and swallows a handler's exception unless this is set: under our
             # own test suite a bug of ours must fail the test instead.
             return _log.raise_internal_errors
@@ -151,7 +151,9 @@ def _build() -> Any:
             span = run.span
             try:
                 _framework_runs.leave(run)
-                if error is not None and not _is_control_flow(error):
+                if isinstance(error, GeneratorExit):  # a stream the program left early: unfinished, not failed
+                    span.set_attribute(semconv.NEATLOGS_STREAM_INCOMPLETE, True)
+                elif error is not None and not _is_control_flow(error):
                     span.record_exception(error, escaped=True)
                     span.set_attribute(semconv.ERROR_TYPE, type(error).__qualname__)
                     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1000]))
