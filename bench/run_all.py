@@ -30,6 +30,8 @@ BENCHMARKS = [
      "<= 1.5x the bare span", r"^ratio"),
     ("OpenAI call overhead vs OpenInference", ["openai_overhead.py"], ["--calls", "50", "--rounds", "3"],
      "neatlogs adds <= half of OpenInference", r"neatlogs adds"),
+    ("agent framework turn overhead vs OpenInference", ["framework_overhead.py"], ["--turns", "20", "--rounds", "3"],
+     "neatlogs adds <= half of OpenInference", r"neatlogs adds|skipped"),
     ("collector ingest", ["ingest.py"], ["--spans", "5000"],
      ">= 10,000 spans/s queryable", r"collector, queryable|goal"),
     ("session page in a large store", ["session_page.py"], ["--sizes", "10000,100000", "--runs", "5"],
