@@ -253,8 +253,13 @@ def test_one_span_per_call_on_every_path_under_every_policy(
             assert "####" in a[sc.OUTPUT_VALUE]
 
 
+FRAMEWORKS = frozenset({"langchain", "openai_agents", "llama_index", "crewai", "pydantic_ai", "mcp", "dspy"})
+"""Agent frameworks (issue 15): no provider row here, each is tested in tests/frameworks/."""
+
+
 def test_every_provider_row_is_a_registered_instrumentation() -> None:
     from neatlogs.instrumentation import REGISTRY
 
     assert {p.instrumentation for p in PROVIDERS} <= set(REGISTRY)
-    assert set(REGISTRY) <= {p.instrumentation for p in PROVIDERS}, "every provider needs a conformance row"
+    providers = set(REGISTRY) - FRAMEWORKS
+    assert providers <= {p.instrumentation for p in PROVIDERS}, "every provider needs a conformance row"

@@ -244,6 +244,39 @@ def test_a_failing_tool_inside_an_agent_fails_its_spans_up_to_the_root(memory, m
     assert len({s.context.span_id for s in spans}) == len(spans)  # each span ended once
 
 
+def test_an_agent_used_as_a_tool_sits_under_its_tool_and_code_in_a_tool_under_the_tool(memory, model,
+                                                                                        standin_model):
+    import openai
+
+    inner = create_agent(model, tools=[lookup], name="order_agent")
+    client = openai.OpenAI(base_url=standin_model.base_url, api_key="sk-test", max_retries=0)
+
+    @neatlogs.span(kind="CHAIN", name="note_question")
+    def note_question(query: str) -> str:
+        return query
+
+    @tool
+    def ask_orders(query: str) -> str:
+        """Ask the order agent."""
+        note_question(query)
+        client.chat.completions.create(model="gpt-direct", messages=[{"role": "user", "content": query}])
+        return inner.invoke({"messages": [{"role": "user", "content": query}]})["messages"][-1].content
+
+    outer = create_agent(model, tools=[ask_orders], name="front_desk")
+    outer.invoke({"messages": [{"role": "user", "content": "Where is my order?"}]})
+    spans = memory.get_finished_spans()
+    assert len({s.context.trace_id for s in spans}) == 1
+    (tool_span,) = _named(spans, "ask_orders")
+    (inner_root,) = _named(spans, "order_agent")
+    (outer_root,) = _named(spans, "front_desk")
+    assert outer_root.parent is None and outer_root.attributes[semconv.AGENT_NAME] == "front_desk"
+    assert inner_root.attributes[KIND] == "AGENT" and inner_root.attributes[semconv.AGENT_NAME] == "order_agent"
+    assert _parent(inner_root, spans) is tool_span
+    assert _parent(_named(spans, "note_question")[0], spans) is tool_span
+    assert _parent(_named(spans, "chat gpt-direct")[0], spans) is tool_span
+    assert [s.attributes[KIND] for s in spans if s.name in ("model", "tools")] == ["CHAIN"] * 6
+
+
 def test_a_retriever_is_a_retriever_span_with_its_documents(memory):
     documents = Shelf().invoke("shipping")
     assert len(documents) == 2

@@ -27,6 +27,7 @@ __all__ = [
     "llm_response",
     "plain",
     "retriever_result",
+    "run_value",
     "tool_request",
     "tool_result",
 ]
@@ -89,6 +90,13 @@ def plain(value: Any, depth: int = _MAX_DEPTH) -> Any:
     if callable(to_messages) and type(value).__name__.endswith("PromptValue"):
         return [message_dict(m) for m in to_messages()]
     return value
+
+
+def run_value(policy: ContentPolicy, value_key: str, mime_key: str, value: Any) -> dict[str, Any]:
+    """``{value_key, mime_key}`` of a run's input or output, its messages plain; nothing with capture off."""
+    if not policy.capture:
+        return {}
+    return policy.value_attributes(value_key, mime_key, plain(value))
 
 
 def _messages(messages: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
@@ -194,8 +202,8 @@ def tool_request(serialized: Any, input_str: Any, kwargs: dict[str, Any], policy
     if call_id:
         attributes[semconv.TOOL_CALL_ID] = str(call_id)
     inputs = kwargs.get("inputs")
-    attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE,
-                                              input_str if inputs is None else plain(inputs)))
+    attributes.update(run_value(policy, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE,
+                                input_str if inputs is None else inputs))
     return attributes
 
 
@@ -205,7 +213,7 @@ def tool_result(output: Any, policy: ContentPolicy) -> dict[str, Any]:
         output = text_of(output.content)
     if output is None:
         return {}
-    return policy.value_attributes(semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, plain(output))
+    return run_value(policy, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, output)
 
 
 def retriever_result(documents: Any, policy: ContentPolicy) -> dict[str, Any]:

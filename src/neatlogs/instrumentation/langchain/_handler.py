@@ -113,6 +113,8 @@ def _build() -> Any:
             try:
                 runs = self._runs
                 parent = runs.get(parent_run_id) if parent_run_id is not None else None
+                if parent is not None and not parent.live:
+                    parent = None  # ended before its child started (a run left running in the background)
                 if tags and _HIDDEN_TAG in tags and parent is not None:
                     runs[run_id] = parent  # an alias: its children hang under its parent
                     return
@@ -179,8 +181,7 @@ def _build() -> Any:
                                        bool(parent and parent.agent), name)
 
             def attributes_of(policy: _content.ContentPolicy) -> dict[str, Any]:
-                attributes = policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE,
-                                                     _extract.plain(inputs))
+                attributes = _extract.run_value(policy, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, inputs)
                 if kind == "AGENT":
                     attributes[semconv.AGENT_NAME] = str((metadata or {}).get("lc_agent_name") or name)
                 return attributes
@@ -188,8 +189,8 @@ def _build() -> Any:
             self._start(run_id, parent_run_id, name, kind, tags, metadata, attributes_of, agentish)
 
         def on_chain_end(self, outputs: Any, *, run_id: Any, **kwargs: Any) -> None:
-            self._end(run_id, None, lambda policy: policy.value_attributes(
-                semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, _extract.plain(outputs)))
+            self._end(run_id, None, lambda policy: _extract.run_value(
+                policy, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, outputs))
 
         def on_chain_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
             self._end(run_id, error, None)
