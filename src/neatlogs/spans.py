@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any, Callable
 
-from . import _framework_runs, _log, semconv, tracing
+from . import _log, semconv, tracing
 
 __all__ = ["SpanHandle", "span", "trace"]
 
@@ -35,15 +35,19 @@ _set_span_in_context: Any = None
 _Status: Any = None
 _StatusCode: Any = None
 _STATUS_OK: Any = None
+_parent_context: Any = None
 
 
 def _load_otel() -> None:
-    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
+    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK, _parent_context
     from opentelemetry import context
     from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
+    from ._framework_runs import parent_context
+
     _context, _set_span_in_context, _Status, _StatusCode = context, set_span_in_context, Status, StatusCode
     _STATUS_OK = Status(StatusCode.OK)
+    _parent_context = parent_context
 
 
 def _policy(behaviour: Any = None) -> Any:
@@ -107,7 +111,7 @@ class _Active:
                 except Exception:
                     _log.internal_error("recording the input of %s failed", name)
             # Under a framework's run (a LangChain tool), that run's span is the parent.
-            self.span = tracer.start_span(name, context=_framework_runs.parent_context(), attributes=attributes)
+            self.span = tracer.start_span(name, context=_parent_context(), attributes=attributes)
         except Exception:
             _log.internal_error("starting span %s failed", name)
 
