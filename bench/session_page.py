@@ -1,10 +1,15 @@
-"""Server time for a 200-turn session's page and API, in a small store and in a big one.
+"""Server time for a 200-turn session's page and API, in a small store and in a big one; a long session.
 
 Two stores, 10,000 and 1,000,000 spans, each holding the same 200-turn session (600 spans:
 AGENT > LLM > CLIENT, 1 KB inputs) among filler sessions. Prints the median time of
 GET /sessions/{id} and GET /api/sessions/{id} on loopback, and the big store's time as a
 ratio of the small one's (the baseline, same run). Goal: < 300 ms, flat with store size.
-Usage: python bench/session_page.py [--sizes 10000,1000000] [--runs 15]
+
+Then one session of 20,000 turns (60,000 spans, what one `neatlogs run -- uvicorn app:app`
+makes), served by `neatlogs ui` in its own process: the first page's time and size, the
+median of later ones, a live page's fetch of its newest turn, and the dashboard's peak RSS
+against an idle dashboard's (the baseline). Goal: first page < 1 s, memory bounded.
+Usage: python bench/session_page.py [--sizes 10000,1000000] [--runs 15] [--long-turns 20000]
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,11 +97,91 @@ def median_ms(port: int, path: str, runs: int) -> float:
     return statistics.median(times)
 
 
+def build_long_session(path: str, turns: int) -> None:
+    """One session of ``turns`` turns (3 spans each), as one long-running server program makes."""
+    conn = store.connect(path)
+    base = time.time_ns() - turns * 10**9
+    batch: list[store.SpanRecord] = []
+    for n in range(turns):
+        batch += turn_records("long-session", n, n + 1, base + n * 10**9, PAYLOAD[:200])
+        if len(batch) >= 6000:
+            store.insert_spans(conn, batch)
+            batch = []
+    store.insert_spans(conn, batch)
+    conn.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _get(port: int, path: str) -> tuple[float, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    start = time.perf_counter()
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter() - start) * 1000
+    conn.close()
+    if response.status != 200:
+        raise SystemExit(f"{path}: {response.status} {body[:200]!r}")
+    return elapsed, len(body)
+
+
+def long_session(folder: str, turns: int, runs: int) -> None:
+    """Serve a ``turns``-turn session from `neatlogs ui` in its own process and measure its page."""
+    path = os.path.join(folder, "long.db")
+    start = time.perf_counter()
+    build_long_session(path, turns)
+    built_s = time.perf_counter() - start
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "neatlogs_cli", "ui", "--db", path, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(port, "/api/traces?limit=1")
+                break
+            except (OSError, SystemExit):
+                if time.monotonic() > deadline:
+                    raise SystemExit("neatlogs ui did not start") from None
+                time.sleep(0.2)
+        idle_rss = _peak_rss_mb(server.pid)
+        first_ms, size = _get(port, "/sessions/long-session")
+        later = statistics.median(_get(port, "/sessions/long-session")[0] for _ in range(runs))
+        conn = store.connect(path)
+        last_root = conn.execute("SELECT MAX(start_time_ns) FROM spans WHERE session_id = 'long-session' "
+                                 "AND parent_span_id IS NULL").fetchone()[0]
+        conn.close()
+        live = statistics.median(_get(port, f"/sessions/long-session?after={last_root}&from={turns}&fragment=1")[0]
+                                 for _ in range(runs))
+        peak_rss = _peak_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"a {turns:,}-turn session ({turns * 3:,} spans; built in {built_s:.0f} s): first page {first_ms:6.1f} ms "
+          f"({size / 1024:.0f} KB), later pages {later:6.1f} ms, live fetch of the newest turn {live:5.1f} ms; "
+          f"dashboard peak RSS {peak_rss:.0f} MiB vs {idle_rss:.0f} MiB idle (x{peak_rss / idle_rss:.2f}); "
+          f"goal first page < 1 s: {'met' if first_ms < 1000 else 'NOT met'}", flush=True)
+
+
 def main() -> None:
     """Build the stores, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--long-turns", type=int, default=20_000)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="neatlogs-page-")
     results = []
@@ -117,6 +204,8 @@ def main() -> None:
     for size, page, api, _ in rest:
         print(f"{size:,} vs {small:,} spans: page x{page / page0:.2f}, api x{api / api0:.2f} "
               f"(1.00 = flat); goal < 300 ms: {'met' if max(page, api) < 300 else 'NOT met'}")
+    if args.long_turns:
+        long_session(folder, args.long_turns, args.runs)
 
 
 if __name__ == "__main__":

@@ -118,9 +118,29 @@ def _no_llm_calls_line():
     return "no LLM calls were traced: the program imported none of %s" % ", ".join(sorted(registry.REGISTRY))
 
 
+def _program_endpoint_line(settings, session_id):
+    """When the program's own ``init(endpoint=...)`` sent the spans away: where, and how to keep them."""
+    if settings is None or settings.disabled or not settings.endpoint:
+        return None
+    if settings.sources.get("endpoint") != "argument":
+        return None
+    return ("session %s went to %s, the endpoint the program passes to init(); "
+            "`neatlogs run --local` keeps it in the local store" % (session_id, settings.endpoint))
+
+
 def _session_hint():
-    """At exit, on a terminal: where to see the session, or that no model call was traced."""
+    """At exit: where the program's own endpoint sent the session; on a terminal, where to see it."""
     try:
+        if "opentelemetry.sdk.trace" in sys.modules:
+            from neatlogs import tracing
+
+            settings = tracing.settings()
+            session_id = os.environ.get("NEATLOGS_SESSION_ID") or (settings and settings.session_id)
+            redirected = _program_endpoint_line(settings, session_id)
+            if redirected:
+                sys.stderr.write("neatlogs: " + redirected + "\n")
+                sys.stderr.flush()
+                return
         if not sys.stderr.isatty():
             return
         quiet = _no_llm_calls_line()

@@ -73,6 +73,7 @@ def init(
     pii_span_types: Iterable[str] | None = None,
     tracer_provider: Any = None,
     isolate: bool | None = None,
+    max_value_chars: int | None = None,
 ) -> None:
     """Start tracing with these settings; a later call updates them (no second exporter).
 
@@ -83,7 +84,8 @@ def init(
     the export batch size and interval, ``disable_export`` (spans made, none exported),
     ``capture_logs``/``log_level`` for :func:`log`, PII redaction hints for the backend
     (resource attributes ``neatlogs.pii.*``), ``tracer_provider`` (add neatlogs to this provider)
-    and ``isolate`` (a provider of neatlogs' own, never the global one).
+    and ``isolate`` (a provider of neatlogs' own, never the global one). ``max_value_chars`` is the
+    longest captured value kept (default: 1,000,000 characters in the local store, 32,000 over OTLP).
 
     Raises:
         neatlogs.config.ConfigError: a setting has a bad value (one line naming it).
@@ -99,7 +101,7 @@ def init(
         capture_logs=capture_logs, log_level=log_level, pii_enabled=pii_enabled,
         pii_entities=list(pii_entities) if pii_entities is not None else None,
         pii_span_types=list(pii_span_types) if pii_span_types is not None else None,
-        tracer_provider=tracer_provider, isolate=isolate,
+        tracer_provider=tracer_provider, isolate=isolate, max_value_chars=max_value_chars,
     )
     _tracing.init(**given)
 

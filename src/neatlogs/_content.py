@@ -166,9 +166,13 @@ def current() -> ContentPolicy:
     cached = _cache
     if cached[0] is settings:
         return cached[1]
-    if settings is None or (settings.capture_content and settings.mask is None):
+    if settings is None:
         policy = CAPTURE_ALL
     else:
-        policy = ContentPolicy(bool(settings.capture_content), settings.mask)
+        limit = settings.value_limit
+        if settings.capture_content and settings.mask is None and limit == CAPTURE_ALL.max_value_chars:
+            policy = CAPTURE_ALL
+        else:
+            policy = ContentPolicy(bool(settings.capture_content), settings.mask, limit)
     _cache = (settings, policy)
     return policy

@@ -13,9 +13,8 @@ instrumentations; its keyword arguments are stamped as ``neatlogs.workflow.<key>
 of every call made through that client. Agent frameworks the SDK lists (a CrewAI Crew, a
 pydantic-ai Agent, a DSPy module) are accepted and returned as they are; anything else is a
 ``TypeError``. ``langchain_handler()`` returns the LangChain callback handler of
-``instrumentation/langchain``. ``openai_agents_processor()`` is accepted so those programs run
-unchanged (their model calls are traced through the client library underneath); the Agents
-SDK's own steps are not recorded by it yet, which its first use says on stderr.
+``instrumentation/langchain``; ``openai_agents_processor()`` returns the Agents SDK trace
+processor of ``instrumentation/openai_agents``.
 """
 
 from __future__ import annotations
@@ -235,16 +234,6 @@ class extract_trace_context:
 # --- frameworks' hooks ---------------------------------------------------------------------
 
 
-_warned: set[str] = set()
-
-
-def _note(name: str, framework: str) -> None:
-    if name not in _warned:
-        _warned.add(name)
-        _log.warning(f"{name}() records no {framework} steps yet; the model calls under them are traced "
-                     "through their client library")
-
-
 def langchain_handler() -> Any:
     """A LangChain callback handler to pass as ``callbacks=[...]``: every run beneath it becomes a span.
 
@@ -260,33 +249,14 @@ def langchain_handler() -> Any:
 
 
 def openai_agents_processor() -> Any:
-    """A trace processor for ``agents.add_trace_processor(...)`` of the OpenAI Agents SDK.
+    """The trace processor for ``agents.add_trace_processor(...)`` of the OpenAI Agents SDK.
+
+    It is the one ``neatlogs run`` / ``init()`` already adds when the program imports
+    ``agents``: adding it again records nothing twice. Without ``init()`` it records nothing.
 
     Raises:
         ImportError: the OpenAI Agents SDK (``agents``) is not installed.
     """
-    from agents import TracingProcessor
+    from .instrumentation.openai_agents import processor
 
-    class NeatlogsTracingProcessor(TracingProcessor):
-        """Accepts the Agents SDK's traces and spans; its model calls are traced by the openai instrumentation."""
-
-        def on_trace_start(self, trace: Any) -> None:
-            return None
-
-        def on_trace_end(self, trace: Any) -> None:
-            return None
-
-        def on_span_start(self, span: Any) -> None:
-            return None
-
-        def on_span_end(self, span: Any) -> None:
-            return None
-
-        def shutdown(self) -> None:
-            return None
-
-        def force_flush(self) -> None:
-            return None
-
-    _note("openai_agents_processor", "Agents SDK")
-    return NeatlogsTracingProcessor()
+    return processor()

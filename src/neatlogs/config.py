@@ -2,6 +2,8 @@
 
 Precedence, highest first:
 
+0. for the endpoint only: ``neatlogs run --endpoint URL`` or ``--local`` (``NEATLOGS_RUN_ENDPOINT``,
+   set by ``neatlogs run``): the person running the command has the last word;
 1. an argument given to ``neatlogs.init()`` (``None`` means "not given");
 2. the ``NEATLOGS_*`` environment variable;
 3. the standard ``OTEL_*`` variable, where one exists (endpoint, service name, disabled);
@@ -23,7 +25,16 @@ if TYPE_CHECKING:  # typing and collections cost milliseconds at import; annotat
     from collections.abc import Mapping
     from typing import Any, Callable
 
-__all__ = ["ConfigError", "PARAMS", "Param", "Settings", "find_config_file", "load"]
+__all__ = ["ConfigError", "LOCAL_VALUE_CHARS", "PARAMS", "Param", "RUN_ENDPOINT_ENV", "RUN_LOCAL", "Settings",
+           "find_config_file", "load"]
+
+RUN_ENDPOINT_ENV = "NEATLOGS_RUN_ENDPOINT"
+"""Set by ``neatlogs run --endpoint URL`` (the URL) or ``--local`` (:data:`RUN_LOCAL`); outranks ``init()``."""
+
+RUN_LOCAL = "local"
+
+LOCAL_VALUE_CHARS = 1_000_000
+"""Longest captured value the local store keeps by default; over OTLP the default stays 32,000."""
 
 
 class ConfigError(ValueError):
@@ -75,6 +86,8 @@ PARAMS: tuple[Param, ...] = (
           doc="turn neatlogs off entirely"),
     Param("debug", "NEATLOGS_DEBUG", "bool", False, doc="log neatlogs' own activity"),
     Param("home", "NEATLOGS_HOME", "path", "~/.neatlogs", doc="folder of the local store"),
+    Param("max_value_chars", "NEATLOGS_MAX_VALUE_CHARS", "count", None,
+          doc="longest captured value kept, in characters; unset: 1,000,000 in the local store, 32,000 over OTLP"),
     # The wider neatlogs SDK surface (shared/NEATLOGS-SDK-API.md): programs written for it pass these.
     Param("batch_size", "NEATLOGS_BATCH_SIZE", "count", 512, doc="spans per export batch"),
     Param("flush_interval", "NEATLOGS_FLUSH_INTERVAL", "seconds", 0.5,
@@ -114,6 +127,7 @@ class Settings:
     disabled: bool
     debug: bool
     home: str
+    max_value_chars: int | None
     batch_size: int
     flush_interval: float
     disable_export: bool
@@ -139,6 +153,15 @@ class Settings:
     def store_path(self) -> str:
         """Path of the local SQLite store."""
         return os.path.join(os.path.expanduser(self.home), "traces.db")
+
+    @property
+    def value_limit(self) -> int:
+        """The longest captured value kept: the setting, else the default of where spans go."""
+        if self.max_value_chars:
+            return self.max_value_chars
+        from .serialize import MAX_VALUE_CHARS
+
+        return MAX_VALUE_CHARS if self.endpoint else LOCAL_VALUE_CHARS
 
     @property
     def service_name(self) -> str:
@@ -301,7 +324,7 @@ def load(
     settings = Settings(config_file=found[0] if found else None)
     for param in PARAMS:
         value, where = _pick(param, arguments, environ, file_values, found)
-        if where != "default":
+        if where != "default" and value is not None:
             value = _coerce(param, value, where)
         setattr(settings, param.name, value)
         settings.sources[param.name] = where
@@ -315,6 +338,11 @@ def _pick(
     file_values: Mapping[str, Any],
     found: tuple[str, bool] | None,
 ) -> tuple[Any, str]:
+    if param.name == "endpoint" and environ.get(RUN_ENDPOINT_ENV):
+        given = environ[RUN_ENDPOINT_ENV]
+        if given == RUN_LOCAL:
+            return None, "neatlogs run --local"
+        return given, "neatlogs run --endpoint"
     if arguments.get(param.name) is not None:
         return arguments[param.name], "argument"
     for env in (param.env, param.alias_env, param.otel_env):

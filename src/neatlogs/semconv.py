@@ -23,19 +23,23 @@ __all__ = [
     "EMBEDDING_TEXT",
     "ERROR_TYPE",
     "EXCEPTION_EVENT",
+    "GEN_AI_AGENT_NAME",
     "GEN_AI_CHOICE_EVENT",
     "GEN_AI_CONVERSATION_ID",
     "GEN_AI_EVENT_FIELDS",
     "GEN_AI_INPUT_MESSAGES",
     "GEN_AI_MESSAGE_EVENTS",
-    "GEN_AI_OUTPUT_MESSAGES",
-    "GEN_AI_SYSTEM_INSTRUCTIONS",
     "GEN_AI_OPERATION_NAME",
+    "GEN_AI_OUTPUT_MESSAGES",
     "GEN_AI_PROVIDER_NAME",
     "GEN_AI_REQUEST_MODEL",
     "GEN_AI_RESPONSE_FINISH_REASONS",
     "GEN_AI_RESPONSE_ID",
     "GEN_AI_RESPONSE_MODEL",
+    "GEN_AI_SYSTEM_INSTRUCTIONS",
+    "GEN_AI_TOOL_CALL_ARGUMENTS",
+    "GEN_AI_TOOL_CALL_RESULT",
+    "GEN_AI_TOOL_NAME",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
@@ -75,15 +79,28 @@ __all__ = [
     "MIME_JSON",
     "MIME_TEXT",
     "NEATLOGS_AGENT_GOAL",
+    "NEATLOGS_AGENT_HANDOFFS",
     "NEATLOGS_AGENT_ROLE",
+    "NEATLOGS_AGENT_TOOLS",
     "NEATLOGS_DESCRIPTION",
     "NEATLOGS_END_USER_METADATA",
     "NEATLOGS_FIRST_CHUNK_MS",
+    "NEATLOGS_GUARDRAIL_TRIGGERED",
+    "NEATLOGS_HANDOFF_FROM",
+    "NEATLOGS_HANDOFF_TO",
     "NEATLOGS_PII_ENABLED",
     "NEATLOGS_PII_ENTITIES",
     "NEATLOGS_PII_SPAN_TYPES",
     "NEATLOGS_REASONING_REDACTED_BLOCKS",
     "NEATLOGS_REASONING_TEXT",
+    "NEATLOGS_RERANKER_INPUT_DOCUMENTS",
+    "NEATLOGS_RERANKER_MODEL_NAME",
+    "NEATLOGS_RERANKER_OUTPUT_DOCUMENTS",
+    "NEATLOGS_RERANKER_QUERY",
+    "NEATLOGS_RERANKER_TOP_K",
+    "NEATLOGS_RETRIEVAL_DOCUMENTS",
+    "NEATLOGS_RETRIEVAL_QUERY",
+    "NEATLOGS_RETRIEVAL_TOP_K",
     "NEATLOGS_STREAM_INCOMPLETE",
     "NEATLOGS_VERSION",
     "NEATLOGS_WORKFLOW_NAME",
@@ -91,6 +108,11 @@ __all__ = [
     "OPENINFERENCE_SPAN_KIND",
     "OUTPUT_MIME_TYPE",
     "OUTPUT_VALUE",
+    "RERANKER_INPUT_DOCUMENTS",
+    "RERANKER_MODEL_NAME",
+    "RERANKER_OUTPUT_DOCUMENTS",
+    "RERANKER_QUERY",
+    "RERANKER_TOP_K",
     "RETRIEVAL_DOCUMENTS",
     "RETRIEVAL_QUERY",
     "SERVER_ADDRESS",
@@ -107,8 +129,6 @@ __all__ = [
     "TOOL_NAME",
     "TOOL_PARAMETERS",
     "USER_ID",
-    "message_key",
-    "tool_call_key",
 ]
 
 # --- OpenInference: span kind --------------------------------------------------
@@ -286,6 +306,18 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_read.inpu
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_creation.input_tokens"
 """Input tokens written to the provider's cache; included in ``gen_ai.usage.input_tokens`` (GenAI registry)."""
 
+GEN_AI_AGENT_NAME: Final[str] = "gen_ai.agent.name"
+"""The agent's name (GenAI registry)."""
+
+GEN_AI_TOOL_NAME: Final[str] = "gen_ai.tool.name"
+"""The tool's name (GenAI registry)."""
+
+GEN_AI_TOOL_CALL_ARGUMENTS: Final[str] = "gen_ai.tool.call.arguments"
+"""The arguments a tool was called with, JSON (GenAI registry; opt-in content)."""
+
+GEN_AI_TOOL_CALL_RESULT: Final[str] = "gen_ai.tool.call.result"
+"""What a tool returned (GenAI registry; opt-in content)."""
+
 GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
 """Input tokens under the GenAI name."""
 
@@ -301,6 +333,21 @@ NEATLOGS_AGENT_ROLE: Final[str] = "neatlogs.agent.role"
 
 NEATLOGS_AGENT_GOAL: Final[str] = "neatlogs.agent.goal"
 """The agent's goal (``goal=``)."""
+
+NEATLOGS_AGENT_TOOLS: Final[str] = "neatlogs.agent.tools"
+"""Names of the tools an agent run could call (OpenAI Agents SDK ``AgentSpanData.tools``, openai-agents 0.2+)."""
+
+NEATLOGS_AGENT_HANDOFFS: Final[str] = "neatlogs.agent.handoffs"
+"""Names of the agents an agent run could hand off to (Agents SDK ``AgentSpanData.handoffs``)."""
+
+NEATLOGS_HANDOFF_FROM: Final[str] = "neatlogs.handoff.from_agent"
+"""The agent a handoff left (Agents SDK ``HandoffSpanData.from_agent``)."""
+
+NEATLOGS_HANDOFF_TO: Final[str] = "neatlogs.handoff.to_agent"
+"""The agent a handoff went to (Agents SDK ``HandoffSpanData.to_agent``)."""
+
+NEATLOGS_GUARDRAIL_TRIGGERED: Final[str] = "neatlogs.guardrail.triggered"
+"""True when a guardrail's tripwire fired (Agents SDK ``GuardrailSpanData.triggered``)."""
 
 TOOL_NAME: Final[str] = "tool.name"
 """The tool's name (OpenInference)."""
@@ -340,6 +387,45 @@ DOCUMENT_SCORE: Final[str] = "document.score"
 
 DOCUMENT_METADATA: Final[str] = "document.metadata"
 """Suffix: a document's metadata, JSON."""
+
+NEATLOGS_RETRIEVAL_QUERY: Final[str] = "neatlogs.retrieval.query"
+"""A retriever's query, as programs written for the neatlogs SDK set it."""
+
+NEATLOGS_RETRIEVAL_TOP_K: Final[str] = "neatlogs.retrieval.top_k"
+"""How many documents a retriever was asked for (neatlogs SDK)."""
+
+NEATLOGS_RETRIEVAL_DOCUMENTS: Final[str] = "neatlogs.retrieval.documents"
+"""A retriever's documents, a JSON list of ``{id, content, score, metadata}`` (neatlogs SDK)."""
+
+RERANKER_QUERY: Final[str] = "reranker.query"
+"""A reranker's query (OpenInference)."""
+
+RERANKER_MODEL_NAME: Final[str] = "reranker.model_name"
+"""A reranker's model (OpenInference)."""
+
+RERANKER_TOP_K: Final[str] = "reranker.top_k"
+"""How many documents a reranker keeps (OpenInference)."""
+
+RERANKER_INPUT_DOCUMENTS: Final[str] = "reranker.input_documents"
+"""Prefix of a reranker's input documents: ``reranker.input_documents.{i}.document.*`` (OpenInference)."""
+
+RERANKER_OUTPUT_DOCUMENTS: Final[str] = "reranker.output_documents"
+"""Prefix of a reranker's output documents: ``reranker.output_documents.{i}.document.*`` (OpenInference)."""
+
+NEATLOGS_RERANKER_QUERY: Final[str] = "neatlogs.reranker.query"
+"""A reranker's query (neatlogs SDK)."""
+
+NEATLOGS_RERANKER_TOP_K: Final[str] = "neatlogs.reranker.top_k"
+"""How many documents a reranker keeps (neatlogs SDK)."""
+
+NEATLOGS_RERANKER_MODEL_NAME: Final[str] = "neatlogs.reranker.model_name"
+"""A reranker's model (neatlogs SDK)."""
+
+NEATLOGS_RERANKER_INPUT_DOCUMENTS: Final[str] = "neatlogs.reranker.input_documents"
+"""A reranker's input documents, a JSON list (neatlogs SDK)."""
+
+NEATLOGS_RERANKER_OUTPUT_DOCUMENTS: Final[str] = "neatlogs.reranker.output_documents"
+"""A reranker's output documents, a JSON list (neatlogs SDK)."""
 
 NEATLOGS_WORKFLOW_PREFIX: Final[str] = "neatlogs.workflow"
 """Prefix of the attributes ``neatlogs.wrap(client, **attributes)`` stamps on trace roots."""

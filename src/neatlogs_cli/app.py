@@ -149,6 +149,66 @@ def push() -> None:
     raise typer.Exit(push_spool())
 
 
+_DB_OPTION_HELP = "SQLite store (default: $NEATLOGS_HOME/traces.db)."
+
+
+@app.command()
+def prune(
+    older_than: str = typer.Option(..., "--older-than", help="Age of the sessions to delete, e.g. 30d, 12h, 2w."),
+    db: str = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Delete sessions whose last span is older than --older-than, and give the space back."""
+    from .maintenance import prune_command
+
+    raise typer.Exit(prune_command(older_than, db))
+
+
+@app.command()
+def stats(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+    db: str = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Print the store's size, its span, trace and session counts, and how far back it goes."""
+    from .maintenance import stats_command
+
+    raise typer.Exit(stats_command(as_json, db))
+
+
+@app.command()
+def delete(
+    some_id: str = typer.Argument(..., metavar="ID", help="A session id, a trace id, or a unique prefix."),
+    db: str = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Delete a session or a trace from the store."""
+    from .maintenance import delete_command
+
+    raise typer.Exit(delete_command(some_id, db))
+
+
+@app.command()
+def export(
+    some_id: str = typer.Argument(..., metavar="ID", help="A session id, a trace id, or a unique prefix."),
+    fmt: str = typer.Option("json", "--format", help="json (neatlogs' own) or otlp (OTLP JSON)."),
+    out: str = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
+    db: str = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Write a session or a trace as JSON or OTLP JSON (neatlogs import reads either back)."""
+    from .maintenance import export_command
+
+    raise typer.Exit(export_command(some_id, fmt, out, db))
+
+
+@app.command(name="import")
+def import_(
+    path: str = typer.Argument(..., metavar="FILE", help="An OTLP JSON export or a neatlogs JSON file."),
+    db: str = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Add the spans of an OTLP JSON or neatlogs JSON file to the store."""
+    from .maintenance import import_command
+
+    raise typer.Exit(import_command(path, db))
+
+
 def main() -> None:
     """Entry point of the ``neatlogs`` console script."""
     app()

@@ -20,7 +20,7 @@ __all__ = ["RunOptions", "UsageError", "bootstrap_folder", "build_environment", 
 
 USAGE = """\
 usage: neatlogs run [--workflow-name NAME] [--session-id ID] [--instrument openai,...]
-                    [--endpoint URL] [--no-content] [--debug] -- COMMAND [ARGS...]
+                    [--endpoint URL | --local] [--no-content] [--debug] -- COMMAND [ARGS...]
 
 Run COMMAND (python script.py, python -m module, a console script such as uvicorn or pytest)
 with neatlogs tracing it: no change to its code. Its exit code is COMMAND's own.
@@ -29,7 +29,8 @@ options:
   --workflow-name NAME   service name of every span (default: the script's or module's name)
   --session-id ID        session id of the run (default: a new one, shared by child processes)
   --instrument LIST      libraries to instrument, comma separated (default: every supported library)
-  --endpoint URL         OTLP/HTTP endpoint (default: the local store, see `neatlogs ui`)
+  --endpoint URL         send spans to this OTLP/HTTP endpoint, even if the program's init() names another
+  --local                keep spans in the local store, even if the program's init() names an endpoint
   --no-content           do not record prompts, replies, inputs or outputs
   --debug                log what neatlogs does on stderr
   -h, --help             show this message
@@ -46,12 +47,14 @@ _VALUE_OPTIONS = {
     "--instrument": "instrument",
     "--endpoint": "endpoint",
 }
-_FLAG_OPTIONS = {"--no-content": "no_content", "--debug": "debug"}
+_FLAG_OPTIONS = {"--no-content": "no_content", "--debug": "debug", "--local": "local"}
+# --endpoint and --local outrank the program's own init(endpoint=...): see neatlogs.config.
 _OPTION_ENV = {
     "--workflow-name": "NEATLOGS_WORKFLOW_NAME",
     "--session-id": "NEATLOGS_SESSION_ID",
     "--instrument": "NEATLOGS_INSTRUMENTATIONS",
-    "--endpoint": "NEATLOGS_ENDPOINT",
+    "--endpoint": "NEATLOGS_RUN_ENDPOINT",
+    "--local": "NEATLOGS_RUN_ENDPOINT",
     "--no-content": "NEATLOGS_CAPTURE_CONTENT",
     "--debug": "NEATLOGS_DEBUG",
 }
@@ -72,6 +75,7 @@ class RunOptions:
         self.instrument: str | None = None
         self.endpoint: str | None = None
         self.no_content = False
+        self.local = False
         self.debug = False
         self.help = False
         self.command: list[str] = []
@@ -109,6 +113,8 @@ def parse_arguments(argv: list[str]) -> RunOptions:
             raise UsageError(f"unknown option {arg}")
         i += 1
     options.command = argv[i:]
+    if options.local and options.endpoint:
+        raise UsageError("--local and --endpoint cannot be given together")
     if not options.command:
         raise UsageError("no COMMAND given")
     return options
@@ -202,7 +208,7 @@ def build_environment(options: RunOptions, environ: dict[str, str], folder: str)
     for option, env_name in _OPTION_ENV.items():
         value = getattr(options, _VALUE_OPTIONS.get(option) or _FLAG_OPTIONS[option])
         if value is True:
-            value = "false" if option == "--no-content" else "true"
+            value = {"--no-content": "false", "--local": "local"}.get(option, "true")
         if value:
             env[env_name] = value
     # Resolve as the program will, so a bad setting fails here, before COMMAND starts.

@@ -31,6 +31,8 @@ from neatlogs.store import (
     token_counts,
 )
 
+from .span_facts import SpanFacts, span_facts
+
 __all__ = [
     "RUNNING_WINDOW_NS",
     "SpanRow",
@@ -78,6 +80,11 @@ class SpanRow:
     def is_error(self) -> bool:
         """True when the span ended with status ERROR."""
         return self.span.status_code == "ERROR"
+
+    @property
+    def facts(self) -> SpanFacts:
+        """What a tool, agent, retriever or reranker span did (name, arguments, role, documents)."""
+        return span_facts(self.span)
 
     @property
     def prompt_attributes(self) -> list[tuple[str, Any]]:

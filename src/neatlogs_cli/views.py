@@ -20,6 +20,7 @@ __all__ = [
     "sessions_command",
     "show_command",
     "traces_command",
+    "turns_json",
 ]
 
 _TEXT_CHARS = 400  # a bubble longer than this is cut in the terminal (the dashboard shows all)
@@ -145,6 +146,25 @@ def resolve_id(conn: Any, prefix: str) -> tuple[str, str]:
     return found[0]
 
 
+def turns_json(traces: list[store.TraceSpans]) -> list[dict[str, Any]]:
+    """The view model's turns as ``show --json`` gives them: what the user said, the reply, tokens."""
+    return [
+        {
+            "index": turn.index,
+            "trace_ids": turn.trace_ids,
+            "user_text": turn.user_text,
+            "reply_text": turn.reply_text,
+            "tokens": turn.tokens,
+            "tokens_not_reported": turn.tokens_not_reported,
+            "duration_ms": round(turn.duration_ms, 3),
+            "first_chunk_ms": turn.first_chunk_ms,
+            "error_count": turn.error_count,
+            "spans": len(turn.rows),
+        }
+        for turn in build_turns(traces)
+    ]
+
+
 def show_command(session_id: str, as_json: bool = False, db: str | None = None) -> int:
     """Print one session's (or trace's) timeline, or its JSON; a unique prefix of either id is enough."""
     path = _db_path(db)
@@ -160,7 +180,7 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
         if trace is None:
             return _error(f"no trace matches {session_id!r}")
         if as_json:
-            print(json.dumps(trace.to_json(), indent=2, ensure_ascii=False))
+            print(json.dumps({**trace.to_json(), "turns": turns_json([trace])}, indent=2, ensure_ascii=False))
             return 0
         print_trace(trace)
         return 0
@@ -168,7 +188,7 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
     if session is None:  # deleted between the two queries
         return _error(f"no session matches {session_id!r}")
     if as_json:
-        print(json.dumps(session.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps({**session.to_json(), "turns": turns_json(session.traces)}, indent=2, ensure_ascii=False))
         return 0
     print_timeline(session)
     return 0
@@ -272,10 +292,30 @@ def _print_turn(console: Any, turn: Turn) -> None:
             node = Tree(label, guide_style="dim")
             roots.append(node)
         path.append(node)
+        _add_facts(node, row)
     from rich.padding import Padding
 
     for tree in roots:
         console.print(Padding(tree, (0, 0, 0, 2), expand=False))
+
+
+def _add_facts(node: Any, row: Any) -> None:
+    """A tool's name and arguments, an agent's role and goal, a retriever's query and documents."""
+    from rich.text import Text
+
+    facts = row.facts
+    for label, value in facts.facts:
+        node.add(Text(f"{label}: ", style="cyan") + Text(_cut(value)))
+    if facts.documents:
+        listed = node.add(Text(f"{facts.documents_label} ({len(facts.documents)})", style="cyan"))
+        for doc in facts.documents:
+            line = Text()
+            if doc.score is not None:
+                line.append(f"{doc.score:.3f} ", style="dim")
+            if doc.id:
+                line.append(f"[{doc.id}] ", style="dim")
+            line.append(_cut(doc.content or ""))
+            listed.add(line)
 
 
 def _span_label(row: Any) -> Any:

@@ -197,3 +197,85 @@ def test_a_trace_without_a_session_is_reachable_from_the_traces_page(browser, tm
         assert page.locator(".bubble.user .text").inner_text() == "a question"
         assert page.locator(".bubble.reply .text").inner_text() == "an answer"
     context.close()
+
+
+def _turn_spans(session_id: str, n: int, start_ns: int) -> list:
+    from neatlogs import semconv, store
+
+    return [store.SpanRecord(f"{n:032x}", f"{n:016x}", None, "chat_turn", start_ns, start_ns + 1_000_000,
+                             kind="AGENT", attributes={semconv.SESSION_ID: session_id, semconv.INPUT_VALUE: f"question {n}",
+                                                       semconv.OUTPUT_VALUE: f"answer {n}"})]
+
+
+def test_a_long_session_shows_its_latest_turns_loads_earlier_ones_and_fetches_new_ones(page, tmp_path):
+    import time
+
+    from playwright.sync_api import expect
+
+    from neatlogs import store
+    from neatlogs_cli.server.pages import SESSION_PAGE_TURNS
+    from neatlogs_cli.ui import DashboardServer
+
+    path = str(tmp_path / "traces.db")
+    conn = store.connect(path)
+    now = time.time_ns() - 130 * 1_000_000
+    store.insert_spans(conn, [s for n in range(1, 131) for s in _turn_spans("long", n, now + n * 1_000_000)])
+    with DashboardServer(path) as server:
+        page.goto(server.url + "/sessions/long")
+        turns = page.locator("ol.turns > li.turn")
+        assert turns.count() == SESSION_PAGE_TURNS == 50
+        assert turns.nth(0).get_attribute("data-index") == "81"
+        assert page.locator("li.turn").last.locator(".bubble.user .text").inner_text() == "question 130"
+        page.click("a.load-earlier")
+        expect(turns).to_have_count(100)
+        assert turns.nth(0).locator(".bubble.user .text").inner_text() == "question 31"
+        page.click("a.load-earlier")
+        expect(turns.nth(0)).to_have_attribute("data-index", "1")
+        indices = [t.get_attribute("data-index") for t in turns.all()]
+        assert indices == [str(n) for n in range(1, 131)], indices
+        assert turns.nth(0).get_attribute("data-index") == "1"
+        assert page.locator("a.load-earlier").count() == 0  # the session's first turn is shown
+        # A new turn arrives while the page is open: only it is fetched, the page is not reloaded.
+        page.evaluate("window.__same_page = true")
+        store.insert_spans(conn, _turn_spans("long", 131, time.time_ns()))
+        expect(turns).to_have_count(131, timeout=15000)
+        assert page.evaluate("window.__same_page") is True
+        assert page.locator("li.turn").last.get_attribute("data-index") == "131"
+        assert page.locator(".page-head .turn-count").inner_text() == "131 turns"
+    conn.close()
+
+
+def test_download_a_session_import_it_elsewhere_then_delete_it_with_a_confirm(page, tmp_path):
+    import json
+    import time
+
+    from neatlogs import store
+    from neatlogs_cli.ui import DashboardServer
+
+    path, copy = str(tmp_path / "traces.db"), str(tmp_path / "copy.db")
+    conn = store.connect(path)
+    store.insert_spans(conn, [s for n in (1, 2) for s in _turn_spans("keep-me", n, time.time_ns() + n)]
+                       + _turn_spans("other", 3, time.time_ns() + 3))
+    conn.close()
+    with DashboardServer(path) as server:
+        page.goto(server.url + "/sessions/keep-me")
+        with page.expect_download() as download:
+            page.click("text=Download OTLP JSON")
+        saved = str(tmp_path / "keep-me.otlp.json")
+        download.value.save_as(saved)
+        imported = subprocess.run([sys.executable, "-m", "neatlogs_cli", "import", saved, "--db", copy],
+                                  capture_output=True, text=True, timeout=60)
+        assert imported.returncode == 0 and imported.stdout.startswith("imported 2 of 2 spans"), imported.stderr
+        shown = json.loads(subprocess.run([sys.executable, "-m", "neatlogs_cli", "show", "keep-me", "--json",
+                                           "--db", copy], capture_output=True, text=True, timeout=60).stdout)
+        assert [t["user_text"] for t in shown["turns"]] == ["question 1", "question 2"]
+        dialogs: list[str] = []
+        page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.click("button.delete")
+        page.wait_for_timeout(300)
+        assert dialogs == ["Delete session keep-me? This cannot be undone."]
+        assert page.url.endswith("/sessions/keep-me")  # dismissed: nothing deleted
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("button.delete")
+        page.wait_for_url(server.url + "/")
+        assert [row.get_attribute("data-session-id") for row in page.locator(".session-row").all()] == ["other"]

@@ -254,12 +254,12 @@ def test_one_span_per_call_on_every_path_under_every_policy(
 
 
 FRAMEWORKS = frozenset({"langchain", "openai_agents", "llama_index", "crewai", "pydantic_ai", "mcp", "dspy"})
-"""Agent frameworks (issue 15): no provider row here, each is tested in tests/frameworks/."""
+"""Agent frameworks (issue 15): their own hooks and tests (tests/frameworks/), no client conformance row."""
 
 
 def test_every_provider_row_is_a_registered_instrumentation() -> None:
     from neatlogs.instrumentation import REGISTRY
 
     assert {p.instrumentation for p in PROVIDERS} <= set(REGISTRY)
-    providers = set(REGISTRY) - FRAMEWORKS
-    assert providers <= {p.instrumentation for p in PROVIDERS}, "every provider needs a conformance row"
+    clients = set(REGISTRY) - FRAMEWORKS
+    assert clients <= {p.instrumentation for p in PROVIDERS}, "every provider needs a conformance row"

@@ -38,7 +38,7 @@ def _neatlogs_json(venv, env, *args: str):
 def _session(venv, env):
     (listed,) = _neatlogs_json(venv, env, "sessions")
     shown = _neatlogs_json(venv, env, "show", listed["session_id"][:8])
-    detail = store.SessionDetail(**{k: v for k, v in shown.items() if k != "traces"}, traces=[
+    detail = store.SessionDetail(**{k: v for k, v in shown.items() if k not in ("traces", "turns")}, traces=[
         store.TraceSpans(t["trace_id"], [store.SpanRecord(**{k: v for k, v in s.items()
                                                              if k not in ("session_id", "service_name")})
                                          for s in t["spans"]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from neatlogs import config
 from neatlogs.config import ConfigError, load
 
 
@@ -145,3 +146,22 @@ def test_api_key_is_never_shown_in_errors(tmp_path):
         load({}, environ={}, cwd=str(tmp_path))
     assert "12345678" not in str(info.value)
     assert "api_key" in str(info.value)
+
+
+def test_neatlogs_run_endpoint_choice_outranks_the_init_argument(tmp_path):
+    given = {"endpoint": "https://program.example"}
+    chosen = config.load(given, environ={"NEATLOGS_RUN_ENDPOINT": "http://127.0.0.1:4318"}, cwd=str(tmp_path))
+    assert (chosen.endpoint, chosen.sources["endpoint"]) == ("http://127.0.0.1:4318", "neatlogs run --endpoint")
+    local = config.load(given, environ={"NEATLOGS_RUN_ENDPOINT": "local", "NEATLOGS_ENDPOINT": "https://x.example"},
+                        cwd=str(tmp_path))
+    assert (local.endpoint, local.sources["endpoint"]) == (None, "neatlogs run --local")
+    plain = config.load(given, environ={"NEATLOGS_ENDPOINT": "https://env.example"}, cwd=str(tmp_path))
+    assert plain.endpoint == "https://program.example"  # plain environment keeps today's precedence
+
+
+def test_max_value_chars_defaults_by_destination_and_is_a_setting(tmp_path):
+    assert config.load(environ={}, cwd=str(tmp_path)).value_limit == 1_000_000
+    assert config.load(environ={"NEATLOGS_ENDPOINT": "http://127.0.0.1:1"}, cwd=str(tmp_path)).value_limit == 32_000
+    assert config.load({"max_value_chars": 500}, environ={}, cwd=str(tmp_path)).value_limit == 500
+    with pytest.raises(config.ConfigError, match="max_value_chars from environment NEATLOGS_MAX_VALUE_CHARS"):
+        config.load(environ={"NEATLOGS_MAX_VALUE_CHARS": "lots"}, cwd=str(tmp_path))

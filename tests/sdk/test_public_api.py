@@ -23,8 +23,8 @@ def test_init_signature_matches_the_design():
     params = list(inspect.signature(neatlogs.init).parameters)
     assert params[:14] == ["api_key", "endpoint", "workflow_name", "instrumentations", "auto_session", "session_id",
                            "user_id", "tags", "metadata", "capture_content", "mask", "sample_rate", "disabled", "debug"]
-    # The wider neatlogs SDK's arguments follow, keyword-only (shared/NEATLOGS-SDK-API.md).
+    # The wider neatlogs SDK's arguments follow, keyword-only (shared/NEATLOGS-SDK-API.md), then our own.
     keyword_only = [n for n, p in inspect.signature(neatlogs.init).parameters.items() if p.kind is p.KEYWORD_ONLY]
     assert keyword_only == params[14:] == ["batch_size", "flush_interval", "disable_export", "capture_logs",
                                            "log_level", "pii_enabled", "pii_entities", "pii_span_types",
-                                           "tracer_provider", "isolate"]
+                                           "tracer_provider", "isolate", "max_value_chars"]

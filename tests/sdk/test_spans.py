@@ -225,10 +225,22 @@ def test_long_values_are_cut_with_a_visible_marker(exporter):
     def big(text):
         return text
 
-    big("x" * 100_000)
+    big("x" * 1_200_000)  # beyond the local store's 1,000,000 characters
     span = by_name(exporter)["big"]
     assert "truncated" in span.attributes["output.value"]
-    assert len(span.attributes["output.value"]) < 40_000
+    assert len(span.attributes["output.value"]) < 1_010_000
+
+
+def test_the_cut_length_is_a_setting():
+    exporter = _testing.init_in_memory(max_value_chars=1_000)
+
+    @neatlogs.span(name="big")
+    def big(text):
+        return text
+
+    big("x" * 5_000)
+    value = by_name(exporter)["big"].attributes["output.value"]
+    assert value.startswith("x" * 1_000) and "truncated" in value and len(value) < 1_100
 
 
 def test_capture_flags_and_capture_content_false():

@@ -112,7 +112,8 @@ def test_a_running_session_page_refreshes_itself(server):
     assert 'data-running="1"' in live and 'data-summary-url="/api/sessions/live/summary"' in live
     assert 'data-running' not in http("GET", server.url + "/sessions/done").text
     script = http("GET", server.url + "/static/app.js")
-    assert script.status == 200 and "location.reload()" in script.text and "innerHTML" not in script.text
+    # It fetches the server-rendered new turns (no reload), and never writes markup of its own.
+    assert script.status == 200 and "fragment=1" in script.text and "innerHTML" not in script.text
 
 
 def test_pages_and_api_ask_for_the_key_when_set(keyed_server):
@@ -149,3 +150,28 @@ def test_api_json_is_plain_json(server):
     reply = http("GET", server.url + "/api/sessions/j")
     assert reply.headers["content-type"].startswith("application/json")
     assert json.loads(reply.body)["session_id"] == "j"
+
+
+def test_session_page_window_parameters_are_checked(server):
+    seed(server, "paged", [("hi", "hello"), ("again", "sure")])
+    assert http("GET", server.url + "/sessions/paged?before=yesterday").status == 400
+    fragment = http("GET", server.url + "/sessions/paged?after=0&from=1&fragment=1")
+    assert fragment.status == 200 and fragment.text.count('<li class="turn') == 2
+    assert "<html" not in fragment.text and fragment.headers.get("x-neatlogs-earlier") == ""
+
+
+def test_deletes_need_the_confirming_header_and_downloads_name_their_file(server):
+    seed(server, "to-go", [("hi", "hello")])
+    refused = http("DELETE", server.url + "/api/sessions/to-go")
+    assert refused.status == 403 and "x-neatlogs-confirm" in refused.json()["error"]
+    csv_reply = http("GET", server.url + "/api/sessions.csv")
+    assert csv_reply.status == 200 and csv_reply.text.splitlines()[0].startswith("session_id,service_name,")
+    assert any(line.startswith("to-go,") for line in csv_reply.text.splitlines())
+    export = http("GET", server.url + "/api/sessions/to-go/export?format=otlp")
+    assert export.headers["content-disposition"] == 'attachment; filename="neatlogs-session-to-go.otlp.json"'
+    assert "resourceSpans" in export.json()
+    assert http("GET", server.url + "/api/sessions/to-go/export?format=xml").status == 400
+    deleted = http("DELETE", server.url + "/api/sessions/to-go", headers={"x-neatlogs-confirm": "delete"})
+    assert deleted.status == 200 and deleted.json()["deleted"] == "session"
+    assert http("GET", server.url + "/api/sessions/to-go").status == 404
+    assert http("DELETE", server.url + "/api/sessions/to-go", headers={"x-neatlogs-confirm": "delete"}).status == 404

@@ -98,6 +98,11 @@ BARE_SPAN = {
 NO_SESSION_SPAN = {**BARE_SPAN, "session_id": "NoneType", "attributes": {}}
 
 SESSION_CHAT = {**SUMMARY_CHAT, "traces": [{"trace_id": "str", "spans": [ROOT_SPAN, CHILD_SPAN]}]}
+# `neatlogs show --json` adds the view model's turns; user_text/reply_text/first_chunk_ms may be null.
+TURN = {"index": "int", "trace_ids": ["str"], "user_text": "str", "reply_text": "str", "tokens": "int",
+        "tokens_not_reported": "bool", "duration_ms": "float", "first_chunk_ms": "NoneType", "error_count": "int",
+        "spans": "int"}
+SILENT_TURN = {**TURN, "user_text": "NoneType", "reply_text": "NoneType"}
 
 
 @pytest.fixture
@@ -162,11 +167,11 @@ def _neatlogs(*args: str) -> Any:
 
 def test_cli_json_shape(shaped_db):
     assert shape(_neatlogs("sessions", "--json", "--db", shaped_db)) == [SUMMARY_BARE, SUMMARY_BARE, SUMMARY_CHAT]
-    assert shape(_neatlogs("show", "ch", "--json", "--db", shaped_db)) == SESSION_CHAT
+    assert shape(_neatlogs("show", "ch", "--json", "--db", shaped_db)) == {**SESSION_CHAT, "turns": [TURN]}
     assert shape(_neatlogs("traces", "--json", "--db", shaped_db)) == [
         TRACE_SUMMARY_NO_SESSION, TRACE_SUMMARY_BARE, TRACE_SUMMARY]
     # A trace id (or a prefix of one) shows that trace; a no-session trace is also its own session.
     assert shape(_neatlogs("show", "a" * 8, "--json", "--db", shaped_db)) == {
-        "trace_id": "str", "spans": [ROOT_SPAN, CHILD_SPAN]}
+        "trace_id": "str", "spans": [ROOT_SPAN, CHILD_SPAN], "turns": [TURN]}
     assert shape(_neatlogs("show", "c" * 6, "--json", "--db", shaped_db)) == {
-        **SUMMARY_BARE, "traces": [{"trace_id": "str", "spans": [NO_SESSION_SPAN]}]}
+        **SUMMARY_BARE, "traces": [{"trace_id": "str", "spans": [NO_SESSION_SPAN]}], "turns": [SILENT_TURN]}

@@ -26,6 +26,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     # mistralai is a namespace package (no loader to hook): its client package triggers.
     "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
+    # The OpenAI Agents SDK's package is named "agents": instrument() checks it is that SDK.
+    "openai_agents": ("agents", "neatlogs.instrumentation.openai_agents"),
 }
 """Accepted names for ``instrumentations=[...]`` / ``NEATLOGS_INSTRUMENTATIONS``."""
 

@@ -7,10 +7,12 @@ package at ``import neatlogs`` time: only the local exporter, the collector and 
 """
 
 from .chat import ChatMessage, ToolCall, input_messages, output_messages
+from .maintenance import StoreStats, delete_session, delete_trace, prune, stats
 from .read import (
     find_session_ids,
     find_trace_ids,
     get_session,
+    get_session_page,
     get_session_summary,
     get_trace,
     iter_spans,
@@ -32,19 +34,23 @@ from .turns import is_model_call, is_step, last_user_text, starts_turn
 from .write import insert_spans
 
 __all__ = [
-    "SCHEMA_VERSION",
     "ChatMessage",
+    "SCHEMA_VERSION",
     "SessionDetail",
     "SessionSummary",
     "SpanRecord",
+    "StoreStats",
     "TokenCounts",
     "ToolCall",
     "TraceSpans",
     "TraceSummary",
     "connect",
+    "delete_session",
+    "delete_trace",
     "find_session_ids",
     "find_trace_ids",
     "get_session",
+    "get_session_page",
     "get_session_summary",
     "get_trace",
     "input_messages",
@@ -56,7 +62,9 @@ __all__ = [
     "list_sessions",
     "list_traces",
     "output_messages",
+    "prune",
     "span_kind_of",
     "starts_turn",
+    "stats",
     "token_counts",
 ]

@@ -13,11 +13,13 @@ from typing import Iterator
 
 from ..semconv import GEN_AI_CONVERSATION_ID, SESSION_ID
 from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans, TraceSummary
+from .turns import starts_turn
 
 __all__ = [
     "find_session_ids",
     "find_trace_ids",
     "get_session",
+    "get_session_page",
     "get_session_summary",
     "get_trace",
     "iter_spans",
@@ -130,6 +132,79 @@ def get_session(conn: sqlite3.Connection, session_id: str) -> SessionDetail | No
     # Spans come in start order, so each trace's first span is its earliest.
     ordered = sorted(traces.values(), key=lambda t: t.spans[0].start_time_ns)
     return SessionDetail(**_summary_values(summary), traces=ordered)  # type: ignore[arg-type]
+
+
+_ROOTS = "SELECT * FROM spans WHERE session_id = ? AND parent_span_id IS NULL"
+_IN_CHUNK = 500  # trace ids per IN (...) query, well under SQLite's parameter limit
+
+
+def get_session_page(
+    conn: sqlite3.Connection,
+    session_id: str,
+    turns: int = 50,
+    before_ns: int | None = None,
+    after_ns: int | None = None,
+) -> tuple[SessionDetail, bool] | None:
+    """A window of a session: its totals and only the traces of some of its turns, or None.
+
+    A session of tens of thousands of turns is never read whole: the roots are walked from the
+    newest (or from ``before_ns``, exclusive) back until ``turns`` turns have started, and only
+    those traces' spans are read. With ``after_ns``, the window is every trace whose root starts
+    at or after it (what a live page fetches: its last turn again, and what is new).
+
+    Returns:
+        ``(detail, has_earlier)``: the totals with the window's traces in start order, and
+        whether older roots exist before the window. A session whose spans have no root at all
+        (its roots never arrived) is returned whole.
+    """
+    summary = conn.execute("SELECT * FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+    if summary is None:
+        return None
+    if after_ns is not None:
+        rows = conn.execute(_ROOTS + " AND start_time_ns >= ? ORDER BY start_time_ns", (session_id, after_ns))
+        roots, has_earlier = [_span(r) for r in rows], True
+    else:
+        roots, has_earlier = _latest_turn_roots(conn, session_id, turns, before_ns)
+    if not roots and before_ns is None and after_ns is None:
+        whole = get_session(conn, session_id)
+        return (whole, False) if whole is not None else None
+    trace_ids = [root.trace_id for root in roots]
+    traces = {trace_id: TraceSpans(trace_id) for trace_id in trace_ids}
+    for i in range(0, len(trace_ids), _IN_CHUNK):
+        chunk = trace_ids[i:i + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT * FROM spans WHERE trace_id IN ({marks}) AND session_id = ? ORDER BY start_time_ns"
+        for row in conn.execute(query, (*chunk, session_id)):
+            traces[row["trace_id"]].spans.append(_span(row))
+    ordered = sorted((t for t in traces.values() if t.spans), key=lambda t: t.spans[0].start_time_ns)
+    return SessionDetail(**_summary_values(summary), traces=ordered), has_earlier  # type: ignore[arg-type]
+
+
+def _latest_turn_roots(conn: sqlite3.Connection, session_id: str, turns: int,
+                       before_ns: int | None) -> tuple[list[SpanRecord], bool]:
+    """The newest roots (before ``before_ns``) back to the one starting the ``turns``-th turn, oldest first."""
+    where = _ROOTS + (" AND start_time_ns < ?" if before_ns is not None else "")
+    params: tuple[object, ...] = (session_id, before_ns) if before_ns is not None else (session_id,)
+    batch = max(turns * 3, 16)
+    chosen: list[SpanRecord] = []
+    started = 0
+    offset = 0
+    while True:
+        page = (*params, batch, offset)
+        rows = conn.execute(where + " ORDER BY start_time_ns DESC LIMIT ? OFFSET ?", page).fetchall()
+        for row in rows:
+            root = _span(row)
+            chosen.append(root)
+            if starts_turn(root):
+                started += 1
+                if started >= turns:
+                    older = conn.execute(where.replace("SELECT *", "SELECT 1", 1)
+                                         + " AND start_time_ns <= ? LIMIT 2", (*params, root.start_time_ns))
+                    has_earlier = len(older.fetchall()) > 1  # the root itself is one of them
+                    return chosen[::-1], has_earlier
+        if len(rows) < batch:
+            return chosen[::-1], False
+        offset += batch
 
 
 def get_trace(conn: sqlite3.Connection, trace_id: str) -> TraceSpans | None:

@@ -2,7 +2,7 @@
 
 Used by ``neatlogs demo``, by the tests (the real ``openai`` client talks to it) and by the
 benchmarks. It answers ``/v1/chat/completions`` (plain and SSE streaming, with usage and
-tool calls), ``/v1/responses`` (plain and streaming), ``/v1/embeddings`` and, for anthropic
+tool calls), ``/v1/responses`` (plain and streaming, with function calls), ``/v1/embeddings`` and, for anthropic
 clients, ``/v1/messages``. Every reply says it comes from a stand-in.
 
 Behaviour on demand, chosen by the request's model name:
@@ -192,6 +192,10 @@ class _Handler(QuietHandler):
     def _responses(self, body: dict[str, Any], model: str, delay: float) -> None:
         raw_input = body.get("input", "")
         messages = [{"role": "user", "content": raw_input}] if isinstance(raw_input, str) else list(raw_input)
+        tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+        if tools and messages and messages[-1].get("role") == "user":
+            self._responses_function_call(body, tools[0], model, delay)
+            return
         text = reply_text(messages)
         fmt = (body.get("text") or {}).get("format") or {}
         if fmt.get("type") == "json_schema":
@@ -250,6 +254,57 @@ class _Handler(QuietHandler):
             done_item = dict(item, status="completed", content=[done_part])
             yield "response.output_item.done", {"type": "response.output_item.done", "sequence_number": next(seq),
                                                 "output_index": 0, "item": done_item}
+            yield "response.completed", {"type": "response.completed", "sequence_number": next(seq),
+                                         "response": response("completed", True)}
+
+        self._send_sse(events(), delay)
+
+    def _responses_function_call(self, body: dict[str, Any], tool: dict[str, Any], model: str, delay: float) -> None:
+        """A reply that calls the request's first function tool, with arguments fitting its schema."""
+        count = self.server.owner.count
+        rid, item_id, call_id = f"resp_standin_{count}", f"fc_standin_{count}", f"call_standin_{count}"
+        schema = tool.get("parameters") or {}
+        arguments = json.dumps(_schema_example(schema) if schema.get("properties") else {})
+        item = {"id": item_id, "type": "function_call", "call_id": call_id, "name": tool.get("name", ""),
+                "arguments": arguments, "status": "completed"}
+        in_tokens = sum(_tokens(str(m.get("content") or "")) for m in body.get("input") or [] if isinstance(m, dict))
+        in_tokens = in_tokens if isinstance(body.get("input"), list) else _tokens(str(body.get("input") or ""))
+
+        def response(status: str, done: bool) -> dict[str, Any]:
+            return {
+                "id": rid, "object": "response", "created_at": time.time(), "model": model,
+                "status": status, "output": [item] if done else [], "parallel_tool_calls": True,
+                "tool_choice": "auto", "tools": body.get("tools") or [], "instructions": body.get("instructions"),
+                "error": None, "incomplete_details": None, "metadata": {}, "temperature": body.get("temperature"),
+                "top_p": None,
+                "usage": {
+                    "input_tokens": in_tokens, "output_tokens": _tokens(arguments),
+                    "total_tokens": in_tokens + _tokens(arguments),
+                    "input_tokens_details": {"cached_tokens": 0},
+                    "output_tokens_details": {"reasoning_tokens": 0},
+                } if done else None,
+            }
+
+        if not body.get("stream"):
+            self._send_json(200, response("completed", True))
+            return
+
+        def events() -> Iterator[tuple[str | None, Any]]:
+            seq = iter(range(1_000_000))
+            yield "response.created", {"type": "response.created", "sequence_number": next(seq),
+                                       "response": response("in_progress", False)}
+            added = dict(item, arguments="", status="in_progress")
+            yield "response.output_item.added", {"type": "response.output_item.added", "sequence_number": next(seq),
+                                                 "output_index": 0, "item": added}
+            for part in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2:]):
+                yield "response.function_call_arguments.delta", {
+                    "type": "response.function_call_arguments.delta", "sequence_number": next(seq),
+                    "item_id": item_id, "output_index": 0, "delta": part}
+            yield "response.function_call_arguments.done", {
+                "type": "response.function_call_arguments.done", "sequence_number": next(seq), "item_id": item_id,
+                "output_index": 0, "name": item["name"], "arguments": arguments}
+            yield "response.output_item.done", {"type": "response.output_item.done", "sequence_number": next(seq),
+                                                "output_index": 0, "item": item}
             yield "response.completed", {"type": "response.completed", "sequence_number": next(seq),
                                          "response": response("completed", True)}
 

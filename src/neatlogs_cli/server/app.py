@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..defaults import COLLECTOR_MAX_BODY
-from . import api, pages
+from . import api, manage, pages
 from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
 from .collector import collect_traces
 from .store_access import StoreAccess
@@ -75,10 +75,15 @@ def create_app(
     routes = [
         Route("/v1/traces", collect_traces, methods=["POST"]),
         Route("/api/sessions", api.list_sessions),
+        Route("/api/sessions.csv", manage.sessions_list_csv),
         Route("/api/sessions/{session_id:path}/summary", api.get_session_summary),
-        Route("/api/sessions/{session_id:path}", api.get_session),
+        Route("/api/sessions/{session_id:path}/export", manage.export_session),
+        Route("/api/sessions/{session_id:path}", api.get_session, methods=["GET"]),
+        Route("/api/sessions/{session_id:path}", manage.delete_session, methods=["DELETE"]),
         Route("/api/traces", api.list_traces),
-        Route("/api/traces/{trace_id}", api.get_trace),
+        Route("/api/traces/{trace_id}/export", manage.export_trace),
+        Route("/api/traces/{trace_id}", api.get_trace, methods=["GET"]),
+        Route("/api/traces/{trace_id}", manage.delete_trace, methods=["DELETE"]),
         Route("/", pages.sessions_page),
         Route("/sessions/{session_id:path}", pages.session_page),
         Route("/traces", pages.traces_page),

@@ -101,14 +101,55 @@ def sessions_page(request: Request) -> Response:
     return render("sessions.html", sessions=sessions, search=search, limit=limit)
 
 
+SESSION_PAGE_TURNS = 50
+"""Turns a session page shows at once; earlier ones load on demand."""
+
+
+def _query_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
 def session_page(request: Request) -> Response:
-    """GET /sessions/{id}: the conversation timeline, one turn per trace."""
+    """GET /sessions/{id}: the conversation timeline, its latest turns first loaded.
+
+    ``?before=NS&upto=N`` shows the turns before the root starting at NS (numbered up to N);
+    ``?after=NS&from=N`` the turns from the one starting at NS on (what a live page fetches).
+    With ``&fragment=1`` only the turns' HTML is returned, for the page's script to insert.
+    """
     session_id = request.path_params["session_id"]
-    session = store.get_session(request_reader(request), session_id)
-    if session is None:
+    try:
+        before, after = _query_int(request, "before"), _query_int(request, "after")
+        upto, first = _query_int(request, "upto"), _query_int(request, "from")
+    except ValueError as error:
+        return render("error.html", status=400, message=str(error))
+    found = store.get_session_page(request_reader(request), session_id, turns=SESSION_PAGE_TURNS,
+                                   before_ns=before, after_ns=after)
+    if found is None:
         return render("error.html", status=404, message=f"No session {session_id!r} in this store.")
+    session, has_earlier = found
     turns = build_turns(session.traces)
-    return render("session.html", session=session, turns=turns, running=is_running(session))
+    if after is not None:
+        start = first or 1
+    else:
+        last = upto if upto is not None else max(session.turn_count, len(turns))
+        start = max(last - len(turns) + 1, 1)
+    for offset, turn in enumerate(turns):
+        turn.index = start + offset
+    earlier = None
+    if has_earlier and turns and after is None:
+        # A string: nanoseconds since 1970 are past JavaScript's exact integers (2**53).
+        earlier = {"before": str(turns[0].root.start_time_ns), "upto": max(turns[0].index - 1, 1)}
+    if request.query_params.get("fragment"):
+        html = _environment.get_template("_turns.html").render(turns=turns)
+        headers = {**SECURITY_HEADERS, "x-neatlogs-earlier": json.dumps(earlier) if earlier else ""}
+        return HTMLResponse(html, headers=headers)
+    return render("session.html", session=session, turns=turns, running=is_running(session), earlier=earlier,
+                  paged=before is not None)
 
 
 def traces_page(request: Request) -> Response:

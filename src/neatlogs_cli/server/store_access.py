@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from starlette.requests import Request
 
 from neatlogs import store
 
 __all__ = ["StoreAccess", "request_reader"]
+
+T = TypeVar("T")
 
 
 class StoreAccess:
@@ -39,6 +41,11 @@ class StoreAccess:
         """Insert span records in one committed transaction; return how many were new."""
         with self._write_lock:
             return store.insert_spans(self._writer, records)
+
+    def maintain(self, change: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``change`` (a delete, a prune) on the writer connection, between inserts."""
+        with self._write_lock:
+            return change(self._writer)
 
     def close(self) -> None:
         """Close the writer connection (reader connections close with their threads)."""
