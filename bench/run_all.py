@@ -30,6 +30,8 @@ BENCHMARKS = [
      "<= 1.5x the bare span", r"^ratio"),
     ("OpenAI call overhead vs OpenInference", ["openai_overhead.py"], ["--calls", "50", "--rounds", "3"],
      "neatlogs adds <= half of OpenInference", r"neatlogs adds"),
+    ("every library's call overhead vs OpenInference", ["provider_overhead.py"], ["--calls", "20", "--rounds", "3"],
+     "neatlogs adds <= half of OpenInference, per library (process CPU)", r"^provider "),
     ("agent framework turn overhead vs OpenInference", ["framework_overhead.py"], ["--turns", "20", "--rounds", "3"],
      "neatlogs adds <= half of OpenInference", r"neatlogs adds|skipped"),
     ("collector ingest", ["ingest.py"], ["--spans", "5000"],

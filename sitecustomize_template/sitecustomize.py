@@ -155,8 +155,15 @@ def _session_hint():
         session_id = os.environ.get("NEATLOGS_SESSION_ID") or (settings and settings.session_id)
         if settings is None or settings.disabled or not session_id:
             return
+        # atexit runs this before neatlogs' own exit flush: flush first (the same bounded
+        # shutdown; the later one is then a no-op), so the line tells what was recorded.
+        tracing.shutdown(timeout_millis=tracing.EXIT_BUDGET_MILLIS)
         endpoint = settings.endpoint
-        if not endpoint:
+        unrecorded = tracing.unrecorded()
+        if not endpoint and unrecorded:
+            line = "session %s not fully recorded: %d spans are not in the store (see above)" % (
+                session_id, unrecorded)
+        elif not endpoint:
             line = "session %s recorded; see it with: neatlogs show %s" % (session_id, session_id)
         elif _is_loopback(endpoint):
             base = endpoint.rstrip("/")

@@ -57,6 +57,10 @@ _PROMPT_KEYS = (
     semconv.LLM_PROMPT_TEMPLATE,
     semconv.LLM_PROMPT_TEMPLATE_VARIABLES,
     semconv.LLM_PROMPT_TEMPLATE_VERSION,
+    semconv.NEATLOGS_USER_PROMPT_TEMPLATE,
+    semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES,
+    semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VERSION,
+    # As neatlogs wrote them before: stores from then still show their user templates.
     semconv.LLM_USER_PROMPT_TEMPLATE,
     semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES,
     semconv.LLM_USER_PROMPT_TEMPLATE_VERSION,

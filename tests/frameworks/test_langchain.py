@@ -164,7 +164,7 @@ def test_a_two_turn_tool_agent_is_two_traces_in_the_threads_session(model):
         assert span.attributes["llm.input_messages.0.message.content"] == "You track orders."
         assert json.loads(span.attributes[f"{semconv.LLM_TOOLS}.0.{semconv.TOOL_JSON_SCHEMA}"])["function"]["name"] \
             == "lookup"
-    first_calls = [s for s in _named(spans, "ChatOpenAI") if s.attributes.get(semconv.LLM_FINISH_REASONS) == ("tool_calls",)]
+    first_calls = [s for s in _named(spans, "ChatOpenAI") if tuple(s.attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS) or ()) == ("tool_calls",)]
     assert len(first_calls) == 2
     assert first_calls[0].attributes["llm.output_messages.0.message.tool_calls.0.tool_call.function.name"] == "lookup"
     _assert_client_calls_under_the_model_runs(spans)

@@ -101,11 +101,16 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     @classmethod
     def for_settings(cls, settings: Settings) -> OtlpHttpSpanExporter:
         """The exporter for ``settings.endpoint``, spooling under ``settings.home``."""
+        from .._files import private_folder
         from .spool import Spool, spool_folder
 
         endpoint = settings.endpoint
         if not endpoint:
             raise ValueError("OTLP export needs an endpoint; none is configured")
+        try:  # the home is private (0700) even when the spool makes it first
+            private_folder(settings.home)
+        except OSError:
+            _log.debug("cannot create %s; the spool will say why", settings.home)
         spool = Spool(spool_folder(settings.home, endpoint), endpoint)
         return cls(endpoint, settings.api_key, spool)
 
@@ -115,8 +120,10 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
             body = _request_body(spans)
         except Exception:
             _log.debug("encoding %d spans failed", len(spans), exc_info=True)
-            self._drop(len(spans), "could not be encoded")
-            return SpanExportResult.FAILURE
+            spans = self._encodable(spans)
+            if not spans:
+                return SpanExportResult.FAILURE
+            body = _request_body(spans)
         ok = self._deliver(body, list(spans))
         if ok:
             self._drain_spool_after_success()
@@ -125,9 +132,27 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     def spill(self, spans: Sequence[ReadableSpan]) -> None:
         """Put spans straight into the spool, without trying the network (used at exit)."""
         try:
-            self._to_spool(_request_body(spans), len(spans))
+            try:
+                body = _request_body(spans)
+            except Exception:
+                spans = self._encodable(spans)
+                body = _request_body(spans)
+            self._to_spool(body, len(spans))
         except Exception:
             _log.debug("spilling %d spans failed", len(spans), exc_info=True)
+
+    def _encodable(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+        """The spans of a batch that failed to encode that do encode alone; the others are dropped (counted)."""
+        kept = []
+        for span in spans:
+            try:
+                encode_spans([span])
+            except Exception as error:
+                _log.debug("a span could not be encoded", exc_info=True)
+                self._drop(1, f"could not be encoded ({type(error).__name__})")
+                continue
+            kept.append(span)
+        return kept
 
     def spool_inflight(self) -> None:
         """At the exit bound, keep the body of a request still in flight: it would die with the process."""

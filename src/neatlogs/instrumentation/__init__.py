@@ -25,6 +25,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "litellm": ("litellm", "neatlogs.instrumentation.litellm"),
     # mistralai is a namespace package (no loader to hook): its client package triggers.
     "mistralai": ("mistralai.client", "neatlogs.instrumentation.mistralai"),
+    # ollama._client, not ollama: patched before the package binds its default client's methods.
+    "ollama": ("ollama._client", "neatlogs.instrumentation.ollama"),
     "openai": ("openai", "neatlogs.instrumentation.openai"),
     # The OpenAI Agents SDK's package is named "agents": instrument() checks it is that SDK.
     "openai_agents": ("agents", "neatlogs.instrumentation.openai_agents"),
