@@ -12,10 +12,9 @@ library is instrumented, so calls through it are traced even when ``init()`` cho
 instrumentations; its keyword arguments are stamped as ``neatlogs.workflow.<key>`` on the span
 of every call made through that client. Agent frameworks the SDK lists (a CrewAI Crew, a
 pydantic-ai Agent, a DSPy module) are accepted and returned as they are; anything else is a
-``TypeError``. ``langchain_handler()`` is accepted so those programs run unchanged (their model
-calls are traced through the client library underneath); LangChain's own steps are not recorded
-by it yet, which its first use says on stderr. ``openai_agents_processor()`` returns the Agents
-SDK trace processor of ``instrumentation/openai_agents``.
+``TypeError``. ``langchain_handler()`` returns the LangChain callback handler of
+``instrumentation/langchain``; ``openai_agents_processor()`` returns the Agents SDK trace
+processor of ``instrumentation/openai_agents``.
 """
 
 from __future__ import annotations
@@ -240,29 +239,18 @@ class extract_trace_context:
 # --- frameworks' hooks ---------------------------------------------------------------------
 
 
-_warned: set[str] = set()
-
-
-def _note(name: str, framework: str) -> None:
-    if name not in _warned:
-        _warned.add(name)
-        _log.warning(f"{name}() records no {framework} steps yet; the model calls under them are traced "
-                     "through their client library")
-
-
 def langchain_handler() -> Any:
-    """A LangChain callback handler to pass as ``callbacks=[...]``.
+    """A LangChain callback handler to pass as ``callbacks=[...]``: every run beneath it becomes a span.
+
+    It is the handler ``neatlogs run`` / ``init()`` already hooks into LangChain, so a run given
+    it both ways is traced once.
 
     Raises:
         ImportError: LangChain (``langchain_core``) is not installed.
     """
-    from langchain_core.callbacks import BaseCallbackHandler
+    from .instrumentation import langchain
 
-    class NeatlogsCallbackHandler(BaseCallbackHandler):
-        """Accepts LangChain's callbacks; the model calls are traced by the client instrumentation."""
-
-    _note("langchain_handler", "LangChain")
-    return NeatlogsCallbackHandler()
+    return langchain.handler()
 
 
 def openai_agents_processor() -> Any:

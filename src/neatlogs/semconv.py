@@ -159,6 +159,7 @@ __all__ = [
     "TOOL_CALL_FUNCTION_NAME",
     "TOOL_CALL_ID",
     "TOOL_DESCRIPTION",
+    "TOOL_JSON_SCHEMA",
     "TOOL_NAME",
     "TOOL_PARAMETERS",
     "USER_ID",
@@ -472,6 +473,12 @@ TOOL_DESCRIPTION: Final[str] = "tool.description"
 TOOL_PARAMETERS: Final[str] = "tool.parameters"
 """The tool's parameters schema, JSON (OpenInference)."""
 
+LLM_TOOLS: Final[str] = "llm.tools"
+"""Prefix of the tools a model call offered: ``llm.tools.{i}.tool.json_schema`` (OpenInference semconv 0.1.x)."""
+
+TOOL_JSON_SCHEMA: Final[str] = "tool.json_schema"
+"""Suffix: one offered tool's definition as JSON (OpenInference semconv 0.1.x, ``llm.tools``)."""
+
 NEATLOGS_DESCRIPTION: Final[str] = "neatlogs.description"
 """A span's description, for kinds other than tools (``description=``) (neatlogs)."""
 
@@ -546,9 +553,6 @@ GRAPH_NODE_ID: Final[str] = "graph.node.id"
 
 GRAPH_NODE_PARENT_ID: Final[str] = "graph.node.parent_id"
 """The graph node that handed work to this one (OpenInference semconv 0.1.42)."""
-
-LLM_TOOLS: Final[str] = "llm.tools"
-"""Prefix of the tools offered to a model: ``llm.tools.{i}.tool.json_schema`` (OpenInference semconv 0.1.42)."""
 
 # --- neatlogs.log() records, span events named ``log`` --------------------------------
 LOG_EVENT: Final[str] = "log"

@@ -35,15 +35,19 @@ _set_span_in_context: Any = None
 _Status: Any = None
 _StatusCode: Any = None
 _STATUS_OK: Any = None
+_parent_context: Any = None
 
 
 def _load_otel() -> None:
-    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK
+    global _context, _set_span_in_context, _Status, _StatusCode, _STATUS_OK, _parent_context
     from opentelemetry import context
     from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
+    from ._framework_runs import parent_context
+
     _context, _set_span_in_context, _Status, _StatusCode = context, set_span_in_context, Status, StatusCode
     _STATUS_OK = Status(StatusCode.OK)
+    _parent_context = parent_context
 
 
 def _policy(behaviour: Any = None) -> Any:
@@ -106,7 +110,8 @@ class _Active:
                     attributes = {**attributes, **recorded}
                 except Exception:
                     _log.internal_error("recording the input of %s failed", name)
-            self.span = tracer.start_span(name, attributes=attributes)
+            # Under a framework's run (a LangChain tool), that run's span is the parent.
+            self.span = tracer.start_span(name, context=_parent_context(), attributes=attributes)
         except Exception:
             _log.internal_error("starting span %s failed", name)
 

@@ -50,6 +50,9 @@ RUNNING_WINDOW_NS = 60 * 1_000_000_000
 # Keys of a JSON input or output object that most likely hold the chat text.
 _INPUT_KEYS = ("message", "user_input", "input", "query", "question", "prompt", "text", "content")
 _OUTPUT_KEYS = ("reply", "content", "output", "answer", "response", "text", "message")
+_USER_ROLES = ("user", "human")
+_REPLY_ROLES = ("assistant", "ai")
+"""Roles of the messages an agent's ``{"messages": [...]}`` input and output are read for."""
 
 _PROMPT_KEYS = (
     semconv.LLM_PROMPT_TEMPLATE,
@@ -159,12 +162,29 @@ def _decoded(span: SpanRecord, value_key: str, mime_key: str) -> Any:
     return value
 
 
-def _pick_text(value: Any, keys: tuple[str, ...]) -> str | None:
+def _last_message_text(messages: Any, roles: tuple[str, ...]) -> str | None:
+    """The text of the last message of one of ``roles`` in a framework's ``{"messages": [...]}`` state."""
+    if not isinstance(messages, list):
+        return None
+    for message in reversed(messages):
+        if isinstance(message, dict) and (message.get("role") or message.get("type")) in roles:
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("text"))
+            if isinstance(content, str) and content:
+                return content
+    return None
+
+
+def _pick_text(value: Any, keys: tuple[str, ...], roles: tuple[str, ...] = ()) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
+        said = _last_message_text(value.get("messages"), roles) if roles else None
+        if said is not None:  # a LangGraph agent's state: the user's last message, the agent's last reply
+            return said
         for key in keys:
             if isinstance(value.get(key), str):
                 return value[key]
@@ -177,7 +197,7 @@ def _pick_text(value: Any, keys: tuple[str, ...]) -> str | None:
 def _user_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
     if is_model_call(root):
         return last_user_text(root)
-    text = _pick_text(_decoded(root, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE), _INPUT_KEYS)
+    text = _pick_text(_decoded(root, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE), _INPUT_KEYS, _USER_ROLES)
     if text is not None:
         return text
     for span in spans:
@@ -198,7 +218,8 @@ def _model_reply(span: SpanRecord) -> str | None:
 
 
 def _reply_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
-    root_text = _pick_text(_decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE), _OUTPUT_KEYS)
+    root_text = _pick_text(_decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE), _OUTPUT_KEYS,
+                           _REPLY_ROLES)
     if root_text is not None and not is_model_call(root):
         return root_text
     for span in reversed(spans):

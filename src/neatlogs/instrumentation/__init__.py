@@ -23,6 +23,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "dspy": ("dspy", "neatlogs.instrumentation.dspy"),
     "google_genai": ("google.genai", "neatlogs.instrumentation.google_genai"),
     "groq": ("groq", "neatlogs.instrumentation.groq"),
+    # LangChain and LangGraph: its callback system, hooked when langchain_core is imported.
+    "langchain": ("langchain_core", "neatlogs.instrumentation.langchain"),
     "litellm": ("litellm", "neatlogs.instrumentation.litellm"),
     "llama_index": ("llama_index.core", "neatlogs.instrumentation.llama_index"),
     "mcp": ("mcp", "neatlogs.instrumentation.mcp"),

@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Any
 
-from ... import _content, _log, semconv, tracing
+from ... import _content, _framework_runs, _log, semconv, tracing
 from ..._fast_attributes import set_clean_attributes
 from .bounds import FINISH_RESERVE, bound_messages, room_on
 from .genai import request_genai, response_genai
@@ -148,7 +148,9 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
         # Only the kind goes through start_span (processors read it at start); the rest is
         # set right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}
-        call.span = span = tracer.start_span(name, kind=client_kind, attributes=kind)
+        # Under a framework's model call (LangChain's), its span is the parent: one model call, nested.
+        call.span = span = tracer.start_span(name, context=_framework_runs.parent_context(), kind=client_kind,
+                                             attributes=kind)
         # A huge request must not evict what was stamped first (kind, session, user): cut its messages.
         bound_messages(attributes, semconv.LLM_INPUT_MESSAGES, room_on(span, FINISH_RESERVE))
         request_genai(attributes, call.policy)  # the GenAI JSON of the messages as kept
