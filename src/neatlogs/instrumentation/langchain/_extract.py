@@ -19,6 +19,7 @@ from ... import semconv
 from ..._span_options import retrieval_attributes
 from ...serialize import to_json
 from .._llm.attributes import finish_attributes, output_text, request_attributes, usage_attributes
+from .._llm.genai import request_genai, response_genai
 from .._llm.messages import flatten_messages, get, text_of
 
 __all__ = [
@@ -143,6 +144,7 @@ def llm_request(serialized: Any, messages: Any, prompts: Any, kwargs: dict[str, 
             schema = policy.json_text(tool)
             if schema is not None:
                 attributes[f"{semconv.LLM_TOOLS}.{i}.{semconv.TOOL_JSON_SCHEMA}"] = schema
+    request_genai(attributes, policy)  # the GenAI JSON beside, as on every engine span
     return attributes
 
 
@@ -185,6 +187,7 @@ def llm_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
         counts = get(getattr(response, "llm_output", None) or {}, "token_usage") or {}
         usage_attributes(attributes, get(counts, "prompt_tokens"), get(counts, "completion_tokens"),
                          get(counts, "total_tokens"))
+    response_genai(attributes, policy)
     return attributes
 
 
