@@ -211,7 +211,7 @@ def parse_filters(params: Mapping[str, str], *, sorts: Mapping[str, str] = SESSI
     limit = min(max(_whole("limit", raw["limit"]), 1), MAX_LIMIT) if get("limit") else default_limit
     return Filters(
         range=get("range"), since_ns=since, until_ns=until, workflow=get("workflow"), model=get("model"),
-        provider=get("provider").lower() if get("provider") else None, status=status,
+        provider=raw["provider"].lower() if get("provider") else None, status=status,
         min_latency_ns=_duration_ns("min_latency", raw["min_latency"]) if get("min_latency") else None,
         min_tokens=_whole("min_tokens", raw["min_tokens"]) if get("min_tokens") else None,
         min_cost=_money("min_cost", raw["min_cost"]) if get("min_cost") else None,

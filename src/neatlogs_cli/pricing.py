@@ -64,7 +64,7 @@ def _lookup(provider: str, model: str) -> UnitPrices | None:
     attempts = [provider_id, None] if provider_id else [None]
     for candidate in attempts:
         try:
-            def price(**tokens: int) -> float:
+            def price(candidate: str | None = candidate, **tokens: int) -> float:
                 usage = genai_prices.Usage(**tokens)
                 calc = genai_prices.calc_price(usage, model, provider_id=candidate)
                 return float(calc.total_price / Decimal(_PROBE))

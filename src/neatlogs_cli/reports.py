@@ -45,12 +45,17 @@ class SessionRow:
     latency_ms: float = 0.0
     p50_ms: float | None = None
     p95_ms: float | None = None
+    max_latency_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The summary's keys plus ``user_id``, ``call_count``, ``cost_usd`` (None: no price) and latencies."""
+        """The summary's keys plus ``user_id``, ``call_count``, ``cost_usd`` (None: no price) and latencies.
+
+        ``latency_ms`` is the sum of its turns' (traces') latencies, ``latency_p50_ms`` and
+        ``latency_p95_ms`` their median and 95th percentile, ``max_latency_ms`` the slowest.
+        """
         return {**self.summary.to_json(), "user_id": self.user_id, "call_count": self.call_count,
                 "cost_usd": self.cost, "unpriced_calls": self.unpriced_calls, "latency_ms": self.latency_ms,
-                "latency_p50_ms": self.p50_ms, "latency_p95_ms": self.p95_ms}
+                "latency_p50_ms": self.p50_ms, "latency_p95_ms": self.p95_ms, "max_latency_ms": self.max_latency_ms}
 
 
 def _cost(row: sqlite3.Row) -> tuple[float | None, int]:
@@ -79,7 +84,8 @@ def _session_row(row: sqlite3.Row, latencies: list[float]) -> SessionRow:
         values["turn_count"] = 1
     cost, unpriced = _cost(row)
     return SessionRow(store.SessionSummary(**values), row["user_id"], row["call_count"], cost, unpriced,
-                      sum(latencies), percentile(latencies, 0.5), percentile(latencies, 0.95))
+                      sum(latencies), percentile(latencies, 0.5), percentile(latencies, 0.95),
+                      row["max_latency_ns"] / 1e6 if latencies else None)
 
 
 def list_sessions(conn: sqlite3.Connection, filters: Filters) -> list[SessionRow]:
@@ -163,7 +169,8 @@ class UserRow:
 
 def list_users(conn: sqlite3.Connection, filters: Filters) -> list[UserRow]:
     """End users by their sessions' most recent activity (``range``/``from``/``to``, ``q`` a part of the id)."""
-    where, params = ["user_id IS NOT NULL"], []
+    where: list[str] = ["user_id IS NOT NULL"]
+    params: list[object] = []
     if filters.since_ns is not None:
         where.append("last_end_ns >= ?")
         params.append(filters.since_ns)
@@ -259,7 +266,8 @@ def overview(conn: sqlite3.Connection, filters: Filters, bucket: str | None = No
     n = len(starts)
     per = width // HOUR_NS
     lo, hi = first * per, (last + 1) * per - 1
-    where, params = "hour BETWEEN ? AND ?", [lo, hi]
+    where = "hour BETWEEN ? AND ?"
+    params: list[object] = [lo, hi]
     if filters.workflow is not None:
         where += " AND service_name = ?"
         params.append(filters.workflow)
@@ -302,6 +310,5 @@ def overview(conn: sqlite3.Connection, filters: Filters, bucket: str | None = No
         view.unpriced_calls += unpriced or 0
     for i, counts in enumerate(histograms):
         for measure, q in (("p50_ms", 0.5), ("p95_ms", 0.95)):
-            value = _histogram_percentile(counts, q)
-            add(measure, "all", i, value or 0.0)
+            add(measure, "all", i, _histogram_percentile(counts, q) or 0.0)
     return view

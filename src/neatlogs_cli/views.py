@@ -10,6 +10,8 @@ from typing import Any
 
 from neatlogs import store
 
+from . import pricing, reports
+from .filters import Filters
 from .timeline import Turn, build_turns
 
 __all__ = [
@@ -66,7 +68,8 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     path = _db_path(db)
     if limit < 1:
         return _error(f"--limit must be 1 or more, got {limit}")
-    sessions = store.list_sessions(store.connect(path), limit=limit) if os.path.exists(path) else []
+    sessions = (reports.list_sessions(pricing.install(store.connect(path)), Filters(limit=limit))
+                if os.path.exists(path) else [])
     if as_json:
         print(json.dumps([s.to_json() for s in sessions], indent=2))
         return 0
@@ -89,18 +92,21 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     from rich.text import Text
 
     table = Table(title=f"Recent sessions ({path})", title_justify="left")
-    for name in ("session", "workflow", "started", "last activity", "turns", "tokens", "errors"):
-        table.add_column(name, justify="right" if name in ("turns", "tokens", "errors") else "left",
-                         no_wrap=name == "session")
-    for s in sessions:
+    numbers = ("turns", "calls", "tokens", "cost", "errors", "p50 / p95")
+    for name in ("session", "workflow", "started", "last activity", *numbers):
+        table.add_column(name, justify="right" if name in numbers else "left", no_wrap=name == "session")
+    for row in sessions:
+        s = row.summary
         # Text cells, never markup strings: ids and workflow names come from programs.
         session_cell = Text(s.session_id)
         if s.no_session:
             session_cell.append("  (no session: one trace)", style="dim")
         table.add_row(
             session_cell, Text(s.service_name or ""), _time(s.first_start_ns),
-            _time(s.last_end_ns), str(s.turn_count), str(s.token_count),
+            _time(s.last_end_ns), str(s.turn_count), str(row.call_count), str(s.token_count),
+            pricing.format_cost(row.cost, row.unpriced_calls),
             Text(str(s.error_count), style="red" if s.error_count else ""),
+            f"{_ms(row.p50_ms)} / {_ms(row.p95_ms)}" if row.p50_ms is not None and row.p95_ms is not None else "",
         )
     console.print(table)
     return 0
@@ -190,7 +196,7 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
     if as_json:
         print(json.dumps({**session.to_json(), "turns": turns_json(session.traces)}, indent=2, ensure_ascii=False))
         return 0
-    print_timeline(session)
+    print_timeline(session, totals=reports.session_totals(pricing.install(conn), full_id))
     return 0
 
 
@@ -199,7 +205,8 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
     path = _db_path(db)
     if limit < 1:
         return _error(f"--limit must be 1 or more, got {limit}")
-    traces = store.list_traces(store.connect(path), limit=limit) if os.path.exists(path) else []
+    traces = (reports.list_traces(pricing.install(store.connect(path)), Filters(limit=limit))
+              if os.path.exists(path) else [])
     if as_json:
         print(json.dumps([t.to_json() for t in traces], indent=2))
         return 0
@@ -211,21 +218,22 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
         console.print(Text(f"No traces in the local store {path}."))
         return 0
     table = Table(title=f"Recent traces ({path})", title_justify="left")
-    for name in ("trace", "root span", "session", "started", "duration", "spans", "errors"):
-        table.add_column(name, justify="right" if name in ("duration", "spans", "errors") else "left",
-                         no_wrap=name in ("trace", "session"))
+    numbers = ("duration", "spans", "tokens", "cost", "errors")
+    for name in ("trace", "root span", "session", "started", *numbers):
+        table.add_column(name, justify="right" if name in numbers else "left", no_wrap=name in ("trace", "session"))
     for t in traces:
         table.add_row(
             Text(t.trace_id), Text(t.name), Text(t.session_id) if t.session_id else Text("no session", style="dim"),
-            _time(t.start_time_ns), _ms((t.end_time_ns - t.start_time_ns) / 1e6), str(t.span_count),
+            _time(t.start_time_ns), _ms(t.latency_ms), str(t.span_count), str(t.token_count),
+            pricing.format_cost(t.cost, t.unpriced_calls),
             Text(str(t.error_count), style="red" if t.error_count else ""),
         )
     console.print(table)
     return 0
 
 
-def print_timeline(session: store.SessionDetail, file: Any = None) -> None:
-    """Print a session's turns in order, each with its bubbles and span tree."""
+def print_timeline(session: store.SessionDetail, file: Any = None, totals: reports.SessionRow | None = None) -> None:
+    """Print a session's turns in order, each with its bubbles and span tree (under its totals, when given)."""
     from rich.text import Text
 
     console = _console(file)
@@ -240,6 +248,11 @@ def print_timeline(session: store.SessionDetail, file: Any = None) -> None:
         f"  {session.turn_count} turn{'s' if session.turn_count != 1 else ''}  {session.token_count} tokens  "
         f"{session.error_count} errors  started {_time(session.first_start_ns)}"
     )
+    if totals is not None:
+        cost = pricing.format_cost(totals.cost, totals.unpriced_calls)
+        head.append(f"\n  {totals.call_count} model calls  cost {cost}  latency {_ms(totals.latency_ms)}")
+        if totals.p50_ms is not None and totals.p95_ms is not None:
+            head.append(f" (p50 {_ms(totals.p50_ms)}, p95 {_ms(totals.p95_ms)} per turn)")
     console.print(head)
     for turn in build_turns(session.traces):
         console.print()

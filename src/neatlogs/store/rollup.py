@@ -117,6 +117,15 @@ def _labels(attributes: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _sum_into(table: dict[Any, list[Any]], key: Any, session_key: str, figures: tuple[Any, ...]) -> None:
+    row = table.get(key)
+    if row is None:
+        table[key] = [session_key, *figures]
+    else:
+        for i, n in enumerate(figures, 1):
+            row[i] += n
+
+
 class Rollup:
     """What one transaction's new spans add to the rollup tables; :meth:`write` applies it.
 
@@ -129,10 +138,10 @@ class Rollup:
     def __init__(self, flags: dict[tuple[str, str], int] | None = None) -> None:
         self.flags = flags if flags is not None else {}
         self.traces: dict[str, list[Any]] = {}
-        self.usage: dict[tuple[str, str, str, int], list[Any]] = {}
+        self.usage: dict[Any, list[Any]] = {}
         self.labels: set[tuple[str, str, str, str]] = set()
         self.trace_hours: dict[tuple[int, str, int], list[int]] = {}
-        self.usage_hours: dict[tuple[int, str, str, str, int], list[Any]] = {}
+        self.usage_hours: dict[Any, list[Any]] = {}
         self.sessions: dict[str, list[Any]] = {}
 
     def add(self, r: SpanRecord, session_key: str) -> int:
@@ -179,8 +188,8 @@ class Rollup:
         h[0] += root
         h[1] += error
         h[2] += tokens
-        for key, value in _labels(attributes):
-            self.labels.add((r.trace_id, key, value, session_key))
+        for label, value in _labels(attributes):
+            self.labels.add((r.trace_id, label, value, session_key))
         if counted_call:
             self._add_usage(r, session_key, hour, service, counts if tokens else None)
         return tokens
@@ -194,14 +203,8 @@ class Rollup:
         figures = (1, counts.input if counts else 0, counts.output if counts else 0,
                    _count(attributes, _CACHE_READ_KEYS) if counts else 0,
                    _count(attributes, _CACHE_WRITE_KEYS) if counts else 0, cost or 0.0)
-        for table, key in ((self.usage, (r.trace_id, provider, model, own)),
-                           (self.usage_hours, (hour, service, provider, model, own))):
-            row = table.get(key)  # type: ignore[attr-defined]
-            if row is None:
-                table[key] = [session_key, *figures]  # type: ignore[index]
-            else:
-                for i, n in enumerate(figures, 1):
-                    row[i] += n
+        _sum_into(self.usage, (r.trace_id, provider, model, own), session_key, figures)
+        _sum_into(self.usage_hours, (hour, service, provider, model, own), session_key, figures)
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Apply the figures to the rollup tables (inside the caller's transaction)."""
@@ -271,9 +274,10 @@ def forget(conn: sqlite3.Connection, spans: list[SpanRecord], column: str, keys:
                      "WHERE hour = ? AND service_name = ? AND latency_bucket = ?",
                      [(*row, *key) for key, row in by_hour.trace_hours.items()])
     conn.executemany(
-        """UPDATE usage_hours SET calls = calls - ?, input_tokens = input_tokens - ?, output_tokens = output_tokens - ?,
-                  cache_read_tokens = cache_read_tokens - ?, cache_write_tokens = cache_write_tokens - ?,
-                  cost = cost - ? WHERE hour = ? AND service_name = ? AND provider = ? AND model = ? AND own_cost = ?""",
+        """UPDATE usage_hours SET calls = calls - ?, input_tokens = input_tokens - ?,
+                  output_tokens = output_tokens - ?, cache_read_tokens = cache_read_tokens - ?,
+                  cache_write_tokens = cache_write_tokens - ?, cost = cost - ?
+           WHERE hour = ? AND service_name = ? AND provider = ? AND model = ? AND own_cost = ?""",
         [(*row[1:], *key) for key, row in by_hour.usage_hours.items()])
     touched = {r[0] for key in keys for r in conn.execute(f"SELECT session_id FROM traces WHERE {column} = ?", (key,))}
     for table in ("traces", "usage", "labels"):
@@ -281,7 +285,8 @@ def forget(conn: sqlite3.Connection, spans: list[SpanRecord], column: str, keys:
     conn.executemany(
         """UPDATE sessions SET
              user_id = (SELECT MAX(user_id) FROM traces WHERE traces.session_id = sessions.session_id),
-             call_count = (SELECT COALESCE(SUM(call_count), 0) FROM traces WHERE traces.session_id = sessions.session_id),
+             call_count = (SELECT COALESCE(SUM(call_count), 0) FROM traces
+                           WHERE traces.session_id = sessions.session_id),
              max_latency_ns = (SELECT COALESCE(MAX(latency_ns), 0) FROM traces
                                WHERE traces.session_id = sessions.session_id)
            WHERE session_id = ?""", [(sid,) for sid in touched])

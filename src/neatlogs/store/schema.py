@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Callable, Union
+from typing import Callable
 
 from .. import semconv
 
@@ -191,10 +191,10 @@ def _backfill_v4(conn: sqlite3.Connection) -> None:
     rebuild(conn, batch, sessions)
 
 
-_Step = Union[str, Callable[[sqlite3.Connection], None]]
-
 # _MIGRATIONS[n] takes a file at version n to n + 1.
-_MIGRATIONS: dict[int, _Step] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _backfill_v4}
+_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
+    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _backfill_v4,
+}
 
 
 def _exec_script(conn: sqlite3.Connection, script: str) -> None:

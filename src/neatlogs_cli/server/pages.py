@@ -19,8 +19,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
 
+from .. import reports
+from ..filters import RANGES, SESSION_SORTS, TRACE_SORTS, FilterError, parse_filters
+from ..pricing import format_cost
 from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
-from .api import parse_limit
 from .auth import KEY_COOKIE, KeyCheck
 from .store_access import request_reader
 
@@ -82,6 +84,9 @@ _environment.filters["pretty"] = _pretty
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
+_environment.globals["ranges"] = tuple(RANGES)
+_environment.filters["cost"] = lambda row: format_cost(row.cost, row.unpriced_calls)
+_environment.filters["opt_ms"] = lambda ms: _format_ms(ms) if ms is not None else ""
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -90,15 +95,26 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
+def _filter_options(conn: Any) -> dict[str, list[str]]:
+    """The values the filter bar offers in its lists: workflows, models, providers (small tables)."""
+    models = conn.execute("SELECT DISTINCT provider, model FROM usage_hours").fetchall()
+    return {
+        "workflows": sorted({r[0] for r in conn.execute("SELECT DISTINCT service_name FROM trace_hours") if r[0]}),
+        "models": sorted({r[1] for r in models if r[1]}),
+        "providers": sorted({r[0] for r in models if r[0]}),
+    }
+
+
 def sessions_page(request: Request) -> Response:
-    """GET /: recent sessions, newest first, with a search box."""
-    search = request.query_params.get("q", "").strip()
+    """GET /: sessions, most recent activity first, under a filter bar (its values in the URL)."""
     try:
-        limit = parse_limit(request.query_params.get("limit"), default=100)
-    except ValueError as error:
+        filters = parse_filters(request.query_params, default_limit=100)
+    except FilterError as error:
         return render("error.html", status=400, message=str(error))
-    sessions = store.list_sessions(request_reader(request), limit=limit, search=search or None)
-    return render("sessions.html", sessions=sessions, search=search, limit=limit)
+    conn = request_reader(request)
+    sessions = reports.list_sessions(conn, filters)
+    return render("sessions.html", sessions=sessions, filters=filters, search=filters.q or "", limit=filters.limit,
+                  sorts=SESSION_SORTS, options=_filter_options(conn), action="/")
 
 
 SESSION_PAGE_TURNS = 50
@@ -148,18 +164,21 @@ def session_page(request: Request) -> Response:
         html = _environment.get_template("_turns.html").render(turns=turns)
         headers = {**SECURITY_HEADERS, "x-neatlogs-earlier": json.dumps(earlier) if earlier else ""}
         return HTMLResponse(html, headers=headers)
+    totals = reports.session_totals(request_reader(request), session_id)
     return render("session.html", session=session, turns=turns, running=is_running(session), earlier=earlier,
-                  paged=before is not None)
+                  paged=before is not None, totals=totals)
 
 
 def traces_page(request: Request) -> Response:
-    """GET /traces: recent traces, newest first, each with its session or "no session"."""
+    """GET /traces: traces, newest first, each with its session or "no session", under the filter bar."""
     try:
-        limit = parse_limit(request.query_params.get("limit"), default=100)
-    except ValueError as error:
+        filters = parse_filters(request.query_params, sorts=TRACE_SORTS, default_limit=100)
+    except FilterError as error:
         return render("error.html", status=400, message=str(error))
-    traces = store.list_traces(request_reader(request), limit=limit)
-    return render("traces.html", traces=traces, limit=limit)
+    conn = request_reader(request)
+    traces = reports.list_traces(conn, filters)
+    return render("traces.html", traces=traces, filters=filters, limit=filters.limit, sorts=TRACE_SORTS,
+                  options=_filter_options(conn), action="/traces")
 
 
 def trace_page(request: Request) -> Response:

@@ -10,6 +10,8 @@ from starlette.requests import Request
 
 from neatlogs import store
 
+from .. import pricing
+
 __all__ = ["StoreAccess", "request_reader"]
 
 T = TypeVar("T")
@@ -33,7 +35,7 @@ class StoreAccess:
         """This thread's read connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = store.connect(self.db_path)
+            conn = pricing.install(store.connect(self.db_path))  # costs are priced in SQL
             self._local.conn = conn
         return conn
 
