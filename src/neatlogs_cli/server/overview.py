@@ -12,7 +12,7 @@ from ..filters import FilterError, parse_filters
 from ..pricing import format_cost
 from .api import overview_options
 from .charts import build_chart
-from .pages import _filter_options, _format_ms, render
+from .pages import _filter_options, _format_ms, render, tidy_url
 from .store_access import request_reader
 
 __all__ = ["overview_page", "users_page"]
@@ -27,6 +27,9 @@ def _count(value: float) -> str:
 
 def overview_page(request: Request) -> Response:
     """GET /overview: the charts over the chosen range (the last 24 hours by default)."""
+    tidy = tidy_url(request)
+    if tidy is not None:
+        return tidy
     params = dict(request.query_params)
     if not any(params.get(k) for k in ("range", "from", "to")):
         params["range"] = "24h"
@@ -58,6 +61,9 @@ def overview_page(request: Request) -> Response:
 
 def users_page(request: Request) -> Response:
     """GET /users: end users (``user.id``) with their sessions, last activity, tokens and cost."""
+    tidy = tidy_url(request)
+    if tidy is not None:
+        return tidy
     try:
         filters = parse_filters(request.query_params, default_limit=200)
     except FilterError as error:

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jinja2
 from starlette.requests import Request
@@ -32,6 +32,7 @@ __all__ = [
     "login_submit",
     "session_page",
     "sessions_page",
+    "tidy_url",
     "trace_page",
     "traces_page",
 ]
@@ -105,8 +106,23 @@ def _filter_options(conn: Any) -> dict[str, list[str]]:
     }
 
 
+def tidy_url(request: Request) -> Response | None:
+    """A redirect to the same page without the empty parameters a submitted filter form adds, or None.
+
+    So the address to bookmark or share names only the filters in use.
+    """
+    params = request.query_params
+    if not any(value.strip() == "" for value in params.values()):
+        return None
+    kept = urlencode([(k, v) for k, v in params.multi_items() if v.strip()])
+    return RedirectResponse(request.url.path + (f"?{kept}" if kept else ""), status_code=303)
+
+
 def sessions_page(request: Request) -> Response:
     """GET /: sessions, most recent activity first, under a filter bar (its values in the URL)."""
+    tidy = tidy_url(request)
+    if tidy is not None:
+        return tidy
     try:
         filters = parse_filters(request.query_params, default_limit=100)
     except FilterError as error:
