@@ -30,6 +30,7 @@ __all__ = [
     "COST_SQL",
     "MAX_LIMIT",
     "PARAMETERS",
+    "UNPRICED_SQL",
     "RANGES",
     "SESSION_SORTS",
     "TRACE_SORTS",
@@ -38,8 +39,10 @@ __all__ = [
     "Query",
     "parse_filters",
     "sessions_query",
+    "cost_of",
+    "priced",
     "traces_query",
-    "unpriced_sql",
+    "unpriced_of",
 ]
 
 MAX_LIMIT = 1000
@@ -64,24 +67,32 @@ TRACE_SORTS = {
 """``sort`` columns of the traces list."""
 
 
-def _priced(prefix: str = "") -> str:
-    p = prefix
-    return (f"(MAX({p}input_tokens - {p}cache_read_tokens - {p}cache_write_tokens, 0)"
-            f" * neatlogs_price({p}provider, {p}model, 'input')"
-            f" + {p}output_tokens * neatlogs_price({p}provider, {p}model, 'output')"
-            f" + {p}cache_read_tokens * neatlogs_price({p}provider, {p}model, 'cache_read')"
-            f" + {p}cache_write_tokens * neatlogs_price({p}provider, {p}model, 'cache_write'))")
+_JOIN_PRICES = " u LEFT JOIN temp.prices p ON p.provider = u.provider AND p.model = u.model"
+
+COST_SQL = ("SUM(CASE WHEN u.own_cost THEN u.cost ELSE"
+            " MAX(u.input_tokens - u.cache_read_tokens - u.cache_write_tokens, 0) * p.input"
+            " + u.output_tokens * p.output + u.cache_read_tokens * p.cache_read"
+            " + u.cache_write_tokens * p.cache_write END)")
+"""The cost in USD of a group of usage rows ``u`` joined to their prices ``p``; unpriced rows add nothing."""
+
+UNPRICED_SQL = ("SUM(CASE WHEN NOT u.own_cost AND u.input_tokens + u.output_tokens > 0 AND p.input IS NULL"
+                " THEN u.calls ELSE 0 END)")
+"""Calls of a group of usage rows that have tokens but no price (their model is unknown)."""
 
 
-COST_SQL = f"SUM(CASE WHEN own_cost THEN cost ELSE {_priced()} END)"
-"""The cost in USD of a group of ``usage`` (or ``usage_hours``) rows; unpriced rows add nothing."""
+def priced(table: str, where: str = "", columns: str = f"{COST_SQL}, {UNPRICED_SQL}") -> str:
+    """``SELECT columns FROM table u LEFT JOIN temp.prices p ... [WHERE where]`` (see ``pricing.install``)."""
+    return f"SELECT {columns} FROM {table}{_JOIN_PRICES}" + (f" WHERE {where}" if where else "")
 
 
-def unpriced_sql(prefix: str = "") -> str:
-    """Calls of a group of usage rows that have tokens but no price (their model is unknown)."""
-    p = prefix
-    return (f"SUM(CASE WHEN NOT {p}own_cost AND {p}input_tokens + {p}output_tokens > 0"
-            f" AND neatlogs_price({p}provider, {p}model, 'input') IS NULL THEN {p}calls ELSE 0 END)")
+def cost_of(table: str, where: str) -> str:
+    """A scalar subquery: the cost of ``table``'s rows matching ``where``."""
+    return f"({priced(table, where, COST_SQL)})"
+
+
+def unpriced_of(table: str, where: str) -> str:
+    """A scalar subquery: the unpriced calls of ``table``'s rows matching ``where``."""
+    return f"({priced(table, where, UNPRICED_SQL)})"
 
 
 class FilterError(ValueError):
@@ -287,7 +298,7 @@ def sessions_query(f: Filters) -> Query:
     if f.min_latency_ns is not None:
         where.append("s.max_latency_ns >= ?")
         params.append(f.min_latency_ns)
-    cost = f"(SELECT {COST_SQL} FROM usage WHERE usage.session_id = s.session_id)"
+    cost = cost_of("session_usage", "u.session_id = s.session_id")
     if f.min_cost is not None:
         where.append(f"COALESCE({cost}, 0) >= ?")
         params.append(f.min_cost)
@@ -299,10 +310,14 @@ def sessions_query(f: Filters) -> Query:
             " OR s.session_id IN (SELECT session_id FROM spans WHERE rowid IN"
             "                     (SELECT rowid FROM span_text WHERE span_text MATCH ?)))")
         params += [_like(f.q)] * 4 + [_phrase(f.q)]
-    sql = (f"SELECT s.*, {cost} AS cost,"
-           f" (SELECT {unpriced_sql()} FROM usage WHERE usage.session_id = s.session_id) AS unpriced"
-           " FROM sessions s" + (" WHERE " + " AND ".join(where) if where else "")
-           + _order(f, SESSION_SORTS, "-last", "s.last_end_ns"))
+    # Two steps: the page's rows first (a sort by cost prices every session), then the costs of
+    # those rows alone (SQLite would otherwise compute every selected column of every row it sorts).
+    order = _order(f, SESSION_SORTS, "-last", "s.last_end_ns")
+    chosen = ("SELECT s.session_id" + (f", {cost} AS cost" if "cost" in order else "") + " FROM sessions s"
+              + (" WHERE " + " AND ".join(where) if where else "") + order)
+    sql = (f"SELECT s.*, {cost} AS cost, {unpriced_of('session_usage', 'u.session_id = s.session_id')} AS unpriced"
+           f" FROM ({chosen}) c JOIN sessions s ON s.session_id = c.session_id"
+           + order.replace(" LIMIT ?", "").replace(" cost ", " c.cost "))
     return Query(sql, [*params, f.limit])
 
 
@@ -320,7 +335,7 @@ def traces_query(f: Filters) -> Query:
     if f.min_latency_ns is not None:
         where.append("t.latency_ns >= ?")
         params.append(f.min_latency_ns)
-    cost = f"(SELECT {COST_SQL} FROM usage WHERE usage.trace_id = t.trace_id)"
+    cost = cost_of("usage", "u.trace_id = t.trace_id")
     if f.min_cost is not None:
         where.append(f"COALESCE({cost}, 0) >= ?")
         params.append(f.min_cost)
@@ -331,7 +346,10 @@ def traces_query(f: Filters) -> Query:
             " OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN"
             "                   (SELECT rowid FROM span_text WHERE span_text MATCH ?)))")
         params += [_like(f.q)] * 4 + [_phrase(f.q)]
-    sql = (f"SELECT t.*, {cost} AS cost,"
-           f" (SELECT {unpriced_sql()} FROM usage WHERE usage.trace_id = t.trace_id) AS unpriced"
-           " FROM traces t WHERE " + " AND ".join(where) + _order(f, TRACE_SORTS, "-started", "t.start_ns"))
+    order = _order(f, TRACE_SORTS, "-started", "t.start_ns")
+    chosen = ("SELECT t.trace_id" + (f", {cost} AS cost" if "cost" in order else "") + " FROM traces t WHERE "
+              + " AND ".join(where) + order)
+    sql = (f"SELECT t.*, {cost} AS cost, {unpriced_of('usage', 'u.trace_id = t.trace_id')} AS unpriced"
+           f" FROM ({chosen}) c JOIN traces t ON t.trace_id = c.trace_id"
+           + order.replace(" LIMIT ?", "").replace(" cost ", " c.cost "))
     return Query(sql, [*params, f.limit])

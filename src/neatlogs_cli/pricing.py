@@ -5,8 +5,9 @@ the pricing library, with its price tables, is never loaded into a traced progra
 writer records only the usage pricing needs (``neatlogs.store.rollup``).
 
 A model's unit prices (USD per token of input, output, cache read and cache write) are
-looked up once and kept; SQL queries price usage rows through the ``neatlogs_price``
-function that :func:`install` registers on a connection. A model the library does not
+looked up once and kept; SQL queries price usage rows by joining the connection's
+``temp.prices`` table, which :func:`refresh` fills for the models in the store (a
+``neatlogs_price`` SQL function, registered by :func:`install`, answers single lookups). A model the library does not
 know has no price (None), never 0. Calls that carried their own cost are taken as they are.
 """
 
@@ -19,7 +20,7 @@ from decimal import Decimal
 
 from neatlogs import _log
 
-__all__ = ["KINDS", "UnitPrices", "format_cost", "install", "price_call", "unit_prices"]
+__all__ = ["KINDS", "UnitPrices", "format_cost", "install", "price_call", "refresh", "unit_prices"]
 
 KINDS = ("input", "output", "cache_read", "cache_write")
 """The token kinds priced separately, in the order of :class:`UnitPrices`' fields."""
@@ -110,9 +111,34 @@ def _sql_price(provider: str | None, model: str | None, kind: str) -> float | No
 
 
 def install(conn: sqlite3.Connection) -> sqlite3.Connection:
-    """Register ``neatlogs_price(provider, model, kind)`` (USD per token, NULL: no price) on ``conn``."""
+    """Give ``conn`` its ``temp.prices`` table and ``neatlogs_price(provider, model, kind)`` function.
+
+    A row of ``temp.prices`` holds a model's USD per token of each kind (NULLs: no price);
+    :func:`refresh` adds the models the store holds. Returns ``conn``.
+    """
     conn.create_function("neatlogs_price", 3, _sql_price, deterministic=True)
+    conn.execute("""CREATE TEMP TABLE IF NOT EXISTS prices (
+                        provider TEXT NOT NULL, model TEXT NOT NULL, input REAL, output REAL,
+                        cache_read REAL, cache_write REAL, PRIMARY KEY (provider, model))""")
+    refresh(conn)
     return conn
+
+
+def refresh(conn: sqlite3.Connection) -> None:
+    """Add to ``temp.prices`` the store's models it lacks (from the small hourly table: cheap)."""
+    try:
+        stored = set(conn.execute("SELECT DISTINCT provider, model FROM usage_hours").fetchall())
+    except sqlite3.OperationalError:  # a store from before version 4, opened read-only
+        return
+    known = set(conn.execute("SELECT provider, model FROM temp.prices").fetchall())
+    new = [tuple(key) for key in stored - known]
+    if new:
+        rows = []
+        for provider, model in new:
+            prices = unit_prices(provider, model)
+            values = (prices.input, prices.output, prices.cache_read, prices.cache_write) if prices else (None,) * 4
+            rows.append((provider, model, *values))
+        conn.executemany("INSERT OR REPLACE INTO temp.prices VALUES (?,?,?,?,?,?)", rows)
 
 
 def format_cost(cost: float | None, unpriced_calls: int = 0) -> str:

@@ -1,7 +1,7 @@
 """The dashboard's figures over the store's rollups: filtered lists, a session's totals, the Overview, users.
 
 Every function takes a connection on which :func:`neatlogs_cli.pricing.install` has run
-(costs are priced in SQL) and :class:`~neatlogs_cli.filters.Filters` from the request.
+(costs are priced in SQL; each function first adds the prices of models new to the store) and :class:`~neatlogs_cli.filters.Filters` from the request.
 Each record has ``to_json()``, the shape the JSON API and ``--json`` print.
 """
 
@@ -15,7 +15,8 @@ from typing import Any
 from neatlogs import store
 from neatlogs.store.rollup import HOUR_NS, LATENCY_BUCKETS_PER_DOUBLING
 
-from .filters import COST_SQL, Filters, sessions_query, traces_query, unpriced_sql
+from . import pricing
+from .filters import COST_SQL, UNPRICED_SQL, Filters, cost_of, priced, sessions_query, traces_query, unpriced_of
 
 __all__ = ["Overview", "SessionRow", "TraceRow", "UserRow", "list_sessions", "list_traces", "list_users",
            "overview", "percentile", "session_totals"]
@@ -90,6 +91,7 @@ def _session_row(row: sqlite3.Row, latencies: list[float]) -> SessionRow:
 
 def list_sessions(conn: sqlite3.Connection, filters: Filters) -> list[SessionRow]:
     """The sessions matching ``filters``, in its sort order (most recent activity first by default)."""
+    pricing.refresh(conn)
     query = sessions_query(filters)
     rows = conn.execute(query.sql, query.params).fetchall()
     latencies = _latencies(conn, [r["session_id"] for r in rows])
@@ -98,9 +100,10 @@ def list_sessions(conn: sqlite3.Connection, filters: Filters) -> list[SessionRow
 
 def session_totals(conn: sqlite3.Connection, session_id: str) -> SessionRow | None:
     """One session's totals as the list shows them (its page's header), or None when unknown."""
+    pricing.refresh(conn)
     row = conn.execute(
-        f"SELECT s.*, (SELECT {COST_SQL} FROM usage WHERE usage.session_id = s.session_id) AS cost,"
-        f" (SELECT {unpriced_sql()} FROM usage WHERE usage.session_id = s.session_id) AS unpriced"
+        f"SELECT s.*, {cost_of('session_usage', 'u.session_id = s.session_id')} AS cost,"
+        f" {unpriced_of('session_usage', 'u.session_id = s.session_id')} AS unpriced"
         " FROM sessions s WHERE s.session_id = ?", (session_id,)).fetchone()
     if row is None:
         return None
@@ -137,6 +140,7 @@ class TraceRow:
 
 def list_traces(conn: sqlite3.Connection, filters: Filters) -> list[TraceRow]:
     """The traces matching ``filters`` (those whose root has arrived), newest first by default."""
+    pricing.refresh(conn)
     query = traces_query(filters)
     rows = []
     for r in conn.execute(query.sql, query.params):
@@ -169,31 +173,32 @@ class UserRow:
 
 def list_users(conn: sqlite3.Connection, filters: Filters) -> list[UserRow]:
     """End users by their sessions' most recent activity (``range``/``from``/``to``, ``q`` a part of the id)."""
-    where: list[str] = ["user_id IS NOT NULL"]
+    pricing.refresh(conn)
+    where: list[str] = ["s.user_id IS NOT NULL"]
     params: list[object] = []
     if filters.since_ns is not None:
-        where.append("last_end_ns >= ?")
+        where.append("s.last_end_ns >= ?")
         params.append(filters.since_ns)
     if filters.until_ns is not None:
-        where.append("first_start_ns <= ?")
+        where.append("s.first_start_ns <= ?")
         params.append(filters.until_ns)
     if filters.q:
-        where.append("instr(lower(user_id), lower(?)) > 0")
+        where.append("instr(lower(s.user_id), lower(?)) > 0")
         params.append(filters.q)
+    condition = " AND ".join(where)
     rows = conn.execute(
-        "SELECT user_id, COUNT(*) AS sessions, SUM(turn_count) AS turns, MAX(last_end_ns) AS last,"
-        f" SUM(token_count) AS tokens FROM sessions WHERE {' AND '.join(where)}"
-        " GROUP BY user_id ORDER BY last DESC LIMIT ?", (*params, filters.limit)).fetchall()
+        "SELECT s.user_id, COUNT(*) AS sessions, SUM(s.turn_count) AS turns, MAX(s.last_end_ns) AS last,"
+        f" SUM(s.token_count) AS tokens FROM sessions s WHERE {condition}"
+        " GROUP BY s.user_id ORDER BY last DESC LIMIT ?", (*params, filters.limit)).fetchall()
     costs: dict[str, tuple[Any, Any]] = {}
     user_ids = [r["user_id"] for r in rows]
     if user_ids:
         marks = ",".join("?" * len(user_ids))
-        session_where = " AND ".join(f"s.{c}" for c in where[1:])
         for found in conn.execute(
-                f"SELECT s.user_id, {COST_SQL} AS cost, {unpriced_sql('u.')} AS unpriced FROM usage u"
-                f" JOIN sessions s ON s.session_id = u.session_id WHERE s.user_id IN ({marks})"
-                + (f" AND {session_where}" if session_where else "") + " GROUP BY s.user_id",
-                (*user_ids, *params)):
+                f"SELECT s.user_id, {COST_SQL} AS cost, {UNPRICED_SQL} AS unpriced FROM session_usage u"
+                " LEFT JOIN temp.prices p ON p.provider = u.provider AND p.model = u.model"
+                f" JOIN sessions s ON s.session_id = u.session_id WHERE s.user_id IN ({marks}) AND {condition}"
+                " GROUP BY s.user_id", (*user_ids, *params)):
             costs[found["user_id"]] = (found["cost"], found["unpriced"])
     users = []
     for r in rows:
@@ -253,6 +258,7 @@ def overview(conn: sqlite3.Connection, filters: Filters, bucket: str | None = No
     the hourly rollups keep nothing finer. Latency percentiles come from a histogram whose
     buckets are about 9% wide.
     """
+    pricing.refresh(conn)
     now = now_ns if now_ns is not None else time.time_ns()
     until = filters.until_ns if filters.until_ns is not None else now
     since = filters.since_ns if filters.since_ns is not None else until - 86400 * 1_000_000_000
@@ -292,14 +298,15 @@ def overview(conn: sqlite3.Connection, filters: Filters, bucket: str | None = No
         if latency_bucket >= 0 and traces:
             histograms[i][latency_bucket] = histograms[i].get(latency_bucket, 0) + traces
     usage_where, usage_params = where, list(params)
+    usage_where = usage_where.replace("hour BETWEEN", "u.hour BETWEEN").replace("service_name =", "u.service_name =")
     for column, value in (("model", filters.model), ("provider", filters.provider)):
         if value is not None:
-            usage_where += f" AND {column} = ?"
+            usage_where += f" AND u.{column} = ?"
             usage_params.append(value)
     for row in conn.execute(
-            f"SELECT hour, service_name, provider, model, SUM(calls), SUM(input_tokens + output_tokens),"
-            f" {COST_SQL}, {unpriced_sql()} FROM usage_hours WHERE {usage_where}"
-            " GROUP BY hour, service_name, provider, model", usage_params):
+            priced("usage_hours", usage_where, "u.hour, u.service_name, u.provider, u.model, SUM(u.calls),"
+                   f" SUM(u.input_tokens + u.output_tokens), {COST_SQL}, {UNPRICED_SQL}")
+            + " GROUP BY u.hour, u.service_name, u.provider, u.model", usage_params):
         hour, service, provider, model, calls, tokens, cost, unpriced = row
         i = hour // per - first
         name = (service or "(none)") if by_workflow else (model or "(unknown model)") if split == "model" else "all"

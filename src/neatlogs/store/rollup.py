@@ -142,6 +142,7 @@ class Rollup:
         self.labels: set[tuple[str, str, str, str]] = set()
         self.trace_hours: dict[tuple[int, str, int], list[int]] = {}
         self.usage_hours: dict[Any, list[Any]] = {}
+        self.session_usage: dict[Any, list[Any]] = {}
         self.sessions: dict[str, list[Any]] = {}
 
     def add(self, r: SpanRecord, session_key: str) -> int:
@@ -205,6 +206,7 @@ class Rollup:
                    _count(attributes, _CACHE_WRITE_KEYS) if counts else 0, cost or 0.0)
         _sum_into(self.usage, (r.trace_id, provider, model, own), session_key, figures)
         _sum_into(self.usage_hours, (hour, service, provider, model, own), session_key, figures)
+        _sum_into(self.session_usage, (session_key, provider, model, own), session_key, figures)
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Apply the figures to the rollup tables (inside the caller's transaction)."""
@@ -253,6 +255,17 @@ class Rollup:
             [(*key, *row[1:]) for key, row in self.usage_hours.items()],
         )
         conn.executemany(
+            """INSERT INTO session_usage VALUES (?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(session_id, provider, model, own_cost) DO UPDATE SET
+                 calls = session_usage.calls + excluded.calls,
+                 input_tokens = session_usage.input_tokens + excluded.input_tokens,
+                 output_tokens = session_usage.output_tokens + excluded.output_tokens,
+                 cache_read_tokens = session_usage.cache_read_tokens + excluded.cache_read_tokens,
+                 cache_write_tokens = session_usage.cache_write_tokens + excluded.cache_write_tokens,
+                 cost = session_usage.cost + excluded.cost""",
+            [(*key, *row[1:]) for key, row in self.session_usage.items()],
+        )
+        conn.executemany(
             """UPDATE sessions SET user_id = COALESCE(user_id, ?), call_count = call_count + ?,
                                    max_latency_ns = MAX(max_latency_ns, ?) WHERE session_id = ?""",
             [(*s, session_id) for session_id, s in self.sessions.items()],
@@ -282,6 +295,12 @@ def forget(conn: sqlite3.Connection, spans: list[SpanRecord], column: str, keys:
     touched = {r[0] for key in keys for r in conn.execute(f"SELECT session_id FROM traces WHERE {column} = ?", (key,))}
     for table in ("traces", "usage", "labels"):
         conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(key,) for key in keys])
+    for sid in touched:  # what is left of each session's usage, summed again
+        conn.execute("DELETE FROM session_usage WHERE session_id = ?", (sid,))
+        conn.execute("""INSERT INTO session_usage
+                        SELECT session_id, provider, model, own_cost, SUM(calls), SUM(input_tokens),
+                               SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cost)
+                        FROM usage WHERE session_id = ? GROUP BY provider, model, own_cost""", (sid,))
     conn.executemany(
         """UPDATE sessions SET
              user_id = (SELECT MAX(user_id) FROM traces WHERE traces.session_id = sessions.session_id),

@@ -95,7 +95,7 @@ CREATE INDEX IF NOT EXISTS spans_roots ON spans (start_time_ns) WHERE parent_spa
 
 # Version 4: rollups for the dashboard's filters, costs and charts (``store.rollup`` keeps
 # them): ``traces`` (one row per trace: its root's name and latency, its totals, its user),
-# ``usage`` (per trace and (provider, model): calls and input, output, cache-read and
+# ``usage`` and ``session_usage`` (per trace or session and (provider, model): calls and input, output, cache-read and
 # cache-write tokens, for pricing on the reading side; ``own_cost`` rows carry the cost the
 # spans reported themselves), ``labels`` (tags and metadata entries), and hourly figures
 # (``trace_hours`` with a latency histogram, ``usage_hours``) for the Overview. Sessions
@@ -138,6 +138,19 @@ CREATE TABLE IF NOT EXISTS usage (
     PRIMARY KEY (trace_id, provider, model, own_cost)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_session ON usage (session_id, model, provider);
+CREATE TABLE IF NOT EXISTS session_usage (
+    session_id          TEXT NOT NULL,     -- usage summed per session: its cost and the sort by cost
+    provider            TEXT NOT NULL,
+    model               TEXT NOT NULL,
+    own_cost            INTEGER NOT NULL,
+    calls               INTEGER NOT NULL,
+    input_tokens        INTEGER NOT NULL,
+    output_tokens       INTEGER NOT NULL,
+    cache_read_tokens   INTEGER NOT NULL,
+    cache_write_tokens  INTEGER NOT NULL,
+    cost                REAL NOT NULL,
+    PRIMARY KEY (session_id, provider, model, own_cost)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS labels (
     trace_id    TEXT NOT NULL,
     key         TEXT NOT NULL,   -- "tag", or "meta." + a metadata key
