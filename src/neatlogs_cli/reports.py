@@ -1,8 +1,9 @@
 """The dashboard's figures over the store's rollups: filtered lists, a session's totals, the Overview, users.
 
 Every function takes a connection on which :func:`neatlogs_cli.pricing.install` has run
-(costs are priced in SQL; each function first adds the prices of models new to the store) and :class:`~neatlogs_cli.filters.Filters` from the request.
-Each record has ``to_json()``, the shape the JSON API and ``--json`` print.
+(costs are priced in SQL; each function first adds the prices of models new to the store)
+and :class:`~neatlogs_cli.filters.Filters` from the request. Each record has ``to_json()``,
+the shape the JSON API and ``--json`` print.
 """
 
 from __future__ import annotations
