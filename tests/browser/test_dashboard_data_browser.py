@@ -109,6 +109,9 @@ def test_cost_is_shown_per_session_trace_and_user_and_summed(data_dashboard, pag
     expect(header.locator(".session-cost")).to_have_text("cost $0.0080")  # its two calls, summed
     expect(header.locator(".call-count")).to_have_text("2 model calls")
     expect(header.locator(".session-latency")).to_contain_text("p95")
+    # each model call's own cost in its turn's span tree (the wrapper repeating its tokens shows none)
+    costs = page.locator("li.turn").first.locator(".call-cost")
+    assert [c.text_content() for c in costs.all()] == ["$0.0040"]
 
 
 def test_the_overview_draws_its_charts_with_data(data_dashboard, page):

@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
+from neatlogs.store.rollup import span_cost, usage_key
 
 from .. import reports
 from ..filters import RANGES, SESSION_SORTS, TRACE_SORTS, FilterError, parse_filters
-from ..pricing import format_cost
+from ..pricing import format_cost, price_call
 from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
 from .auth import KEY_COOKIE, KeyCheck
 from .store_access import request_reader
@@ -88,6 +89,42 @@ _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
 _environment.globals["ranges"] = tuple(RANGES)
 _environment.filters["cost"] = lambda row: format_cost(row.cost, row.unpriced_calls)
 _environment.filters["opt_ms"] = lambda ms: _format_ms(ms) if ms is not None else ""
+
+
+def _call_cost(row: Any, rows: list[Any], index: int) -> str:
+    """A waterfall row's cost: its own reported cost, else its tokens priced.
+
+    "" for a span that is no model call, or that only repeats a call beneath it (rows are in
+    tree order: the rows after ``index`` deeper than it are its descendants).
+    """
+    attributes = row.span.attributes
+    own = span_cost(attributes)
+    if own is None and not row.tokens:
+        return ""
+    for below in rows[index + 1:]:
+        if below.depth <= row.depth:
+            break
+        if below.tokens or span_cost(below.span.attributes) is not None:
+            return ""
+    counts = store.token_counts(attributes)
+    provider, model = usage_key(attributes)
+    cost = price_call(provider, model, counts.input if counts else 0, counts.output if counts else 0,
+                      _int_attribute(attributes, semconv.LLM_TOKEN_COUNT_PROMPT_CACHE_READ,
+                                     semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                      _int_attribute(attributes, semconv.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE,
+                                     semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS), own_cost=own)
+    return format_cost(cost)
+
+
+def _int_attribute(attributes: dict[str, Any], *keys: str) -> int:
+    for key in keys:
+        value = attributes.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+_environment.filters["call_cost"] = _call_cost
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
