@@ -10,7 +10,8 @@ The dashboard's pages, the JSON API (``/api/sessions``, ``/api/traces``,
     min_latency=2s              a turn (trace) at least this slow (ms unless "s" or "ms" follows)
     min_tokens=N  min_cost=USD  at least this many tokens / this cost
     user=ID  tag=TAG  meta=KEY=VALUE
-    q=TEXT                      words of the turns' text; a part of a session, trace or user id, or a root span's name
+    q=TEXT                      words of the turns' text (the newest 10,000 turns that have them);
+                                a part of a session, trace or user id, or of a root span's name
     sort=COLUMN  (-COLUMN for descending)   limit=N
 
 A bad value raises :class:`FilterError` naming the parameter (the API answers 400 with it).
@@ -30,6 +31,7 @@ __all__ = [
     "COST_SQL",
     "MAX_LIMIT",
     "PARAMETERS",
+    "SEARCH_MATCHES",
     "UNPRICED_SQL",
     "RANGES",
     "SESSION_SORTS",
@@ -46,6 +48,9 @@ __all__ = [
 ]
 
 MAX_LIMIT = 1000
+
+SEARCH_MATCHES = 10_000
+"""The newest turns matching a word search that are looked at: a common word stays fast on a big store."""
 
 RANGES = {"1h": 3600, "24h": 86400, "1d": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
 """The ``range`` values and their length in seconds."""
@@ -308,7 +313,8 @@ def sessions_query(f: Filters) -> Query:
             " OR EXISTS (SELECT 1 FROM traces t WHERE t.session_id = s.session_id"
             "            AND (t.trace_id LIKE ? ESCAPE '\\' OR t.name LIKE ? ESCAPE '\\'))"
             " OR s.session_id IN (SELECT session_id FROM spans WHERE rowid IN"
-            "                     (SELECT rowid FROM span_text WHERE span_text MATCH ?)))")
+            "                     (SELECT rowid FROM span_text WHERE span_text MATCH ?"
+            f"                      ORDER BY rowid DESC LIMIT {SEARCH_MATCHES})))")
         params += [_like(f.q)] * 4 + [_phrase(f.q)]
     # Two steps: the page's rows first (a sort by cost prices every session), then the costs of
     # those rows alone (SQLite would otherwise compute every selected column of every row it sorts).
@@ -344,7 +350,8 @@ def traces_query(f: Filters) -> Query:
             "(t.trace_id LIKE ? ESCAPE '\\' OR t.session_id LIKE ? ESCAPE '\\' OR t.name LIKE ? ESCAPE '\\'"
             " OR t.user_id LIKE ? ESCAPE '\\'"
             " OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN"
-            "                   (SELECT rowid FROM span_text WHERE span_text MATCH ?)))")
+            "                   (SELECT rowid FROM span_text WHERE span_text MATCH ?"
+            f"                    ORDER BY rowid DESC LIMIT {SEARCH_MATCHES})))")
         params += [_like(f.q)] * 4 + [_phrase(f.q)]
     order = _order(f, TRACE_SORTS, "-started", "t.start_ns")
     chosen = ("SELECT t.trace_id" + (f", {cost} AS cost" if "cost" in order else "") + " FROM traces t WHERE "

@@ -123,6 +123,7 @@ CREATE TABLE IF NOT EXISTS traces (
 );
 CREATE INDEX IF NOT EXISTS traces_start ON traces (start_ns);
 CREATE INDEX IF NOT EXISTS traces_session ON traces (session_id, start_ns);
+CREATE INDEX IF NOT EXISTS traces_latency ON traces (latency_ns) WHERE latency_ns IS NOT NULL;
 CREATE TABLE IF NOT EXISTS usage (
     trace_id            TEXT NOT NULL,
     provider            TEXT NOT NULL,
