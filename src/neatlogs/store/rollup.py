@@ -161,7 +161,8 @@ class Rollup:
         tokens = counts.total if reports and counts is not None and not below & TOKENS else 0
         counted_call = call and not below & CALL
         root = r.parent_span_id is None
-        service = r.service_name or ""
+        service_name = r.service_name
+        service = service_name or ""
         hour = r.start_time_ns // HOUR_NS
         error = r.status_code == "ERROR"
         user = attributes.get(semconv.USER_ID)
@@ -169,7 +170,7 @@ class Rollup:
         t = self.traces.get(r.trace_id)
         if t is None:
             # session, name, service, start, end, latency, spans, errors, tokens, calls, user, no_session
-            t = self.traces[r.trace_id] = [session_key, None, r.service_name, r.start_time_ns, r.end_time_ns,
+            t = self.traces[r.trace_id] = [session_key, None, service_name, r.start_time_ns, r.end_time_ns,
                                            None, 0, 0, 0, 0, user, int(r.session_id is None)]
         t[3], t[4] = min(t[3], r.start_time_ns), max(t[4], r.end_time_ns)
         t[6] += 1
@@ -178,7 +179,7 @@ class Rollup:
         t[9] += counted_call
         t[10] = t[10] or user
         if root:
-            t[1], t[2], t[5] = r.name, r.service_name or t[2], r.end_time_ns - r.start_time_ns
+            t[1], t[2], t[5] = r.name, service_name or t[2], r.end_time_ns - r.start_time_ns
         s = self.sessions.setdefault(session_key, [None, 0, 0])  # user, calls, longest trace
         s[0] = s[0] or user
         s[1] += counted_call
