@@ -187,21 +187,27 @@ CREATE TABLE IF NOT EXISTS usage_hours (
 
 
 def _backfill_v4(conn: sqlite3.Connection) -> None:
-    """Fill version 4's rollups from the stored spans, trace by trace, children first."""
-    from .read import _span
+    """Fill version 4's rollups from the stored spans, trace by trace (events are not needed: not read)."""
+    import json
+
+    from .records import SpanRecord
     from .rollup import rebuild
 
     _exec_script(conn, _SCHEMA_V4)
-    rows = conn.execute("SELECT * FROM spans ORDER BY trace_id, start_time_ns DESC")
-    batch: list = []
+    rows = conn.execute("SELECT trace_id, span_id, parent_span_id, name, kind, span_kind, start_time_ns, end_time_ns,"
+                        " status_code, attributes, resource, session_id FROM spans ORDER BY trace_id")
+    batch: list[SpanRecord] = []
     sessions: dict[str, str] = {}
-    for row in rows:
-        span = _span(row)
-        if batch and span.trace_id != batch[-1].trace_id and len(batch) >= 5000:
+    resources: dict[str, dict] = {}  # the spans of one program share their resource: decoded once
+    for (trace_id, span_id, parent, name, kind, span_kind, start, end, status, attributes, resource,
+         session_id) in rows:
+        if batch and trace_id != batch[-1].trace_id and len(batch) >= 5000:
             rebuild(conn, batch, sessions)
             batch, sessions = [], {}
-        batch.append(span)
-        sessions[span.trace_id] = row["session_id"]
+        batch.append(SpanRecord(trace_id, span_id, parent, name, start, end, kind=kind, span_kind=span_kind,
+                                status_code=status, attributes=json.loads(attributes),
+                                resource=resources.get(resource) or resources.setdefault(resource, json.loads(resource))))
+        sessions[trace_id] = session_id
     rebuild(conn, batch, sessions)
 
 
