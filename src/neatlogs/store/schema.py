@@ -204,9 +204,11 @@ def _backfill_v4(conn: sqlite3.Connection) -> None:
         if batch and trace_id != batch[-1].trace_id and len(batch) >= 5000:
             rebuild(conn, batch, sessions)
             batch, sessions = [], {}
+        decoded = resources.get(resource)
+        if decoded is None:
+            decoded = resources[resource] = json.loads(resource)
         batch.append(SpanRecord(trace_id, span_id, parent, name, start, end, kind=kind, span_kind=span_kind,
-                                status_code=status, attributes=json.loads(attributes),
-                                resource=resources.get(resource) or resources.setdefault(resource, json.loads(resource))))
+                                status_code=status, attributes=json.loads(attributes), resource=decoded))
         sessions[trace_id] = session_id
     rebuild(conn, batch, sessions)
 
