@@ -4,15 +4,22 @@
 `neatlogs ui` server on loopback as OTLP protobuf, batches of 512, from two threads. The
 baseline, measured in the same run, is the store alone: the same spans written straight
 with store.insert_spans (no HTTP, no protobuf). Goal: >= 10,000 spans/s.
-Usage: python bench/ingest.py [--spans N] [--threads N]
+
+The memory case: 8 clients at once each POST one max-size body (gzip, 16 MiB decoded) to a
+`neatlogs ui` subprocess, retrying as its 503 ``Retry-After`` says, until all are stored;
+the server's peak RSS (VmHWM) is printed. Goal: <= 300 MB.
+Usage: python bench/ingest.py [--spans N] [--threads N] [--case rate|memory|all]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -82,12 +89,89 @@ def queryable(host: str, port: int) -> int:
     return sum(s["span_count"] for s in data["sessions"])
 
 
+MAX_BODY = 16 * 1024 * 1024  # the collector's default --max-body
+CLIENTS = 8
+
+
+def max_size_body(client: int) -> bytes:
+    """A gzip OTLP body whose protobuf is just under MAX_BODY, its ids unique to ``client``."""
+    per_span = len(protobuf_body(make_spans(8))) / 8
+    spans = make_spans(int(MAX_BODY / per_span * 0.97))
+    for span in spans:
+        span["trace_id"] = f"{client + 1:04x}" + span["trace_id"][4:]
+    while len(raw := protobuf_body(spans)) > MAX_BODY:
+        spans = spans[: int(len(spans) * 0.98)]
+    return gzip.compress(raw)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.split(":", 1) for line in f if ":" in line)
+    return int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _post_until_stored(port: int, body: bytes, outcome: dict) -> None:
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.request("POST", "/v1/traces", body, {"content-type": "application/x-protobuf",
+                                                   "content-encoding": "gzip"})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        if response.status != 503:
+            outcome.setdefault("statuses", []).append(response.status)
+            return
+        outcome["busy"] = outcome.get("busy", 0) + 1
+        time.sleep(float(response.getheader("retry-after") or 1))
+
+
+def memory_case() -> None:
+    """8 concurrent max-size bodies into a `neatlogs ui` subprocess: its peak RSS."""
+    bodies = [max_size_body(c) for c in range(CLIENTS)]
+    folder = tempfile.mkdtemp(prefix="neatlogs-ingest-mem-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "neatlogs_cli", "ui", "--port", str(port),
+                               "--db", os.path.join(folder, "traces.db")], stdout=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        idle = _peak_rss_mb(server.pid)
+        outcome: dict = {}
+        threads = [threading.Thread(target=_post_until_stored, args=(port, b, outcome)) for b in bodies]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+        peak = _peak_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"memory: {CLIENTS} concurrent bodies of {MAX_BODY / 2**20:.0f} MiB decoded "
+          f"({len(bodies[0]) / 1e6:.2f} MB gzip each), statuses {sorted(set(outcome['statuses']))}, "
+          f"{outcome.get('busy', 0)} answers 503 + Retry-After (retried), all stored in {elapsed:.1f} s")
+    print(f"memory: collector peak RSS {peak:.0f} MB (idle {idle:.0f} MB); goal <= 300 MB: "
+          f"{'met' if peak <= 300 else 'NOT met'}")
+
+
 def main() -> None:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--case", choices=("rate", "memory", "all"), default="all")
     args = parser.parse_args()
+    if args.case in ("memory", "all"):
+        memory_case()
+    if args.case == "memory":
+        return
     spans = make_spans(args.spans)
     bodies = [protobuf_body(spans[i:i + BATCH]) for i in range(0, len(spans), BATCH)]
     folder = tempfile.mkdtemp(prefix="neatlogs-ingest-")

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
-import sys
 import tempfile
-import time
 
-TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests")
+from _overhead import per_call_us, print_overheads, start_receiver, start_standin
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -43,29 +40,10 @@ def streamed(client) -> None:
         pass
 
 
-def per_call_us(call, client, calls: int, flush=lambda: None) -> tuple[float, float]:
-    """Mean wall-clock and process-CPU µs per call over ``calls`` calls, the mode's flush included.
-
-    CPU time (all threads of this process: client and exporter) is far steadier than wall
-    time on a shared, loaded machine, and it still counts the exporting that each
-    instrumentation causes on its background thread.
-    """
-    start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(calls):
-        call(client)
-    flush()
-    return (time.perf_counter() - start) / calls * 1e6, (time.process_time() - cpu) / calls * 1e6
-
-
 def start_servers() -> tuple[subprocess.Popen, subprocess.Popen, str, str]:
     """The stand-in model and an OTLP receiver, each in a process of its own; their URLs."""
-    model = subprocess.Popen([sys.executable, "-m", "neatlogs_cli.demo.standin_model", "0"], stdout=subprocess.PIPE, text=True)
-    base_url = model.stdout.readline().split()[-1]
-    receiver = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); from otlp_receiver import OtlpReceiver; "
-         "r = OtlpReceiver().start(); print(r.endpoint, flush=True); time.sleep(3600)", TESTS],
-        stdout=subprocess.PIPE, text=True)
-    endpoint = receiver.stdout.readline().strip()
+    model, base_url = start_standin("neatlogs_cli.demo.standin_model", "StandinModel")
+    receiver, endpoint = start_receiver()
     return model, receiver, base_url, endpoint
 
 
@@ -150,26 +128,7 @@ def main() -> None:
         model.terminate()
         receiver.terminate()
 
-    print(f"median µs per call ({args.rounds} rounds x {args.calls} calls); overhead = median of each round's "
-          "difference from the uninstrumented run of that round\n")
-    for column, label in ((0, "wall clock"), (1, "process CPU")):
-        print(f"--- {label} ---")
-        print(f"{'shape':<10} {'mode':<16} {'µs/call':>9} {'overhead µs':>12} {'x bare':>7}")
-        overhead: dict[tuple[str, str], float] = {}
-        for shape in shapes:
-            bare_runs = [v[column] for v in results[("uninstrumented", shape)]]
-            bare = statistics.median(bare_runs)
-            for mode in modes:
-                runs = [v[column] for v in results[(mode, shape)]]
-                overhead[(mode, shape)] = statistics.median(r - b for r, b in zip(runs, bare_runs))
-                value = statistics.median(runs)
-                print(f"{shape:<10} {mode:<16} {value:>9.0f} {overhead[(mode, shape)]:>12.0f} {value / bare:>7.3f}")
-        for shape in shapes:
-            ours, peer = overhead[("neatlogs", shape)], overhead[("openinference", shape)]
-            share = ours / peer if peer > 0 else float("nan")
-            print(f"{shape}: neatlogs adds {ours:.0f} µs, OpenInference {peer:.0f} µs; "
-                  f"neatlogs/OpenInference overhead = {share:.2f} (goal <= 0.5)")
-        print()
+    print_overheads(results, modes, shapes, args.rounds, args.calls)
 
 
 if __name__ == "__main__":

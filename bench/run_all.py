@@ -30,6 +30,8 @@ BENCHMARKS = [
      "<= 1.5x the bare span", r"^ratio"),
     ("OpenAI call overhead vs OpenInference", ["openai_overhead.py"], ["--calls", "50", "--rounds", "3"],
      "neatlogs adds <= half of OpenInference", r"neatlogs adds"),
+    ("every library's call overhead vs OpenInference", ["provider_overhead.py"], ["--calls", "20", "--rounds", "3"],
+     "neatlogs adds <= half of OpenInference, per library (process CPU)", r"^provider "),
     ("collector ingest", ["ingest.py"], ["--spans", "5000"],
      ">= 10,000 spans/s queryable", r"collector, queryable|goal"),
     ("session page in a large store", ["session_page.py"], ["--sizes", "10000,100000", "--runs", "5"],

@@ -112,7 +112,14 @@ def _no_llm_calls_line():
     registry = sys.modules.get("neatlogs.instrumentation")
     if registry is None:
         return None
-    imported = sorted(name for name, (library, _) in registry.REGISTRY.items() if library in sys.modules)
+    # An imported framework whose adopted instrumentor's extra is missing is not instrumented.
+    inactive = getattr(registry, "inactive", ())
+    loaded = [name for name, (library, _) in sorted(registry.REGISTRY.items()) if library in sys.modules]
+    imported = [name for name in loaded if name not in inactive]
+    untraced = [name for name in loaded if name in inactive]
+    if untraced:
+        return "no LLM calls were traced (instrumented: %s; imported but not traced: %s)" % (
+            ", ".join(imported) or "none", ", ".join(untraced))
     if imported:
         return "no LLM calls were traced (instrumented: %s)" % ", ".join(imported)
     return "no LLM calls were traced: the program imported none of %s" % ", ".join(sorted(registry.REGISTRY))
@@ -155,8 +162,15 @@ def _session_hint():
         session_id = os.environ.get("NEATLOGS_SESSION_ID") or (settings and settings.session_id)
         if settings is None or settings.disabled or not session_id:
             return
+        # atexit runs this before neatlogs' own exit flush: flush first (the same bounded
+        # shutdown; the later one is then a no-op), so the line tells what was recorded.
+        tracing.shutdown(timeout_millis=tracing.EXIT_BUDGET_MILLIS)
         endpoint = settings.endpoint
-        if not endpoint:
+        unrecorded = tracing.unrecorded()
+        if not endpoint and unrecorded:
+            line = "session %s not fully recorded: %d spans are not in the store (see above)" % (
+                session_id, unrecorded)
+        elif not endpoint:
             line = "session %s recorded; see it with: neatlogs show %s" % (session_id, session_id)
         elif _is_loopback(endpoint):
             base = endpoint.rstrip("/")

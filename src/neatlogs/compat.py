@@ -76,7 +76,12 @@ def wrap(obj: T, **workflow: Any) -> T:
     """
     library = _library_of(obj)
     if library is None:
-        if (type(obj).__module__ or "").split(".")[0] in _FRAMEWORKS:
+        framework = (type(obj).__module__ or "").split(".")[0]
+        if framework in _FRAMEWORKS:
+            if framework == "pydantic_ai" and tracing.is_enabled():
+                from .instrumentation import pydantic_ai
+
+                pydantic_ai.instrument_agent(obj)
             return obj
         raise TypeError(
             f"neatlogs.wrap() cannot trace a {type(obj).__module__}.{type(obj).__qualname__}: it takes an OpenAI, "

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # typing and collections cost milliseconds at import; annotat
     from typing import Any, Callable
 
 __all__ = ["ConfigError", "LOCAL_VALUE_CHARS", "PARAMS", "Param", "RUN_ENDPOINT_ENV", "RUN_LOCAL", "Settings",
-           "find_config_file", "load"]
+           "find_config_file", "load", "resolve_home"]
 
 RUN_ENDPOINT_ENV = "NEATLOGS_RUN_ENDPOINT"
 """Set by ``neatlogs run --endpoint URL`` (the URL) or ``--local`` (:data:`RUN_LOCAL`); outranks ``init()``."""
@@ -85,7 +85,8 @@ PARAMS: tuple[Param, ...] = (
     Param("disabled", "NEATLOGS_DISABLED", "bool", False, otel_env="OTEL_SDK_DISABLED",
           doc="turn neatlogs off entirely"),
     Param("debug", "NEATLOGS_DEBUG", "bool", False, doc="log neatlogs' own activity"),
-    Param("home", "NEATLOGS_HOME", "path", "~/.neatlogs", doc="folder of the local store"),
+    Param("home", "NEATLOGS_HOME", "path", "~/.neatlogs",
+          doc="folder of the local store; with no home folder: $XDG_STATE_HOME/neatlogs, else <temp>/neatlogs-<uid>"),
     Param("max_value_chars", "NEATLOGS_MAX_VALUE_CHARS", "count", None,
           doc="longest captured value kept, in characters; unset: 1,000,000 in the local store, 32,000 over OTLP"),
     # The wider neatlogs SDK surface (shared/NEATLOGS-SDK-API.md): programs written for it pass these.
@@ -152,7 +153,7 @@ class Settings:
     @property
     def store_path(self) -> str:
         """Path of the local SQLite store."""
-        return os.path.join(os.path.expanduser(self.home), "traces.db")
+        return os.path.join(resolve_home(self.home), "traces.db")
 
     @property
     def value_limit(self) -> int:
@@ -171,6 +172,37 @@ class Settings:
         script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         stem = os.path.splitext(script)[0]
         return stem if stem and stem not in {"-c", "-m", "-"} else "neatlogs"
+
+
+def resolve_home(home: str, environ: Mapping[str, str] | None = None) -> str:
+    """``home`` with ``~`` expanded; never a literal ``~`` folder.
+
+    With no home folder to expand it to (``HOME`` unset and no passwd entry, as in a
+    container run under an arbitrary uid), ``~`` stands for a per-user fallback:
+    ``$XDG_STATE_HOME/neatlogs`` when that is set, else ``<temp dir>/neatlogs-<uid>``.
+    """
+    expanded = os.path.expanduser(home)
+    if not expanded.startswith("~"):
+        return expanded
+    environ = os.environ if environ is None else environ
+    state = environ.get("XDG_STATE_HOME", "")
+    if os.path.isabs(state):
+        fallback = os.path.join(state, "neatlogs")
+    else:
+        import tempfile
+
+        uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+        fallback = os.path.join(tempfile.gettempdir(), f"neatlogs-{uid}")
+    try:  # a fallback in the shared temp folder must be this user's own, not a folder planted by another
+        info = os.lstat(fallback)
+        if os.path.islink(fallback) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            fallback = f"{fallback}-{os.getpid()}"
+    except OSError:
+        pass  # not made yet: it is made 0700 by the first writer
+    rest = expanded[1:].lstrip("/\\")
+    if rest == ".neatlogs" or rest.startswith((".neatlogs/", ".neatlogs\\")):  # the default: the fallback is ours
+        rest = rest[len(".neatlogs"):].lstrip("/\\")
+    return os.path.join(fallback, rest) if rest else fallback
 
 
 def find_config_file(cwd: str, environ: Mapping[str, str]) -> tuple[str, bool] | None:
@@ -328,6 +360,8 @@ def load(
             value = _coerce(param, value, where)
         setattr(settings, param.name, value)
         settings.sources[param.name] = where
+    # Resolved once, here: everything under the home (the store, its journal, the spool) uses it.
+    settings.home = resolve_home(settings.home, environ)
     return settings
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import ReadableSpan, Span
 
-__all__ = ["PromptTemplateSpanProcessor", "SessionSpanProcessor", "StartOnlySpanProcessor"]
+__all__ = ["GenAIContentSpanProcessor", "PromptTemplateSpanProcessor", "SessionSpanProcessor", "StartOnlySpanProcessor"]
 
 _KIND = semconv.OPENINFERENCE_SPAN_KIND
 
@@ -54,7 +54,8 @@ class StartOnlySpanProcessor(SpanProcessor):
         return True
 
 
-_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA})
+_SET_BY_CALLER = frozenset({semconv.SESSION_ID, semconv.GEN_AI_CONVERSATION_ID, semconv.USER_ID, semconv.TAG_TAGS,
+                            semconv.METADATA})
 """Keys a span's maker may have set at start; the stamp never overwrites them."""
 
 
@@ -111,6 +112,12 @@ def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any]) -
     if semconv.SESSION_ID in present:
         kept.pop(semconv.SESSION_ID, None)
         kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
+    elif semconv.GEN_AI_CONVERSATION_ID in present:
+        # An OpenTelemetry-native framework named the conversation: the program's own id wins.
+        conversation = present[semconv.GEN_AI_CONVERSATION_ID]
+        kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
+        if isinstance(conversation, str) and conversation:
+            kept[semconv.SESSION_ID] = conversation
     for key in (semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA):
         if key in present:
             kept.pop(key, None)
@@ -132,3 +139,45 @@ class PromptTemplateSpanProcessor(StartOnlySpanProcessor):
                 self._set_attributes(span, scope.attributes)
         except Exception:
             _log.internal_error("copying prompt templates onto span %s failed", getattr(span, "name", "?"))
+
+
+class GenAIContentSpanProcessor(StartOnlySpanProcessor):
+    """Applies the content policy to the GenAI content keys of spans other OpenTelemetry code made.
+
+    pydantic-ai and other OpenTelemetry-native frameworks set prompts, replies and tool
+    arguments on their spans themselves (``_genai_content`` says what is kept). Added before
+    the exporting processor, so what it sends is policed. The SDK's ``_on_ending`` hook
+    cannot change an ending span (its attributes are already frozen, SDK 1.45), so the ended
+    span handed to ``on_end`` gets the policed attribute table in its place: every
+    processor after this one, the exporter's included, sees only that.
+
+    Called on the span's thread; does no I/O and never raises.
+    """
+
+    def __init__(self, tracer_name: str) -> None:
+        super().__init__()
+        from . import _content
+        from ._genai_content import SCOPE_CONTENT_KEYS, policed_attributes
+
+        self._own_scope = tracer_name
+        self._current_policy = _content.current
+        self._policed = policed_attributes
+        self._watched = semconv.GEN_AI_CONTENT_KEYS.union(*SCOPE_CONTENT_KEYS.values())
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            scope = span.instrumentation_scope
+            scope_name = scope.name if scope is not None else None
+            if scope_name == self._own_scope:
+                return
+            attributes = span.attributes
+            if not attributes or self._watched.isdisjoint(attributes.keys()):
+                return
+            policed = self._policed(scope_name, attributes, self._current_policy())
+            if policed is not None:
+                # ReadableSpan.attributes is a read-only view of this table (``ReadableSpan.attributes``,
+                # https://github.com/open-telemetry/opentelemetry-python/blob/v1.45.2/opentelemetry-sdk/src/opentelemetry/sdk/trace/__init__.py);
+                # tests/frameworks/test_pydantic_ai.py checks on the wire that it still is.
+                span._attributes = policed
+        except Exception:
+            _log.internal_error("policing the content of span %s failed", getattr(span, "name", "?"))

@@ -131,12 +131,12 @@ SystemPromptTemplate = PromptTemplate
 
 
 class UserPromptTemplate(_Template):
-    """The user prompt template; recorded under ``llm.user_prompt_template.*``."""
+    """The user prompt template; recorded under ``neatlogs.user_prompt_template.*`` (no spec has one)."""
 
     _keys = (
-        semconv.LLM_USER_PROMPT_TEMPLATE,
-        semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES,
-        semconv.LLM_USER_PROMPT_TEMPLATE_VERSION,
+        semconv.NEATLOGS_USER_PROMPT_TEMPLATE,
+        semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES,
+        semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VERSION,
     )
 
 

@@ -3,6 +3,15 @@
 OpenInference keys come first (Phoenix and Arize read them); the OpenTelemetry GenAI
 keys sit beside them. We keep our own copies of the ``gen_ai.*`` keys because the
 OpenTelemetry semconv package marks them deprecated.
+
+Versions cited: "OpenInference" is openinference-semantic-conventions 0.1.42
+(https://github.com/Arize-ai/openinference, ``semconv/trace``); "GenAI" is the
+OpenTelemetry GenAI conventions in https://github.com/open-telemetry/semantic-conventions-genai
+as of 2026-10 (registry ``docs/registry/attributes/gen-ai.md``; message schemas
+``model/gen-ai/gen-ai-input-messages.json`` @7568a24, ``gen-ai-output-messages.json`` @ae14c02,
+``gen-ai-system-instructions.json`` @16c5f01; first released with semantic-conventions v1.37).
+Keys in neither spec are ``neatlogs.*``; keys written by earlier neatlogs versions and only
+read now are marked "legacy".
 """
 
 from __future__ import annotations
@@ -12,6 +21,15 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
     from typing import Final
 
 __all__ = [
+    "PYDANTIC_AI_FINAL_RESULT",
+    "PYDANTIC_AI_MODEL_REQUEST_PARAMETERS",
+    "PYDANTIC_AI_ALL_MESSAGES",
+    "NEATLOGS_MCP_SERVER_NAME",
+    "MCP_PROTOCOL_VERSION",
+    "MCP_METHOD_NAME",
+    "GEN_AI_TOOL_CALL_ID",
+    "GEN_AI_OPERATION_KINDS",
+    "GEN_AI_CONTENT_KEYS",
     "AGENT_NAME",
     "ALL_KEYS",
     "DOCUMENT_CONTENT",
@@ -21,6 +39,7 @@ __all__ = [
     "EMBEDDING_EMBEDDINGS",
     "EMBEDDING_MODEL_NAME",
     "EMBEDDING_TEXT",
+    "EMBEDDING_VECTOR",
     "ERROR_TYPE",
     "EXCEPTION_EVENT",
     "GEN_AI_AGENT_NAME",
@@ -32,7 +51,16 @@ __all__ = [
     "GEN_AI_OPERATION_NAME",
     "GEN_AI_OUTPUT_MESSAGES",
     "GEN_AI_PROVIDER_NAME",
+    "GEN_AI_REQUEST_CHOICE_COUNT",
+    "GEN_AI_REQUEST_FREQUENCY_PENALTY",
+    "GEN_AI_REQUEST_MAX_TOKENS",
     "GEN_AI_REQUEST_MODEL",
+    "GEN_AI_REQUEST_PRESENCE_PENALTY",
+    "GEN_AI_REQUEST_SEED",
+    "GEN_AI_REQUEST_STOP_SEQUENCES",
+    "GEN_AI_REQUEST_TEMPERATURE",
+    "GEN_AI_REQUEST_TOP_K",
+    "GEN_AI_REQUEST_TOP_P",
     "GEN_AI_RESPONSE_FINISH_REASONS",
     "GEN_AI_RESPONSE_ID",
     "GEN_AI_RESPONSE_MODEL",
@@ -45,6 +73,8 @@ __all__ = [
     "GEN_AI_USAGE_COST",
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
+    "GRAPH_NODE_ID",
+    "GRAPH_NODE_PARENT_ID",
     "INPUT_MIME_TYPE",
     "INPUT_VALUE",
     "LLM_COST_COMPLETION",
@@ -66,6 +96,7 @@ __all__ = [
     "LLM_TOKEN_COUNT_PROMPT_CACHE_READ",
     "LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE",
     "LLM_TOKEN_COUNT_TOTAL",
+    "LLM_TOOLS",
     "LLM_USER_PROMPT_TEMPLATE",
     "LLM_USER_PROMPT_TEMPLATE_VARIABLES",
     "LLM_USER_PROMPT_TEMPLATE_VERSION",
@@ -105,9 +136,13 @@ __all__ = [
     "NEATLOGS_RETRIEVAL_QUERY",
     "NEATLOGS_RETRIEVAL_TOP_K",
     "NEATLOGS_STREAM_INCOMPLETE",
+    "NEATLOGS_USER_PROMPT_TEMPLATE",
+    "NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES",
+    "NEATLOGS_USER_PROMPT_TEMPLATE_VERSION",
     "NEATLOGS_VERSION",
     "NEATLOGS_WORKFLOW_NAME",
     "NEATLOGS_WORKFLOW_PREFIX",
+    "OPENAI_API_TYPE",
     "OPENINFERENCE_SPAN_KIND",
     "OUTPUT_MIME_TYPE",
     "OUTPUT_VALUE",
@@ -135,7 +170,7 @@ __all__ = [
 
 # --- OpenInference: span kind --------------------------------------------------
 OPENINFERENCE_SPAN_KIND: Final[str] = "openinference.span.kind"
-"""Upper-case kind of the span: AGENT, LLM, TOOL, ..."""
+"""Upper-case kind of the span: AGENT, LLM, TOOL, ... (OpenInference)."""
 
 SPAN_KINDS: Final[frozenset[str]] = frozenset(
     {
@@ -161,113 +196,144 @@ GEN_AI_CONVERSATION_ID: Final[str] = "gen_ai.conversation.id"
 """The same session id under the OpenTelemetry GenAI name."""
 
 USER_ID: Final[str] = "user.id"
-"""The end user the span was made for."""
+"""The end user the span was made for (OpenInference)."""
 
 TAG_TAGS: Final[str] = "tag.tags"
-"""A list of free-form tags."""
+"""A list of free-form tags (OpenInference)."""
 
 METADATA: Final[str] = "metadata"
-"""Free-form metadata as a JSON object string."""
+"""Free-form metadata as a JSON object string (OpenInference)."""
 
 # --- workflow ---------------------------------------------------------------------
 SERVICE_NAME: Final[str] = "service.name"
-"""Resource attribute: the workflow name."""
+"""Resource attribute: the workflow name (OpenTelemetry general conventions)."""
 
 NEATLOGS_WORKFLOW_NAME: Final[str] = "neatlogs.workflow_name"
-"""The workflow name, also stamped on each span."""
+"""The workflow name, also stamped on each span (neatlogs)."""
 
 # --- input / output ---------------------------------------------------------------
 INPUT_VALUE: Final[str] = "input.value"
-"""What the span was given (JSON or text)."""
+"""What the span was given (JSON or text) (OpenInference)."""
 
 INPUT_MIME_TYPE: Final[str] = "input.mime_type"
-"""``application/json`` or ``text/plain`` for ``input.value``."""
+"""``application/json`` or ``text/plain`` for ``input.value`` (OpenInference)."""
 
 OUTPUT_VALUE: Final[str] = "output.value"
-"""What the span produced (JSON or text)."""
+"""What the span produced (JSON or text) (OpenInference)."""
 
 OUTPUT_MIME_TYPE: Final[str] = "output.mime_type"
-"""``application/json`` or ``text/plain`` for ``output.value``."""
+"""``application/json`` or ``text/plain`` for ``output.value`` (OpenInference)."""
 
 MIME_JSON: Final[str] = "application/json"
-"""Mime type value for JSON payloads (a value, not a key)."""
+"""Mime type value for JSON payloads (a value, not a key) (OpenInference)."""
 
 MIME_TEXT: Final[str] = "text/plain"
-"""Mime type value for plain text payloads (a value, not a key)."""
+"""Mime type value for plain text payloads (a value, not a key) (OpenInference)."""
 
 # --- model --------------------------------------------------------------------------
 LLM_MODEL_NAME: Final[str] = "llm.model_name"
 """Model name (OpenInference)."""
 
 LLM_PROVIDER: Final[str] = "llm.provider"
-"""Hosting provider, e.g. ``openai``."""
+"""Hosting provider, e.g. ``openai`` (OpenInference)."""
 
 LLM_SYSTEM: Final[str] = "llm.system"
-"""Model family / API, e.g. ``openai``."""
+"""Model family / API, e.g. ``openai`` (OpenInference)."""
 
 LLM_INVOCATION_PARAMETERS: Final[str] = "llm.invocation_parameters"
-"""Request parameters other than the messages, as JSON."""
+"""Request parameters other than the messages, as JSON (OpenInference)."""
 
 GEN_AI_REQUEST_MODEL: Final[str] = "gen_ai.request.model"
-"""The model the request asked for."""
+"""The model the request asked for (GenAI)."""
 
 GEN_AI_RESPONSE_MODEL: Final[str] = "gen_ai.response.model"
-"""The model that answered."""
+"""The model that answered (GenAI)."""
 
 GEN_AI_PROVIDER_NAME: Final[str] = "gen_ai.provider.name"
 """Provider under the GenAI name."""
 
 GEN_AI_OPERATION_NAME: Final[str] = "gen_ai.operation.name"
-"""``chat``, ``embeddings``, ``responses``."""
+"""``chat`` (the Responses API too), ``text_completion``, ``generate_content``, ``embeddings`` (GenAI)."""
 
 GEN_AI_RESPONSE_ID: Final[str] = "gen_ai.response.id"
-"""The id the API gave its response."""
+"""The id the API gave its response (GenAI)."""
 
 GEN_AI_RESPONSE_FINISH_REASONS: Final[str] = "gen_ai.response.finish_reasons"
-"""List of finish reasons, one per choice."""
+"""List of finish reasons, one per choice (GenAI)."""
 
 LLM_FINISH_REASONS: Final[str] = "llm.finish_reasons"
-"""Finish reasons under the OpenInference-style name."""
+"""Legacy: finish reasons as written before (in neither spec); now only ``gen_ai.response.finish_reasons``."""
+
+OPENAI_API_TYPE: Final[str] = "openai.api.type"
+"""Which OpenAI API a ``chat`` call used: ``responses`` (GenAI, openai.md)."""
+
+# gen_ai.request.*: the request's sampling settings (GenAI registry, gen-ai.md).
+GEN_AI_REQUEST_TEMPERATURE: Final[str] = "gen_ai.request.temperature"
+"""The temperature setting (GenAI)."""
+
+GEN_AI_REQUEST_MAX_TOKENS: Final[str] = "gen_ai.request.max_tokens"
+"""The most tokens the model may generate (GenAI)."""
+
+GEN_AI_REQUEST_TOP_P: Final[str] = "gen_ai.request.top_p"
+"""The top_p sampling setting (GenAI)."""
+
+GEN_AI_REQUEST_TOP_K: Final[str] = "gen_ai.request.top_k"
+"""The top_k sampling setting (GenAI)."""
+
+GEN_AI_REQUEST_STOP_SEQUENCES: Final[str] = "gen_ai.request.stop_sequences"
+"""Sequences that stop generation, a list (GenAI)."""
+
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final[str] = "gen_ai.request.frequency_penalty"
+"""The frequency penalty setting (GenAI)."""
+
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final[str] = "gen_ai.request.presence_penalty"
+"""The presence penalty setting (GenAI)."""
+
+GEN_AI_REQUEST_SEED: Final[str] = "gen_ai.request.seed"
+"""The request's seed (GenAI)."""
+
+GEN_AI_REQUEST_CHOICE_COUNT: Final[str] = "gen_ai.request.choice.count"
+"""How many candidate completions were asked for, when not 1 (GenAI)."""
 
 # --- messages -----------------------------------------------------------------------
 LLM_INPUT_MESSAGES: Final[str] = "llm.input_messages"
-"""Prefix of the flattened input messages: ``llm.input_messages.{i}.message.*``."""
+"""Prefix of the flattened input messages: ``llm.input_messages.{i}.message.*`` (OpenInference)."""
 
 LLM_OUTPUT_MESSAGES: Final[str] = "llm.output_messages"
-"""Prefix of the flattened output messages."""
+"""Prefix of the flattened output messages (OpenInference)."""
 
 MESSAGE_ROLE: Final[str] = "message.role"
-"""Suffix: a message's role."""
+"""Suffix: a message's role (OpenInference)."""
 
 MESSAGE_CONTENT: Final[str] = "message.content"
-"""Suffix: a message's text."""
+"""Suffix: a message's text (OpenInference)."""
 
 MESSAGE_TOOL_CALLS: Final[str] = "message.tool_calls"
-"""Suffix prefix of a message's tool calls."""
+"""Suffix prefix of a message's tool calls (OpenInference)."""
 
 MESSAGE_TOOL_CALL_ID: Final[str] = "message.tool_call_id"
-"""Suffix: the tool call a tool message answers."""
+"""Suffix: the tool call a tool message answers (OpenInference)."""
 
 TOOL_CALL_ID: Final[str] = "tool_call.id"
-"""Suffix: a tool call's id."""
+"""Suffix: a tool call's id (OpenInference)."""
 
 TOOL_CALL_FUNCTION_NAME: Final[str] = "tool_call.function.name"
-"""Suffix: the called function's name."""
+"""Suffix: the called function's name (OpenInference)."""
 
 TOOL_CALL_FUNCTION_ARGUMENTS: Final[str] = "tool_call.function.arguments"
-"""Suffix: the called function's arguments (JSON text)."""
+"""Suffix: the called function's arguments (JSON text) (OpenInference)."""
 
 # GenAI messages, spec v1.37+ (semantic-conventions-genai, gen-ai-spans.md "Content"):
 # JSON lists of {role, parts: [{type: "text", content} | {type: "tool_call", id, name,
 # arguments} | {type: "tool_call_response", id, response}], finish_reason?}.
 GEN_AI_INPUT_MESSAGES: Final[str] = "gen_ai.input.messages"
-"""The request's chat messages as JSON (GenAI spec, gen-ai-spans.md, v1.37)."""
+"""The request's chat messages as JSON, ``gen-ai-input-messages.json`` (GenAI; content capture on only)."""
 
 GEN_AI_OUTPUT_MESSAGES: Final[str] = "gen_ai.output.messages"
-"""The model's reply messages as JSON (GenAI spec, gen-ai-spans.md, v1.37)."""
+"""The model's reply messages as JSON, ``gen-ai-output-messages.json`` (GenAI; content capture on only)."""
 
 GEN_AI_SYSTEM_INSTRUCTIONS: Final[str] = "gen_ai.system_instructions"
-"""The system prompt as a JSON list of parts (GenAI spec, gen-ai-spans.md, v1.37)."""
+"""A system prompt given apart from the chat history, JSON parts, ``gen-ai-system-instructions.json`` (GenAI)."""
 
 GEN_AI_MESSAGE_EVENTS: Final[dict[str, str]] = {
     "gen_ai.system.message": "system",
@@ -283,24 +349,63 @@ GEN_AI_CHOICE_EVENT: Final[str] = "gen_ai.choice"
 GEN_AI_EVENT_FIELDS: Final[tuple[str, ...]] = ("content", "role", "tool_calls", "id", "message", "body")
 """Body fields of the older GenAI events, as span event attributes (gen-ai-events.md)."""
 
+# GenAI agent and tool spans (semantic-conventions-genai, gen-ai-agent-spans.md and
+# gen-ai-spans.md "Execute tool span", registry/attributes/gen-ai.md, 2026); the agent and
+# tool name, arguments and result keys are in the tokens section below.
+GEN_AI_TOOL_CALL_ID: Final[str] = "gen_ai.tool.call.id"
+"""The id of the tool call an ``execute_tool`` span answers (GenAI registry)."""
+
+GEN_AI_OPERATION_KINDS: Final[dict[str, str]] = {
+    "invoke_agent": "AGENT",
+    "create_agent": "AGENT",
+    "invoke_workflow": "WORKFLOW",
+    "execute_tool": "TOOL",
+    "chat": "LLM",
+    "text_completion": "LLM",
+    "generate_content": "LLM",
+    "embeddings": "EMBEDDING",
+    "retrieval": "RETRIEVER",
+}
+"""``gen_ai.operation.name`` well-known values (gen-ai-agent-spans.md) and the OpenInference kind each is."""
+
+# pydantic-ai's own keys on its agent-run span (pydantic_ai/_instrumentation.py, InstrumentationSettings v2+):
+PYDANTIC_AI_ALL_MESSAGES: Final[str] = "pydantic_ai.all_messages"
+"""pydantic-ai: the run's whole conversation, GenAI JSON messages, on its ``invoke_agent`` span."""
+
+PYDANTIC_AI_FINAL_RESULT: Final[str] = "final_result"
+"""pydantic-ai: the run's output on its ``invoke_agent`` span (its own unprefixed key)."""
+
+PYDANTIC_AI_MODEL_REQUEST_PARAMETERS: Final[str] = "model_request_parameters"
+"""pydantic-ai: a ``chat`` span's request parameters, JSON, the agent's instructions among them (unprefixed)."""
+
+# MCP (semantic-conventions-genai, gen-ai/mcp.md "Client"; registry/attributes/mcp.md):
+MCP_METHOD_NAME: Final[str] = "mcp.method.name"
+"""The MCP request's method, e.g. ``tools/call`` (MCP conventions)."""
+
+MCP_PROTOCOL_VERSION: Final[str] = "mcp.protocol.version"
+"""The MCP protocol version the session negotiated (MCP conventions)."""
+
+NEATLOGS_MCP_SERVER_NAME: Final[str] = "neatlogs.mcp.server.name"
+"""The MCP server's name from its initialize result (``serverInfo.name``; the spec has no key for it)."""
+
 # --- tokens -------------------------------------------------------------------------
 LLM_TOKEN_COUNT_PROMPT: Final[str] = "llm.token_count.prompt"
-"""Input tokens."""
+"""Input tokens (OpenInference)."""
 
 LLM_TOKEN_COUNT_COMPLETION: Final[str] = "llm.token_count.completion"
-"""Output tokens."""
+"""Output tokens (OpenInference)."""
 
 LLM_TOKEN_COUNT_TOTAL: Final[str] = "llm.token_count.total"
-"""Input plus output tokens."""
+"""Input plus output tokens (OpenInference)."""
 
 LLM_TOKEN_COUNT_PROMPT_CACHE_READ: Final[str] = "llm.token_count.prompt_details.cache_read"
-"""Input tokens served from the provider's cache."""
+"""Input tokens served from the provider's cache (OpenInference)."""
 
 LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE: Final[str] = "llm.token_count.prompt_details.cache_write"
 """Input tokens written to the provider's cache (OpenInference; Anthropic's cache creation)."""
 
 LLM_TOKEN_COUNT_COMPLETION_REASONING: Final[str] = "llm.token_count.completion_details.reasoning"
-"""Output tokens spent on reasoning."""
+"""Output tokens spent on reasoning (OpenInference)."""
 
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_read.input_tokens"
 """Input tokens served from the provider's cache; included in ``gen_ai.usage.input_tokens`` (GenAI registry)."""
@@ -333,6 +438,17 @@ GEN_AI_TOOL_CALL_ARGUMENTS: Final[str] = "gen_ai.tool.call.arguments"
 GEN_AI_TOOL_CALL_RESULT: Final[str] = "gen_ai.tool.call.result"
 """What a tool returned (GenAI registry; opt-in content)."""
 
+GEN_AI_CONTENT_KEYS: Final[frozenset[str]] = frozenset(
+    {
+        GEN_AI_INPUT_MESSAGES,
+        GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_SYSTEM_INSTRUCTIONS,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        GEN_AI_TOOL_CALL_RESULT,
+    }
+)
+"""The GenAI keys that hold captured content (all opt-in in the spec): the content policy covers them."""
+
 GEN_AI_USAGE_INPUT_TOKENS: Final[str] = "gen_ai.usage.input_tokens"
 """Input tokens under the GenAI name."""
 
@@ -347,7 +463,7 @@ NEATLOGS_AGENT_ROLE: Final[str] = "neatlogs.agent.role"
 """The agent's role, as the neatlogs SDK's ``role=`` gives it."""
 
 NEATLOGS_AGENT_GOAL: Final[str] = "neatlogs.agent.goal"
-"""The agent's goal (``goal=``)."""
+"""The agent's goal (``goal=``) (neatlogs)."""
 
 NEATLOGS_AGENT_TOOLS: Final[str] = "neatlogs.agent.tools"
 """Names of the tools an agent run could call (OpenAI Agents SDK ``AgentSpanData.tools``, openai-agents 0.2+)."""
@@ -374,10 +490,10 @@ TOOL_PARAMETERS: Final[str] = "tool.parameters"
 """The tool's parameters schema, JSON (OpenInference)."""
 
 NEATLOGS_DESCRIPTION: Final[str] = "neatlogs.description"
-"""A span's description, for kinds other than tools (``description=``)."""
+"""A span's description, for kinds other than tools (``description=``) (neatlogs)."""
 
 NEATLOGS_VERSION: Final[str] = "neatlogs.version"
-"""A span's version (``version=``)."""
+"""A span's version (``version=``) (neatlogs)."""
 
 RETRIEVAL_QUERY: Final[str] = "retrieval.query"
 """A retriever's query (the neatlogs SDK's key)."""
@@ -386,16 +502,16 @@ RETRIEVAL_DOCUMENTS: Final[str] = "retrieval.documents"
 """Prefix of a retriever's documents: ``retrieval.documents.{i}.document.*`` (OpenInference)."""
 
 DOCUMENT_ID: Final[str] = "document.id"
-"""Suffix: a document's id."""
+"""Suffix: a document's id (OpenInference)."""
 
 DOCUMENT_CONTENT: Final[str] = "document.content"
-"""Suffix: a document's text."""
+"""Suffix: a document's text (OpenInference)."""
 
 DOCUMENT_SCORE: Final[str] = "document.score"
-"""Suffix: a document's relevance score."""
+"""Suffix: a document's relevance score (OpenInference)."""
 
 DOCUMENT_METADATA: Final[str] = "document.metadata"
-"""Suffix: a document's metadata, JSON."""
+"""Suffix: a document's metadata, JSON (OpenInference)."""
 
 NEATLOGS_RETRIEVAL_QUERY: Final[str] = "neatlogs.retrieval.query"
 """A retriever's query, as programs written for the neatlogs SDK set it."""
@@ -440,89 +556,110 @@ NEATLOGS_WORKFLOW_PREFIX: Final[str] = "neatlogs.workflow"
 """Prefix of the attributes ``neatlogs.wrap(client, **attributes)`` stamps on trace roots."""
 
 NEATLOGS_END_USER_METADATA: Final[str] = "neatlogs.end_user.metadata"
-"""The end user's metadata, JSON (``identify(end_user_metadata=...)``)."""
+"""The end user's metadata, JSON (``identify(end_user_metadata=...)``) (neatlogs)."""
+
+GRAPH_NODE_ID: Final[str] = "graph.node.id"
+"""The node of an agent graph a span ran as, e.g. a CrewAI agent's role (OpenInference semconv 0.1.42)."""
+
+GRAPH_NODE_PARENT_ID: Final[str] = "graph.node.parent_id"
+"""The graph node that handed work to this one (OpenInference semconv 0.1.42)."""
+
+LLM_TOOLS: Final[str] = "llm.tools"
+"""Prefix of the tools offered to a model: ``llm.tools.{i}.tool.json_schema`` (OpenInference semconv 0.1.42)."""
 
 # --- neatlogs.log() records, span events named ``log`` --------------------------------
 LOG_EVENT: Final[str] = "log"
 """Name of the span event a ``neatlogs.log()`` call adds."""
 
 LOG_BODY: Final[str] = "log.body"
-"""The record's text: its template filled with its data."""
+"""The record's text: its template filled with its data (the neatlogs SDK's key, in neither spec)."""
 
 LOG_TEMPLATE: Final[str] = "log.template"
-"""The record's template, unfilled."""
+"""The record's template, unfilled (the neatlogs SDK's key, in neither spec)."""
 
 LOG_LEVEL: Final[str] = "log.level"
-"""The record's level: debug, info, warning, error."""
+"""The record's level: debug, info, warning, error (the neatlogs SDK's key, in neither spec)."""
 
 LOG_DATA_PREFIX: Final[str] = "log.data"
-"""Prefix of each data value of a record: ``log.data.<key>``."""
+"""Prefix of each data value of a record: ``log.data.<key>`` (the neatlogs SDK's key, in neither spec)."""
 
 # --- neatlogs SDK resource attributes -------------------------------------------------
 NEATLOGS_PII_ENABLED: Final[str] = "neatlogs.pii.enabled"
-"""Resource: the program asks its backend to redact PII (``init(pii_enabled=True)``)."""
+"""Resource: the program asks its backend to redact PII (``init(pii_enabled=True)``) (neatlogs)."""
 
 NEATLOGS_PII_ENTITIES: Final[str] = "neatlogs.pii.entities"
-"""Resource: the PII entity types to redact."""
+"""Resource: the PII entity types to redact (neatlogs)."""
 
 NEATLOGS_PII_SPAN_TYPES: Final[str] = "neatlogs.pii.span_types"
-"""Resource: the span kinds to redact PII in."""
+"""Resource: the span kinds to redact PII in (neatlogs)."""
 
 # --- where the call went (OpenTelemetry general conventions) -------------------------
 SERVER_ADDRESS: Final[str] = "server.address"
-"""Host the model call was sent to, for endpoints no provider name covers."""
+"""Host the model call was sent to, for endpoints no provider name covers (OpenTelemetry general conventions)."""
 
 SERVER_PORT: Final[str] = "server.port"
-"""Port the model call was sent to."""
+"""Port the model call was sent to (OpenTelemetry general conventions)."""
 
 # --- prompt templates ------------------------------------------------------------------
 LLM_PROMPT_TEMPLATE: Final[str] = "llm.prompt_template.template"
-"""The system prompt template text (a list template as JSON)."""
+"""The system prompt template text (a list template as JSON) (OpenInference)."""
 
 LLM_PROMPT_TEMPLATE_VARIABLES: Final[str] = "llm.prompt_template.variables"
-"""The variables the system template was compiled with, as JSON."""
+"""The variables the system template was compiled with, as JSON (OpenInference)."""
 
 LLM_PROMPT_TEMPLATE_VERSION: Final[str] = "llm.prompt_template.version"
-"""The system template's version label."""
+"""The system template's version label (OpenInference)."""
+
+NEATLOGS_USER_PROMPT_TEMPLATE: Final[str] = "neatlogs.user_prompt_template.template"
+"""The user prompt template text (neatlogs: OpenInference has only the system template)."""
+
+NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES: Final[str] = "neatlogs.user_prompt_template.variables"
+"""The variables the user template was compiled with, as JSON (neatlogs)."""
+
+NEATLOGS_USER_PROMPT_TEMPLATE_VERSION: Final[str] = "neatlogs.user_prompt_template.version"
+"""The user template's version label (neatlogs)."""
 
 LLM_USER_PROMPT_TEMPLATE: Final[str] = "llm.user_prompt_template.template"
-"""The user prompt template text."""
+"""Legacy: the user template text as neatlogs wrote it before (in neither spec); read by the views."""
 
 LLM_USER_PROMPT_TEMPLATE_VARIABLES: Final[str] = "llm.user_prompt_template.variables"
-"""The variables the user template was compiled with, as JSON."""
+"""Legacy: the user template's variables, as written before; read by the views."""
 
 LLM_USER_PROMPT_TEMPLATE_VERSION: Final[str] = "llm.user_prompt_template.version"
-"""The user template's version label."""
+"""Legacy: the user template's version label, as written before; read by the views."""
 
 # --- errors ---------------------------------------------------------------------------
 ERROR_TYPE: Final[str] = "error.type"
-"""Class name of the exception that ended the span."""
+"""Class name of the exception that ended the span (OpenTelemetry general conventions)."""
 
 EXCEPTION_EVENT: Final[str] = "exception"
-"""Name of the span event that records an exception (an event name, not a key)."""
+"""Name of the span event that records an exception (an event name, not a key; OpenTelemetry general conventions)."""
 
 # --- neatlogs' own ------------------------------------------------------------------------
 NEATLOGS_FIRST_CHUNK_MS: Final[str] = "neatlogs.stream.first_chunk_ms"
-"""Milliseconds from a streamed call's start to its first chunk."""
+"""Milliseconds from a streamed call's start to its first chunk (neatlogs)."""
 
 NEATLOGS_STREAM_INCOMPLETE: Final[str] = "neatlogs.stream.incomplete"
-"""True when a stream ended before the API finished it (closed early, dropped)."""
+"""True when a stream ended before the API finished it (closed early, dropped) (neatlogs)."""
 
 NEATLOGS_REASONING_TEXT: Final[str] = "neatlogs.reasoning.text"
 """The reply's reasoning (extended thinking) text, apart from its content (GenAI: an output ``reasoning`` part)."""
 
 NEATLOGS_REASONING_REDACTED_BLOCKS: Final[str] = "neatlogs.reasoning.redacted_blocks"
-"""How many reasoning blocks the provider sent encrypted (Anthropic ``redacted_thinking``); never their data."""
+"""How many reasoning blocks arrived encrypted (Anthropic ``redacted_thinking``); never their data (neatlogs)."""
 
 # --- embeddings ---------------------------------------------------------------------------
 EMBEDDING_MODEL_NAME: Final[str] = "embedding.model_name"
 """The embedding model asked for (OpenInference)."""
 
 EMBEDDING_EMBEDDINGS: Final[str] = "embedding.embeddings"
-"""Prefix of the flattened embedded items: ``embedding.embeddings.{i}.embedding.text``."""
+"""Prefix of the flattened embedded items: ``embedding.embeddings.{i}.embedding.text`` (OpenInference)."""
 
 EMBEDDING_TEXT: Final[str] = "embedding.text"
-"""Suffix: the text of one embedded item (vectors are never recorded)."""
+"""Suffix: the text of one embedded item (vectors are never recorded) (OpenInference)."""
+
+EMBEDDING_VECTOR: Final[str] = "embedding.vector"
+"""Suffix: an embedded item's vector (OpenInference semconv 0.1.42); dropped, never recorded."""
 
 
 def message_key(prefix: str, index: int, suffix: str) -> str:
@@ -540,6 +677,8 @@ ALL_KEYS: Final[tuple[str, ...]] = tuple(
     for name, value in dict(globals()).items()
     if name.isupper()
     and isinstance(value, str)
-    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT", "GEN_AI_CHOICE_EVENT"}
+    # values, event names, and pydantic-ai's own unprefixed key (not ours to spell)
+    and name not in {"MIME_JSON", "MIME_TEXT", "EXCEPTION_EVENT", "LOG_EVENT", "GEN_AI_CHOICE_EVENT",
+                     "PYDANTIC_AI_FINAL_RESULT", "PYDANTIC_AI_MODEL_REQUEST_PARAMETERS"}
 )
 """Every attribute key (and key prefix or suffix) above, for the uniqueness test."""

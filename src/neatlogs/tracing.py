@@ -38,6 +38,7 @@ __all__ = [
     "send_spool_in_background",
     "settings",
     "shutdown",
+    "unrecorded",
 ]
 
 TRACER_NAME = "neatlogs"
@@ -227,13 +228,14 @@ def _build(state: TracingRuntime) -> Tracer:
 
     from .export.batch import SpoolingBatchSpanProcessor
     from .export.routing import RoutingSpanExporter
-    from .processors import PromptTemplateSpanProcessor, SessionSpanProcessor
+    from .processors import GenAIContentSpanProcessor, PromptTemplateSpanProcessor, SessionSpanProcessor
 
     settings_ = state.settings
     assert settings_ is not None  # init() set it before anything can build
     router = RoutingSpanExporter(settings_)
     batch: SpoolingBatchSpanProcessor | None = None
-    processors: list[SpanProcessor] = [SessionSpanProcessor(), PromptTemplateSpanProcessor()]
+    processors: list[SpanProcessor] = [SessionSpanProcessor(), PromptTemplateSpanProcessor(),
+                                       GenAIContentSpanProcessor(TRACER_NAME)]
     if state.test_exporter is not None:
         processors.append(SimpleSpanProcessor(state.test_exporter))
     elif not settings_.disable_export:  # disable_export: spans are made (and enriched), none exported
@@ -269,6 +271,7 @@ def _build(state: TracingRuntime) -> Tracer:
             _log.debug("global provider %r cannot take processors; using our own privately", existing)
     for processor in processors:
         provider.add_span_processor(processor)
+    _one_attribute_limit_warning()
     state.provider = provider
     state.processors[:] = processors
     state.batch = batch
@@ -277,6 +280,32 @@ def _build(state: TracingRuntime) -> Tracer:
 
     tracer: Tracer = provider.get_tracer(TRACER_NAME, __version__)
     return tracer
+
+
+class _FirstAttributeLimitWarning:
+    """A logging filter: OpenTelemetry's "Attributes dict is full" warning once per process, not once per attribute."""
+
+    PREFIX = "Attributes dict is full"
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def filter(self, record: Any) -> bool:
+        if not str(record.msg).startswith(self.PREFIX):
+            return True
+        if self.seen:
+            return False
+        self.seen = True
+        return True
+
+
+def _one_attribute_limit_warning() -> None:
+    """A span past its attribute limit (a third party's, or a program's own provider) warns once, not 15,000 times."""
+    import logging
+
+    logger = logging.getLogger("opentelemetry.attributes")
+    if not any(isinstance(f, _FirstAttributeLimitWarning) for f in logger.filters):
+        logger.addFilter(_FirstAttributeLimitWarning())
 
 
 def _resource_attributes(settings_: Settings) -> dict[str, Any]:
@@ -336,15 +365,28 @@ def shutdown(timeout_millis: int = 30000) -> bool:
         return ok
 
 
+_unrecorded = 0
+
+
+def unrecorded() -> int:
+    """After ``shutdown()``: spans of this process the local store did not take (0 when all were written)."""
+    return _unrecorded
+
+
 def _report_unsent(router: RoutingSpanExporter) -> None:
     """One stderr line when spans went to the spool or were dropped during this run."""
+    global _unrecorded
     try:
         spooled, dropped, evicted = router.spooled, router.dropped, router.evicted
+        _unrecorded = router.unrecorded
+        for line in router.exit_lines():
+            _log.warning(line)
+        cause = router.refusal or "endpoint unreachable"  # the endpoint's own reason when it gave one
     except Exception:
-        _log.debug("reading the exporter's counters failed", exc_info=True)
+        _log.internal_error("reading the exporter's counters failed")
         return
     if spooled:
-        _log.warning(f"endpoint unreachable: {spooled} spans kept in the spool; the next run or "
+        _log.warning(f"{cause}: {spooled} spans kept in the spool; the next run or "
                      "`neatlogs push` sends them")
     if dropped:
         _log.warning(f"{dropped} spans were dropped (see the spool's dropped.log)")

@@ -142,11 +142,13 @@ def doctor() -> None:
 
 
 @app.command()
-def push() -> None:
+def push(
+    local: bool = typer.Option(False, "--local", help="Write the local store's journal into traces.db instead."),
+) -> None:
     """Send what the spool holds (spans an unreachable endpoint could not take) to the endpoint now."""
     from .push import push as push_spool
 
-    raise typer.Exit(push_spool())
+    raise typer.Exit(push_spool(local=local))
 
 
 _DB_OPTION_HELP = "SQLite store (default: $NEATLOGS_HOME/traces.db)."

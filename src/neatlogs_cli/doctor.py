@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from typing import Callable
 
 from neatlogs import config
 
-__all__ = ["ENDPOINT_TIMEOUT_SECONDS", "bootstrap_check", "doctor", "endpoint_check", "masked"]
+__all__ = ["ENDPOINT_TIMEOUT_SECONDS", "bootstrap_check", "doctor", "endpoint_check", "masked",
+           "store_readable_check"]
 
 ENDPOINT_TIMEOUT_SECONDS = 3.0
 OK, PROBLEM = "ok", "problem"
@@ -64,6 +66,28 @@ def store_check(path: str) -> tuple[str, str]:
     return PROBLEM, f"local store {path}: {probe or folder} is not writable"
 
 
+def store_readable_check(path: str) -> tuple[str, str] | None:
+    """Whether the local store reads (None: no store yet): a broken one names the problem and the fix."""
+    from .store_open import StoreProblem, is_writable, open_for_reading
+
+    try:
+        conn = open_for_reading(path)
+    except StoreProblem as problem:
+        return PROBLEM, str(problem)
+    if conn is None:
+        return None
+    try:
+        sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        from .store_open import describe
+
+        return PROBLEM, describe(path, error)
+    finally:
+        conn.close()
+    mode = "" if is_writable(path) else " (read-only: traced runs cannot record into it)"
+    return (OK if not mode else PROBLEM), f"{path} reads: {sessions} sessions{mode}"
+
+
 def bootstrap_check(python: str | None = None) -> tuple[str, str]:
     """Would the bootstrap load neatlogs under ``python`` (default: the ``python`` on PATH)?"""
     from .run import bootstrap_folder
@@ -93,14 +117,22 @@ def instrumentation_lines() -> list[str]:
     import importlib.util
 
     from neatlogs.instrumentation import REGISTRY
+    from neatlogs.instrumentation._adopted import INSTRUMENTORS
+
+    def installed(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
 
     lines = []
     for name, (library, _module) in sorted(REGISTRY.items()):
-        try:
-            found = importlib.util.find_spec(library) is not None
-        except (ImportError, ValueError):
-            found = False
-        lines.append(f"{name}: {'installed' if found else 'not installed in ' + sys.executable}")
+        if not installed(library):
+            lines.append(f"{name}: not installed in {sys.executable}")
+        elif name in INSTRUMENTORS and not installed(INSTRUMENTORS[name][0]):
+            lines.append(f"{name}: installed, not traced without its extra: pip install 'neatlogs[{name}]'")
+        else:
+            lines.append(f"{name}: installed")
     return lines
 
 
@@ -124,6 +156,11 @@ def doctor(echo: Callable[[str], None] = print, environ: dict[str, str] | None =
         status, detail = store_check(settings.store_path)
     problems += status == PROBLEM
     echo(f"export: {status}: {detail}")
+    readable = store_readable_check(settings.store_path)
+    if readable is not None:
+        status, detail = readable
+        problems += status == PROBLEM
+        echo(f"store: {status}: {detail}")
     status, detail = bootstrap_check()
     problems += status == PROBLEM
     echo(f"bootstrap: {status}: {detail}")

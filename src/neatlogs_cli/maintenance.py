@@ -41,7 +41,18 @@ def _open(db: str | None, *, must_exist: bool = True) -> tuple[str, sqlite3.Conn
     if must_exist and not os.path.exists(path):
         _error(f"there is no store at {path}")
         return None
-    return path, store.connect(path)
+    from .store_open import StoreProblem, describe, open_for_reading
+
+    try:  # a broken store is one line naming the problem and the fix, never a traceback
+        checked = open_for_reading(path)
+        if checked is not None:
+            checked.close()
+        return path, store.connect(path)
+    except StoreProblem as problem:
+        _error(str(problem))
+    except sqlite3.DatabaseError as error:
+        _error(describe(path, error))
+    return None
 
 
 def prune_command(older_than: str, db: str | None = None) -> int:

@@ -7,8 +7,11 @@ import sys
 __all__ = ["push"]
 
 
-def push() -> int:
-    """Send every spooled span to the configured endpoint; return the exit code (0: spool empty)."""
+def push(local: bool = False) -> int:
+    """Send every spooled span to the configured endpoint; return the exit code (0: spool empty).
+
+    With ``local``, write the local store's journal into ``traces.db`` instead.
+    """
     from neatlogs import config
     from neatlogs.export.otlp import OtlpHttpSpanExporter
 
@@ -17,6 +20,10 @@ def push() -> int:
     except config.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    if local:
+        from neatlogs.export.sqlite import replay_journal_report
+
+        return replay_journal_report(settings.store_path)
     if not settings.endpoint:
         print("neatlogs: no endpoint configured (set NEATLOGS_ENDPOINT or endpoint in neatlogs.toml); "
               "nothing to push", file=sys.stderr)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from neatlogs import semconv
-from neatlogs.store import SpanRecord
+from neatlogs.store import SpanRecord, bounded_json
 
 __all__ = ["Document", "SpanFacts", "span_facts"]
 
@@ -113,8 +113,8 @@ def _documents(attributes: dict[str, Any], prefix: str, json_key: str) -> tuple[
     if not isinstance(raw, str):
         return ()
     try:
-        listed = json.loads(raw)
-    except (ValueError, RecursionError):
+        listed = bounded_json.loads(raw)  # a value nested thousands deep stays text
+    except ValueError:
         return (Document(content=raw),)
     if isinstance(listed, dict):
         listed = next((v for v in listed.values() if isinstance(v, list)), [listed])

@@ -22,6 +22,7 @@ from neatlogs.store import (
     SessionSummary,
     SpanRecord,
     TraceSpans,
+    bounded_json,
     input_messages,
     is_model_call,
     is_step,
@@ -54,6 +55,10 @@ _PROMPT_KEYS = (
     semconv.LLM_PROMPT_TEMPLATE,
     semconv.LLM_PROMPT_TEMPLATE_VARIABLES,
     semconv.LLM_PROMPT_TEMPLATE_VERSION,
+    semconv.NEATLOGS_USER_PROMPT_TEMPLATE,
+    semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES,
+    semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VERSION,
+    # As neatlogs wrote them before: stores from then still show their user templates.
     semconv.LLM_USER_PROMPT_TEMPLATE,
     semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES,
     semconv.LLM_USER_PROMPT_TEMPLATE_VERSION,
@@ -148,8 +153,8 @@ def _decoded(span: SpanRecord, value_key: str, mime_key: str) -> Any:
     value = attributes.get(value_key)
     if isinstance(value, str) and attributes.get(mime_key) == semconv.MIME_JSON:
         try:
-            return json.loads(value)
-        except ValueError:
+            return bounded_json.loads(value)
+        except ValueError:  # not JSON, or nested too deep to read: shown as the text it is
             return value
     return value
 
@@ -211,7 +216,7 @@ def _is_streamed(span: SpanRecord) -> bool:
     if not isinstance(parameters, str):
         return False
     try:
-        loaded = json.loads(parameters)
+        loaded = bounded_json.loads(parameters)
     except ValueError:
         return False
     return isinstance(loaded, dict) and loaded.get("stream") is True

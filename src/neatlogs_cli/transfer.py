@@ -96,6 +96,8 @@ def read_import(body: bytes, max_bytes: int) -> list[store.SpanRecord]:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ImportError_(f"not JSON: {error}") from None
+    except RecursionError:
+        raise ImportError_("its JSON nests too deep to read") from None
     if isinstance(document, dict) and "resourceSpans" in document:
         try:
             return decode_request(body, "application/json", None, max_bytes)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .defaults import COLLECTOR_MAX_BODY, DASHBOARD_HOST, DASHBOARD_PORT
 
-__all__ = ["DashboardServer", "default_db_path", "is_loopback", "serve"]
+__all__ = ["DashboardServer", "allowed_hosts_for", "default_db_path", "is_loopback", "serve"]
 
 
 def default_db_path() -> str:
@@ -36,16 +36,44 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None) -> Any:
-    from .server.app import LOOPBACK_HOSTS, create_app
+def allowed_hosts_for(host: str) -> tuple[str, ...] | None:
+    """The Host headers a server bound to ``host`` answers (None: any, off loopback).
+
+    On loopback only loopback names and the address it was given (``--host 127.0.0.2``):
+    a web page cannot rebind a name of its own to us.
+    """
+    from .server.app import LOOPBACK_HOSTS
+
+    if not is_loopback(host):
+        return None
+    bare = host.strip("[]")
+    given = (bare, f"[{bare}]") if ":" in bare else (bare,)
+    return LOOPBACK_HOSTS + tuple(h for h in given if h not in LOOPBACK_HOSTS)
+
+
+def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None, **budgets: int) -> Any:
+    from .server.app import create_app
 
     return create_app(
         db_path,
         api_key=api_key,
         max_body=COLLECTOR_MAX_BODY if max_body is None else max_body,
-        # On loopback, answer only loopback Host headers: a web page cannot rebind a name to us.
-        allowed_hosts=LOOPBACK_HOSTS if is_loopback(host) else None,
+        allowed_hosts=allowed_hosts_for(host),
+        **budgets,
     )
+
+
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str,
+                    max_connections: int | None = None, header_timeout: float | None = None) -> Any:
+    """uvicorn's settings for the dashboard: the guarded h11 protocol, logs rate-limited."""
+    import uvicorn
+
+    from .server.guard import HEADER_TIMEOUT_SECONDS, MAX_CONNECTIONS, guarded_h11, limit_server_logs
+
+    limit_server_logs()
+    protocol = guarded_h11(max_connections or MAX_CONNECTIONS, header_timeout or HEADER_TIMEOUT_SECONDS)
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, http=protocol,
+                          timeout_keep_alive=5)
 
 
 class DashboardServer:
@@ -64,11 +92,15 @@ class DashboardServer:
         api_key: str | None = None,
         max_body: int | None = None,
         log_level: str = "warning",
+        max_connections: int | None = None,
+        header_timeout: float | None = None,
+        body_budget: int | None = None,
     ) -> None:
         import uvicorn
 
-        self.app = _create_app(db_path, host, api_key, max_body)
-        config = uvicorn.Config(self.app, host=host, port=port, log_level=log_level, access_log=False)
+        budgets = {"body_budget": body_budget} if body_budget is not None else {}
+        self.app = _create_app(db_path, host, api_key, max_body, **budgets)
+        config = _uvicorn_config(self.app, host, port, log_level, max_connections, header_timeout)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="neatlogs-ui", daemon=True)
         self.host = host
@@ -127,16 +159,23 @@ def serve(
             "this address can read your traces and send spans",
             file=sys.stderr,
         )
+    from .store_open import StoreProblem
+
     try:
         app = _create_app(db_path, host, api_key, max_body)
     except ValueError as error:
         print(f"neatlogs: {error}", file=sys.stderr)
         return 2
+    except StoreProblem as problem:
+        print(f"neatlogs: {problem}", file=sys.stderr)
+        return 1
+    if app.state.store.readonly:
+        print(f"neatlogs: the store {db_path} is read-only: serving it read-only (the collector takes no spans)",
+              file=sys.stderr)
     shown = f"[{host}]" if ":" in host else host
     print(f"neatlogs dashboard: http://{shown}:{port}  (store {db_path})", flush=True)
     print(f"collector: POST http://{shown}:{port}/v1/traces  (set NEATLOGS_ENDPOINT=http://{shown}:{port})", flush=True)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(_uvicorn_config(app, host, port, "warning"))
     server.run()
     # uvicorn returns without starting when it cannot bind (it logged why).
     return 0 if server.started else 1

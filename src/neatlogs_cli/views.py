@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from neatlogs import store
 
 from . import pricing, reports
 from .filters import Filters
+from .store_open import StoreProblem, reading
 from .timeline import Turn, build_turns
 
 __all__ = [
@@ -54,7 +56,20 @@ def _ms(ms: float) -> str:
     return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and lone surrogates in a value would
+# drive the terminal (escape sequences clear it, retitle it) or fail the write: shown escaped.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """``text`` safe to print: every control character or lone surrogate as a visible escape."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
 def _cut(text: str) -> str:
+    text = _clean(text)
     return text if len(text) <= _TEXT_CHARS else text[:_TEXT_CHARS] + f"… [{len(text) - _TEXT_CHARS} more chars]"
 
 
@@ -68,8 +83,11 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     path = _db_path(db)
     if limit < 1:
         return _error(f"--limit must be 1 or more, got {limit}")
-    sessions = (reports.list_sessions(pricing.install(store.connect(path)), Filters(limit=limit))
-                if os.path.exists(path) else [])
+    try:
+        sessions = reading(path, lambda conn: reports.list_sessions(pricing.install(conn), Filters(limit=limit))
+                           if conn else [])
+    except StoreProblem as problem:
+        return _error(str(problem))
     if as_json:
         print(json.dumps([s.to_json() for s in sessions], indent=2))
         return 0
@@ -98,11 +116,11 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     for row in sessions:
         s = row.summary
         # Text cells, never markup strings: ids and workflow names come from programs.
-        session_cell = Text(s.session_id)
+        session_cell = Text(_clean(s.session_id))
         if s.no_session:
             session_cell.append("  (no session: one trace)", style="dim")
         table.add_row(
-            session_cell, Text(s.service_name or ""), _time(s.first_start_ns),
+            session_cell, Text(_clean(s.service_name or "")), _time(s.first_start_ns),
             _time(s.last_end_ns), str(s.turn_count), str(row.call_count), str(s.token_count),
             pricing.format_cost(row.cost, row.unpriced_calls),
             Text(str(s.error_count), style="red" if s.error_count else ""),
@@ -174,30 +192,42 @@ def turns_json(traces: list[store.TraceSpans]) -> list[dict[str, Any]]:
 def show_command(session_id: str, as_json: bool = False, db: str | None = None) -> int:
     """Print one session's (or trace's) timeline, or its JSON; a unique prefix of either id is enough."""
     path = _db_path(db)
-    if not os.path.exists(path):
-        return _error(f"no session or trace matches {session_id!r}: there is no store at {path} yet")
-    conn = store.connect(path)
+
+    totals: list[reports.SessionRow | None] = []
+
+    def read(conn: Any) -> store.SessionDetail | store.TraceSpans | str:
+        if conn is None:
+            return f"no session or trace matches {session_id!r}: there is no store at {path} yet"
+        try:
+            what, full_id = resolve_id(conn, session_id)
+        except LookupError as error:
+            return str(error)
+        found = store.get_trace(conn, full_id) if what == "trace" else store.get_session(conn, full_id)
+        if what == "session" and not as_json:
+            totals.append(reports.session_totals(pricing.install(conn), full_id))
+        return found if found is not None else f"no {what} matches {session_id!r}"  # deleted meanwhile
+
     try:
-        what, full_id = resolve_id(conn, session_id)
-    except LookupError as error:
-        return _error(str(error))
-    if what == "trace":
-        trace = store.get_trace(conn, full_id)
-        if trace is None:
-            return _error(f"no trace matches {session_id!r}")
-        if as_json:
-            print(json.dumps({**trace.to_json(), "turns": turns_json([trace])}, indent=2, ensure_ascii=False))
-            return 0
-        print_trace(trace)
-        return 0
-    session = store.get_session(conn, full_id)
-    if session is None:  # deleted between the two queries
-        return _error(f"no session matches {session_id!r}")
+        found = reading(path, read)
+    except StoreProblem as problem:
+        return _error(str(problem))
+    if isinstance(found, str):
+        return _error(found)
     if as_json:
-        print(json.dumps({**session.to_json(), "turns": turns_json(session.traces)}, indent=2, ensure_ascii=False))
-        return 0
-    print_timeline(session, totals=reports.session_totals(pricing.install(conn), full_id))
+        traces = [found] if isinstance(found, store.TraceSpans) else found.traces
+        _print_json({**found.to_json(), "turns": turns_json(traces)})
+    elif isinstance(found, store.TraceSpans):
+        print_trace(found)
+    else:
+        print_timeline(found, totals=totals[0] if totals else None)
     return 0
+
+
+def _print_json(value: Any) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if _SURROGATE.search(text):  # a lone surrogate cannot be written as UTF-8: escape it, as JSON may
+        text = json.dumps(value, indent=2)
+    print(text)
 
 
 def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None) -> int:
@@ -205,8 +235,11 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
     path = _db_path(db)
     if limit < 1:
         return _error(f"--limit must be 1 or more, got {limit}")
-    traces = (reports.list_traces(pricing.install(store.connect(path)), Filters(limit=limit))
-              if os.path.exists(path) else [])
+    try:
+        traces = reading(path, lambda conn: reports.list_traces(pricing.install(conn), Filters(limit=limit))
+                         if conn else [])
+    except StoreProblem as problem:
+        return _error(str(problem))
     if as_json:
         print(json.dumps([t.to_json() for t in traces], indent=2))
         return 0
@@ -223,7 +256,8 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
         table.add_column(name, justify="right" if name in numbers else "left", no_wrap=name in ("trace", "session"))
     for t in traces:
         table.add_row(
-            Text(t.trace_id), Text(t.name), Text(t.session_id) if t.session_id else Text("no session", style="dim"),
+            Text(_clean(t.trace_id)), Text(_clean(t.name)),
+            Text(_clean(t.session_id)) if t.session_id else Text("no session", style="dim"),
             _time(t.start_time_ns), _ms(t.latency_ms), str(t.span_count), str(t.token_count),
             pricing.format_cost(t.cost, t.unpriced_calls),
             Text(str(t.error_count), style="red" if t.error_count else ""),
@@ -239,11 +273,11 @@ def print_timeline(session: store.SessionDetail, file: Any = None, totals: repor
     console = _console(file)
     head = Text()
     head.append("Session ", style="bold")
-    head.append(session.session_id, style="bold cyan")
+    head.append(_clean(session.session_id), style="bold cyan")
     if session.no_session:
         head.append("  (no session: one trace)", style="dim")
     if session.service_name:
-        head.append(f"  workflow {session.service_name}")
+        head.append(f"  workflow {_clean(session.service_name)}")
     head.append(
         f"  {session.turn_count} turn{'s' if session.turn_count != 1 else ''}  {session.token_count} tokens  "
         f"{session.error_count} errors  started {_time(session.first_start_ns)}"
@@ -265,9 +299,9 @@ def print_trace(trace: store.TraceSpans, file: Any = None) -> None:
 
     console = _console(file)
     head = Text("Trace ", style="bold")
-    head.append(trace.trace_id, style="bold cyan")
+    head.append(_clean(trace.trace_id), style="bold cyan")
     session_id = trace.spans[0].session_id if trace.spans else None
-    head.append(f"  session {session_id}" if session_id else "  no session")
+    head.append(f"  session {_clean(session_id)}" if session_id else "  no session")
     console.print(head)
     for turn in build_turns([trace]):
         console.print()
@@ -337,7 +371,7 @@ def _span_label(row: Any) -> Any:
     span = row.span
     label = Text()
     label.append(f"{span.kind or span.span_kind or 'SPAN'} ", style="magenta")
-    label.append(span.name, style="bold red" if row.is_error else "")
+    label.append(_clean(span.name), style="bold red" if row.is_error else "")
     if span.kind and span.span_kind not in (None, "INTERNAL", "UNSPECIFIED"):
         label.append(f" ({span.span_kind.lower()})", style="dim")
     label.append(f"  {_ms(row.duration_ms)}", style="dim")
@@ -348,5 +382,5 @@ def _span_label(row: Any) -> Any:
     elif row.tokens_not_reported:
         label.append("  tokens not reported", style="dim")
     if row.is_error:
-        label.append(f"  {span.status_message or 'ERROR'}", style="red")
+        label.append(f"  {_clean(span.status_message or 'ERROR')}", style="red")
     return label

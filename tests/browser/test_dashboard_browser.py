@@ -92,7 +92,7 @@ def test_demo_session_shows_three_turns_and_the_span_tree(dashboard, page, demo_
     rows.nth(1).locator("summary").click()
     detail = rows.nth(1).locator(".span-detail")
     assert "llm.prompt_template.template" in detail.inner_text()
-    assert "llm.user_prompt_template.variables" in detail.inner_text()
+    assert "neatlogs.user_prompt_template.variables" in detail.inner_text()
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "session_page.png"), full_page=True)

@@ -232,6 +232,28 @@ def _mistral_errors() -> tuple[type[BaseException], ...]:
     return (httpx2.TimeoutException, errors.MistralError)
 
 
+def _ollama_standin() -> Any:
+    from standins.ollama import OllamaStandin
+
+    return OllamaStandin()
+
+
+def _ollama_client(base_url: str, is_async: bool, read_timeout: float | None) -> Any:
+    import httpx
+    import ollama
+
+    timeout = httpx.Timeout(5.0, read=read_timeout) if read_timeout else 5.0
+    return (ollama.AsyncClient if is_async else ollama.Client)(host=base_url, timeout=timeout)
+
+
+def _ollama_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+    import ollama
+
+    # Mid-stream the client lets httpx's own timeout through unwrapped.
+    return (httpx.TimeoutException, ollama.ResponseError)
+
+
 _ANTHROPIC_MESSAGES = [{"role": "user", "content": USER_TEXT}]
 
 
@@ -316,7 +338,10 @@ class _LiteLLM:
 def _litellm_errors() -> tuple[type[BaseException], ...]:
     import litellm
 
-    return (litellm.Timeout, litellm.APIConnectionError)
+    # Under openai 2.x (which CrewAI and llama-index-llms-openai pin) litellm wraps a stream
+    # cut mid-way in its MidStreamFallbackError instead.
+    mid_stream = getattr(getattr(litellm, "exceptions", None), "MidStreamFallbackError", None)
+    return (litellm.Timeout, litellm.APIConnectionError, *([mid_stream] if mid_stream else []))
 
 PROVIDERS = (
     Provider(
@@ -329,6 +354,19 @@ PROVIDERS = (
             model=model, messages=_messages(), stream=True),
         plain=lambda c, model: c.chat.completions.create(model=model, messages=_messages()),
         errors=_groq_errors,
+    ),
+    Provider(
+        name="ollama-chat",
+        instrumentation="ollama",
+        standin=_ollama_standin,
+        client=_ollama_client,
+        # Positional, as ollama's own examples call it: the engine names them (PatchTarget.positional).
+        stream=lambda c, model: c.chat(model, _messages(), stream=True),
+        plain=lambda c, model: c.chat(model, _messages()),
+        errors=_ollama_errors,
+        raw_stream=None,  # the client has no raw responses
+        # stream=True returns a plain (async) generator: no with block to leave.
+        skip_paths=frozenset({"leave_with"}),
     ),
     Provider(
         name="openai-chat",

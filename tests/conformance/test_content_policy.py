@@ -11,6 +11,7 @@ the wire at all.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -24,7 +25,9 @@ from neatlogs import semconv as sc
 CONTENT_KEYS = (
     sc.INPUT_VALUE, sc.OUTPUT_VALUE,
     sc.LLM_PROMPT_TEMPLATE, sc.LLM_PROMPT_TEMPLATE_VARIABLES,
+    sc.NEATLOGS_USER_PROMPT_TEMPLATE, sc.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES,
     sc.LLM_USER_PROMPT_TEMPLATE, sc.LLM_USER_PROMPT_TEMPLATE_VARIABLES,
+    sc.GEN_AI_INPUT_MESSAGES, sc.GEN_AI_OUTPUT_MESSAGES, sc.GEN_AI_SYSTEM_INSTRUCTIONS,
 )
 """Keys that hold captured content wherever they appear (messages are matched by suffix)."""
 
@@ -83,19 +86,32 @@ def test_on_every_recorder_records_its_content(receiver, standins) -> None:
     llm = [s for s in spans if s["attributes"][sc.OPENINFERENCE_SPAN_KIND] == "LLM"]
     assert len(llm) == len(PROVIDERS)
     for span in llm:  # the block's templates reach every LLM span inside it
-        assert span["attributes"][sc.LLM_USER_PROMPT_TEMPLATE_VARIABLES] == f'{{"message": "my secret is {SECRET}"}}'
+        assert span["attributes"][sc.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES] == f'{{"message": "my secret is {SECRET}"}}'
         assert SECRET in span["attributes"][sc.LLM_PROMPT_TEMPLATE]
+    for span in llm:  # every provider's call in the GenAI message structure too
+        a = span["attributes"]
+        inputs, outputs = json.loads(a[sc.GEN_AI_INPUT_MESSAGES]), json.loads(a[sc.GEN_AI_OUTPUT_MESSAGES])
+        user = [m for m in inputs if m["role"] == "user"][-1]
+        assert SECRET in user["parts"][0]["content"] and user["parts"][0]["type"] == "text", span["name"]
+        assert outputs[0]["role"] == "assistant" and SECRET in json.dumps(outputs[0]["parts"]), span["name"]
+        if sc.GEN_AI_SYSTEM_INSTRUCTIONS in a:  # given apart from the history: not repeated in it
+            assert json.loads(a[sc.GEN_AI_SYSTEM_INSTRUCTIONS]) == [{"type": "text", "content": "be brief"}]
+            assert "system" not in [m["role"] for m in inputs]
+    assert sum(sc.GEN_AI_SYSTEM_INSTRUCTIONS in s["attributes"] for s in llm) >= 3  # anthropic, bedrock, responses...
 
 
 def test_masked_no_captured_value_reaches_the_wire_in_clear(receiver, standins) -> None:
     spans, text = _run(receiver, standins, mask=_mask)
     assert SECRET not in text
     by_name = {s["name"]: s["attributes"] for s in spans}
-    assert by_name["turn"][sc.LLM_USER_PROMPT_TEMPLATE_VARIABLES] == '{"message": "my secret is ####"}'
+    assert by_name["turn"][sc.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES] == '{"message": "my secret is ####"}'
     assert "####" in by_name["lookup"][sc.INPUT_VALUE]
     assert "####" in by_name["documents"][sc.OUTPUT_VALUE]
     assert by_name["agent"][sc.OUTPUT_VALUE] == "agent heard the code is ####"
     assert by_name["turn"][sc.LLM_PROMPT_TEMPLATE_VERSION] == "v1"  # not content: kept as it is
+    for provider in PROVIDERS:
+        a = next(v for k, v in by_name.items() if k.endswith("policy-" + provider.name))
+        assert "####" in a[sc.GEN_AI_INPUT_MESSAGES] and "####" in a[sc.GEN_AI_OUTPUT_MESSAGES], provider.name
 
 
 def test_off_no_content_key_is_on_the_wire(receiver, standins) -> None:

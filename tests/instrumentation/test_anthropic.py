@@ -42,7 +42,7 @@ def test_create_plain_on_the_wire(wire, base_url) -> None:
     assert a[f"{sc.LLM_INPUT_MESSAGES}.3.{sc.MESSAGE_CONTENT}"] == "found"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.4.{sc.MESSAGE_CONTENT}"] == "and now?"
     assert a[sc.OUTPUT_VALUE] == reply.content[0].text
-    assert a[sc.LLM_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]
     assert a[sc.GEN_AI_RESPONSE_ID] == reply.id
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == reply.usage.input_tokens
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == reply.usage.output_tokens
@@ -69,7 +69,7 @@ def test_create_streamed_sync_and_async(wire, base_url) -> None:
     spans = {s["name"]: s for s in w.spans(3, scope="neatlogs")}
     a = spans["chat claude-stream"]["attributes"]
     assert a[sc.OUTPUT_VALUE] == text
-    assert a[sc.LLM_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == events[-2].usage.output_tokens
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == events[0].message.usage.input_tokens
     assert spans["chat claude-async"]["status_code"] == 1
@@ -111,7 +111,7 @@ def test_stream_helper_sync_and_async(wire, base_url) -> None:
     a = spans["chat claude-helper"]["attributes"]
     assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
     assert a[sc.OUTPUT_VALUE] == final.content[0].text
-    assert a[sc.LLM_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == final.usage.output_tokens
     assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == "hello claude"
     assert spans["chat claude-helper"]["status_code"] == 1

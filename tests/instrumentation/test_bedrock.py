@@ -93,7 +93,7 @@ def test_converse_on_the_wire(wire: Any, standin: BedrockStandin) -> None:
     assert json.loads(a[sc.LLM_INVOCATION_PARAMETERS]) == {"maxTokens": 64, "temperature": 0.5}
     assert a[sc.OUTPUT_VALUE] == reply["output"]["message"]["content"][0]["text"]
     assert a[_out(sc.MESSAGE_ROLE)] == "assistant"
-    assert a[sc.LLM_FINISH_REASONS] == a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]
     usage = reply["usage"]
     # Bedrock's inputTokens leave out the cache: the prompt count is every input token.
     prompt = usage["inputTokens"] + usage["cacheReadInputTokens"] + usage["cacheWriteInputTokens"]
@@ -118,7 +118,7 @@ def test_converse_tool_call_plain_and_streamed(memory: Any, standin: BedrockStan
         assert a[call + sc.TOOL_CALL_FUNCTION_NAME] == "lookup"
         assert json.loads(a[call + sc.TOOL_CALL_FUNCTION_ARGUMENTS]) == use["input"]
         assert a[call + sc.TOOL_CALL_ID].startswith("tooluse_")
-        assert a[sc.LLM_FINISH_REASONS] == ("tool_use",)
+        assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_use",)
         assert "lookup" in a[sc.LLM_INVOCATION_PARAMETERS]
 
 
@@ -132,7 +132,7 @@ def test_converse_stream_text_tokens_and_first_chunk(memory: Any, standin: Bedro
     a = span.attributes
     assert span.status.is_ok
     assert a[sc.OUTPUT_VALUE] == a[_out(sc.MESSAGE_CONTENT)] == text
-    assert a[sc.LLM_FINISH_REASONS] == ("end_turn",)
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == usage["outputTokens"]
     assert a[sc.LLM_TOKEN_COUNT_TOTAL] == usage["totalTokens"]
     assert a[sc.NEATLOGS_FIRST_CHUNK_MS] > 0
@@ -176,7 +176,7 @@ def test_invoke_model_body_is_recorded_and_still_readable(memory: Any, standin: 
     assert a[sc.GEN_AI_PROVIDER_NAME] == "aws.bedrock"
     assert a[sc.OUTPUT_VALUE] == _reply_text(model, payload)
     assert "hello" in a[_in(1 if "system" in BODIES[model] else 0, sc.MESSAGE_CONTENT)]
-    assert a[sc.LLM_FINISH_REASONS]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS]
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] > 0 and a[sc.LLM_TOKEN_COUNT_COMPLETION] > 0
     assert "64" in a[sc.LLM_INVOCATION_PARAMETERS]
 
@@ -192,7 +192,7 @@ def test_invoke_model_with_response_stream(memory: Any, standin: BedrockStandin,
     a = span.attributes
     assert span.status.is_ok
     assert a[sc.OUTPUT_VALUE] == _reply_text(model, plain)
-    assert a[sc.LLM_FINISH_REASONS]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS]
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] > 0 and a[sc.LLM_TOKEN_COUNT_COMPLETION] > 0
     assert a[sc.NEATLOGS_FIRST_CHUNK_MS] > 0
 
@@ -205,7 +205,7 @@ def test_invoke_anthropic_tool_use_streamed_and_cache_tokens(memory: Any, standi
     call = _out(f"{sc.MESSAGE_TOOL_CALLS}.0.")
     assert a[call + sc.TOOL_CALL_FUNCTION_NAME] == "lookup"
     assert json.loads(a[call + sc.TOOL_CALL_FUNCTION_ARGUMENTS]) == {"query": "stand-in"}
-    assert a[sc.LLM_FINISH_REASONS] == ("tool_use",)
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_use",)
     assert a[sc.LLM_TOKEN_COUNT_PROMPT_CACHE_READ] == 2 and a[sc.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE] == 1
 
 

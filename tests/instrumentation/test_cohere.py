@@ -72,7 +72,7 @@ def test_chat_with_tool_history_on_the_wire(wire, make) -> None:
     assert a[f"{IN}.3.{sc.MESSAGE_CONTENT}"] == "found"
     assert a[f"{IN}.4.{sc.MESSAGE_CONTENT}"] == "and now?"
     assert a[sc.OUTPUT_VALUE] == reply.message.content[0].text
-    assert a[sc.LLM_FINISH_REASONS] == a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["COMPLETE"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["COMPLETE"]
     assert a[sc.GEN_AI_RESPONSE_ID] == reply.id
     # usage.tokens (what the model read), not billed_units, and integers though the API sends floats.
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == a[sc.GEN_AI_USAGE_INPUT_TOKENS] == int(reply.usage.tokens.input_tokens)
@@ -93,7 +93,7 @@ def test_tool_call_replies_plain_and_streamed(wire, make) -> None:
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_ID}"] == call.id
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_NAME}"] == "lookup"
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_ARGUMENTS}"] == call.function.arguments
-        assert a[sc.LLM_FINISH_REASONS] == ["TOOL_CALL"]
+        assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["TOOL_CALL"]
         assert "lookup" in a[sc.OUTPUT_VALUE]
     streamed = spans["chat command-tools-stream"]["attributes"]
     assert streamed[sc.LLM_TOKEN_COUNT_COMPLETION] == int(events[-1].delta.usage.tokens.output_tokens)
@@ -123,7 +123,7 @@ def test_chat_stream_sync_and_async(wire, make, standin) -> None:
     spans = _by_name(w.spans(4, scope="neatlogs"))
     a = spans["chat command-stream"]["attributes"]
     assert a[sc.OUTPUT_VALUE] == text
-    assert a[sc.LLM_FINISH_REASONS] == ["COMPLETE"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["COMPLETE"]
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == int(events[-1].delta.usage.tokens.input_tokens)
     assert a[sc.GEN_AI_RESPONSE_ID] == events[0].id
     assert a[sc.NEATLOGS_FIRST_CHUNK_MS] > 0

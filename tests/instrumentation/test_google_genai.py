@@ -100,7 +100,7 @@ def test_generate_content_on_the_wire(wire, gemini) -> None:
     assert a[_key(IN, 4, sc.MESSAGE_CONTENT)] == '{"inline_data": {"mime_type": "image/png"}}\nand now?'
     assert a[_key(OUT, 0, sc.MESSAGE_ROLE)] == "assistant"
     assert a[sc.OUTPUT_VALUE] == a[_key(OUT, 0, sc.MESSAGE_CONTENT)] == reply.text
-    assert a[sc.LLM_FINISH_REASONS] == a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["STOP"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["STOP"]
     assert a[sc.GEN_AI_RESPONSE_ID] == reply.response_id
     usage = reply.usage_metadata
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == a[sc.GEN_AI_USAGE_INPUT_TOKENS] == usage.prompt_token_count
@@ -153,7 +153,7 @@ def test_streamed_sync_and_async(wire, gemini) -> None:
     spans = {s["name"]: s for s in w.spans(4, scope="neatlogs")}
     a = spans["generate_content gemini-stream"]["attributes"]
     assert a[sc.OUTPUT_VALUE] == text
-    assert a[sc.LLM_FINISH_REASONS] == ["STOP"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["STOP"]
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == chunks[-1].usage_metadata.candidates_token_count
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == chunks[-1].usage_metadata.prompt_token_count
     assert a[sc.GEN_AI_RESPONSE_ID] == chunks[0].response_id

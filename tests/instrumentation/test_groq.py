@@ -35,7 +35,7 @@ def test_plain_streamed_and_async_calls_with_tools(memory, base_url) -> None:
     assert plain[sc.GEN_AI_PROVIDER_NAME] == plain[sc.LLM_PROVIDER] == "groq"
     call = reply.choices[0].message.tool_calls[0]
     assert plain[sc.tool_call_key(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_FUNCTION_NAME)] == call.function.name
-    assert plain[sc.LLM_FINISH_REASONS] == ("tool_calls",)
+    assert plain[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
     assert plain[sc.LLM_TOKEN_COUNT_TOTAL] == reply.usage.total_tokens
     streamed = spans["chat llama-stream"]
     assert streamed[sc.OUTPUT_VALUE] == "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)

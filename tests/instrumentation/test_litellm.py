@@ -61,7 +61,7 @@ def test_completion_plain_on_the_wire(wire, openai_kwargs) -> None:
     assert a[f"{sc.LLM_INPUT_MESSAGES}.1.{sc.MESSAGE_CONTENT}"] == "hello litellm"
     assert a[sc.OUTPUT_VALUE] == reply.choices[0].message.content
     assert a[f"{sc.LLM_OUTPUT_MESSAGES}.0.{sc.MESSAGE_ROLE}"] == "assistant"
-    assert a[sc.LLM_FINISH_REASONS] == a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
     assert a[sc.GEN_AI_RESPONSE_ID] == reply.id
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == a[sc.GEN_AI_USAGE_INPUT_TOKENS] == reply.usage.prompt_tokens
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == reply.usage.completion_tokens
@@ -124,7 +124,7 @@ def test_tool_calls_both_ways_plain_and_streamed(memory, openai_kwargs) -> None:
         assert a[prefix + sc.TOOL_CALL_FUNCTION_NAME] == "lookup", name
         assert a[prefix + sc.TOOL_CALL_ID] == call.id
         assert json.loads(a[prefix + sc.TOOL_CALL_FUNCTION_ARGUMENTS]) == {"query": "stand-in"}
-        assert a[sc.LLM_FINISH_REASONS] == ("tool_calls",)
+        assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
     a = spans["chat openai/gpt-tool-result"]
     assert a[f"{sc.LLM_INPUT_MESSAGES}.2.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_NAME}"] == "lookup"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.3.{sc.MESSAGE_ROLE}"] == "tool"
@@ -156,7 +156,7 @@ def test_streams_sync_and_async(wire, openai_kwargs) -> None:
     for name, expected in (("chat openai/gpt-stream", text), ("chat openai/gpt-astream", async_text)):
         a = spans[name]
         assert a[sc.OUTPUT_VALUE] == expected == chunks_text(chunks), name
-        assert a[sc.LLM_FINISH_REASONS] == ["stop"]
+        assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
         assert a[sc.NEATLOGS_FIRST_CHUNK_MS] > 0
         assert a[sc.LLM_TOKEN_COUNT_COMPLETION] > 0 and a[sc.LLM_TOKEN_COUNT_PROMPT] > 0
         assert sc.NEATLOGS_STREAM_INCOMPLETE not in a

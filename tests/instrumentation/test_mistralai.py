@@ -74,7 +74,7 @@ def test_complete_with_tool_history_on_the_wire(wire, client) -> None:
     assert a[f"{IN}.4.{sc.MESSAGE_CONTENT}"] == "and now?"
     assert a[sc.OUTPUT_VALUE] == reply.choices[0].message.content
     assert a[f"{OUT}.0.{sc.MESSAGE_ROLE}"] == "assistant"
-    assert a[sc.LLM_FINISH_REASONS] == a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
     assert a[sc.GEN_AI_RESPONSE_ID] == reply.id
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == a[sc.GEN_AI_USAGE_INPUT_TOKENS] == reply.usage.prompt_tokens
     assert a[sc.LLM_TOKEN_COUNT_COMPLETION] == a[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == reply.usage.completion_tokens
@@ -93,7 +93,7 @@ def test_tool_call_replies_plain_and_streamed(wire, client) -> None:
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_ID}"] == call.id
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_NAME}"] == "lookup"
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_ARGUMENTS}"] == call.function.arguments
-        assert a[sc.LLM_FINISH_REASONS] == ["tool_calls"]
+        assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["tool_calls"]
         assert "lookup" in a[sc.OUTPUT_VALUE]
     streamed = spans["chat mistral-tools-stream"]["attributes"]
     assert streamed[sc.LLM_TOKEN_COUNT_COMPLETION] == events[-1].data.usage.completion_tokens
@@ -120,7 +120,7 @@ def test_stream_sync_and_async(wire, client) -> None:
     spans = _by_name(w.spans(4, scope="neatlogs"))
     a = spans["chat mistral-stream"]["attributes"]
     assert a[sc.OUTPUT_VALUE] == text
-    assert a[sc.LLM_FINISH_REASONS] == ["stop"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == events[-1].data.usage.prompt_tokens
     assert a[sc.GEN_AI_RESPONSE_ID] == events[0].data.id
     assert a[sc.NEATLOGS_FIRST_CHUNK_MS] > 0

@@ -28,7 +28,8 @@ def test_responses_create_plain_and_streamed(wire, client) -> None:
     a = spans["responses gpt-resp"]["attributes"]
     assert spans["responses gpt-resp"]["kind"] == 3
     assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
-    assert a[sc.GEN_AI_OPERATION_NAME] == "responses"
+    assert a[sc.GEN_AI_OPERATION_NAME] == "chat"
+    assert a[sc.OPENAI_API_TYPE] == "responses"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_ROLE}"] == "system"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == "be kind"
     assert a[f"{sc.LLM_INPUT_MESSAGES}.1.{sc.MESSAGE_CONTENT}"] == "what is up"
@@ -41,7 +42,7 @@ def test_responses_create_plain_and_streamed(wire, client) -> None:
     final = events[-1].response
     assert s[sc.OUTPUT_VALUE] == final.output_text
     assert s[sc.LLM_TOKEN_COUNT_TOTAL] == final.usage.total_tokens
-    assert s[sc.LLM_FINISH_REASONS] == ["completed"]
+    assert s[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["completed"]
     assert s[sc.NEATLOGS_FIRST_CHUNK_MS] >= 0
 
 

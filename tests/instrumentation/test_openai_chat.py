@@ -66,7 +66,7 @@ def test_chat_create_records_every_attribute_shape_on_the_wire(wire, client) -> 
     text = reply.choices[0].message.content
     assert a[_output(0, sc.MESSAGE_ROLE)] == "assistant"
     assert a[_output(0, sc.MESSAGE_CONTENT)] == text == a[sc.OUTPUT_VALUE]
-    assert a[sc.LLM_FINISH_REASONS] == a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
     assert a[sc.GEN_AI_RESPONSE_ID] == reply.id
     usage = reply.usage
     assert a[sc.LLM_TOKEN_COUNT_PROMPT] == a[sc.GEN_AI_USAGE_INPUT_TOKENS] == usage.prompt_tokens
@@ -99,7 +99,7 @@ def test_tool_calls_in_a_plain_reply(wire, client) -> None:
     assert a[_tool(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_ID)] == call.id
     assert a[_tool(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_FUNCTION_NAME)] == "lookup"
     assert a[_tool(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_FUNCTION_ARGUMENTS)] == call.function.arguments
-    assert a[sc.LLM_FINISH_REASONS] == ["tool_calls"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["tool_calls"]
     assert json.loads(a[sc.LLM_INVOCATION_PARAMETERS])["tools"] == TOOLS
 
 
@@ -113,7 +113,7 @@ def test_streamed_tool_calls_are_accumulated_by_index(wire, client) -> None:
     assert a[_tool(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_ID)] == "call_0"
     assert a[_tool(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_FUNCTION_NAME)] == "lookup"
     assert json.loads(a[_tool(sc.LLM_OUTPUT_MESSAGES, 0, 0, sc.TOOL_CALL_FUNCTION_ARGUMENTS)]) == {"query": "stand-in"}
-    assert a[sc.LLM_FINISH_REASONS] == ["tool_calls"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["tool_calls"]
 
 
 def test_stream_records_text_first_chunk_and_usage_when_sent(wire, client, standin_model) -> None:
@@ -204,7 +204,7 @@ def test_prompt_templates_of_the_enclosing_trace_reach_the_llm_span(wire, client
     assert "{{topic}}" in a[sc.LLM_PROMPT_TEMPLATE]
     assert a[sc.LLM_PROMPT_TEMPLATE_VERSION] == "v3"
     assert json.loads(a[sc.LLM_PROMPT_TEMPLATE_VARIABLES]) == {"topic": "tea"}
-    assert a[sc.LLM_USER_PROMPT_TEMPLATE] == "Question: {{q}}"
+    assert a[sc.NEATLOGS_USER_PROMPT_TEMPLATE] == "Question: {{q}}"
 
 
 def test_long_content_is_cut_with_a_visible_marker(wire, client) -> None:

@@ -22,7 +22,7 @@ def test_legacy_completion_plain_and_streamed(memory, client) -> None:
         assert a[sc.GEN_AI_OPERATION_NAME] == "text_completion" and a[sc.OPENINFERENCE_SPAN_KIND] == "LLM"
         assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_ROLE}"] == "user"
         assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == USER
-        assert a[sc.LLM_FINISH_REASONS] == ("stop",)
+        assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
         assert a[sc.LLM_TOKEN_COUNT_TOTAL] == reply.usage.total_tokens
     assert plain.attributes[sc.OUTPUT_VALUE] == reply.choices[0].text
     assert '"max_tokens": 20' in plain.attributes[sc.LLM_INVOCATION_PARAMETERS]

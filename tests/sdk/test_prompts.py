@@ -56,8 +56,8 @@ def test_templates_are_recorded_on_the_trace_and_llm_spans_inside_only():
         attrs = spans[name]
         assert json.loads(attrs["llm.prompt_template.template"]) == [{"role": "system", "content": "Be brief."}]
         assert attrs["llm.prompt_template.version"] == "v3"
-        assert json.loads(attrs["llm.user_prompt_template.template"]) == [{"role": "user", "content": "{{message}}"}]
-        assert json.loads(attrs["llm.user_prompt_template.variables"]) == {"message": "where is my order?"}
+        assert json.loads(attrs["neatlogs.user_prompt_template.template"]) == [{"role": "user", "content": "{{message}}"}]
+        assert json.loads(attrs["neatlogs.user_prompt_template.variables"]) == {"message": "where is my order?"}
         assert json.loads(attrs["llm.prompt_template.variables"]) == {}
     assert "llm.prompt_template.template" not in spans["not-an-llm-span"]
     assert "llm.prompt_template.template" not in spans["chat outside"]

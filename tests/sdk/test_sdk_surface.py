@@ -118,9 +118,9 @@ def test_system_prompt_template_and_variables_reach_the_llm_spans(standin_model)
         assert json.loads(a[sc.LLM_PROMPT_TEMPLATE_VARIABLES]) == {"company": "Acme"}
         assert a[sc.LLM_PROMPT_TEMPLATE_VERSION] == "v2"
     llm = spans["chat m2"].attributes  # compiled inside the block without being passed to trace()
-    assert llm[sc.LLM_USER_PROMPT_TEMPLATE] == "Question: {{q}}"
-    assert json.loads(llm[sc.LLM_USER_PROMPT_TEMPLATE_VARIABLES]) == {"q": "why"}
-    assert llm[sc.LLM_USER_PROMPT_TEMPLATE_VERSION] == "u1"
+    assert llm[sc.NEATLOGS_USER_PROMPT_TEMPLATE] == "Question: {{q}}"
+    assert json.loads(llm[sc.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES]) == {"q": "why"}
+    assert llm[sc.NEATLOGS_USER_PROMPT_TEMPLATE_VERSION] == "u1"
 
 
 def test_wrap_traces_a_client_whatever_was_enabled_and_stamps_its_workflow(standin_model):

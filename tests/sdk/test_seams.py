@@ -16,7 +16,12 @@ from neatlogs.export.otlp import OtlpHttpSpanExporter
 from neatlogs.export.routing import RoutingSpanExporter
 from neatlogs.export.spool import Spool, spool_folder
 from neatlogs.export.sqlite import SqliteSpanExporter
-from neatlogs.processors import PromptTemplateSpanProcessor, SessionSpanProcessor, StartOnlySpanProcessor
+from neatlogs.processors import (
+    GenAIContentSpanProcessor,
+    PromptTemplateSpanProcessor,
+    SessionSpanProcessor,
+    StartOnlySpanProcessor,
+)
 
 
 def dead_endpoint() -> str:
@@ -51,7 +56,7 @@ def test_wired_processors_and_exporters_are_the_sdks_kinds(otlp_receiver):
     assert tracing.get_tracer() is not None
     runtime = tracing.runtime
     assert [type(p) for p in runtime.processors] == [
-        SessionSpanProcessor, PromptTemplateSpanProcessor, SpoolingBatchSpanProcessor]
+        SessionSpanProcessor, PromptTemplateSpanProcessor, GenAIContentSpanProcessor, SpoolingBatchSpanProcessor]
     assert all(isinstance(p, SpanProcessor) for p in runtime.processors)
     assert runtime.batch is runtime.processors[-1]
     assert runtime.batch.exporter is runtime.router
@@ -72,6 +77,7 @@ def test_every_exporter_and_processor_class_subclasses_the_sdk(tmp_path):
         assert (exporter.spooled, exporter.dropped, exporter.evicted) == (0, 0, 0)
         exporter.shutdown()
     processors = [StartOnlySpanProcessor(), SessionSpanProcessor(), PromptTemplateSpanProcessor(),
+                  GenAIContentSpanProcessor("neatlogs"),
                   SpoolingBatchSpanProcessor(exporters[0])]
     assert all(isinstance(p, SpanProcessor) for p in processors)
 

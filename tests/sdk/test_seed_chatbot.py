@@ -45,8 +45,8 @@ def check_shape(spans):
         respond = children[0]["attributes"]
         assert respond["openinference.span.kind"] == "LLM"
         assert json.loads(respond["llm.prompt_template.template"])[0]["role"] == "system"
-        assert json.loads(respond["llm.user_prompt_template.template"]) == [{"role": "user", "content": "{{message}}"}]
-        assert json.loads(respond["llm.user_prompt_template.variables"]) == {"message": turn}
+        assert json.loads(respond["neatlogs.user_prompt_template.template"]) == [{"role": "user", "content": "{{message}}"}]
+        assert json.loads(respond["neatlogs.user_prompt_template.variables"]) == {"message": turn}
     return roots
 
 

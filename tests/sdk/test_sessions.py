@@ -168,3 +168,16 @@ def test_a_span_takes_its_parents_session_so_a_trace_is_in_one_conversation():
                         if s.name == "model call")
     assert conversation == "thread-7"
     assert session_of(exporter, "next run") == process_session
+
+
+def test_a_conversation_id_the_spans_maker_set_is_its_session():
+    """OpenTelemetry-native frameworks name their conversation with gen_ai.conversation.id at start."""
+    from opentelemetry import trace
+
+    exporter = _testing.init_in_memory(auto_session=True)
+    tracer = trace.get_tracer("native-framework")
+    with tracer.start_as_current_span("invoke_agent helper", attributes={"gen_ai.conversation.id": "conv-9"}):
+        with tracer.start_as_current_span("chat gpt-4o"):
+            pass
+    assert session_of(exporter, "invoke_agent helper") == "conv-9"
+    assert session_of(exporter, "chat gpt-4o") == "conv-9"

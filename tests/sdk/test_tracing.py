@@ -26,7 +26,7 @@ def test_init_twice_gives_no_duplicate_spans_and_updates_settings(otlp_receiver)
     assert spans[0]["attributes"]["user.id"] == "later"
     assert spans[0]["attributes"]["neatlogs.workflow_name"] == "second"
     assert tracing.settings().instrumentations == ("anthropic", "openai")
-    assert len(tracing.runtime.processors) == 3
+    assert len(tracing.runtime.processors) == 4  # sessions, templates, GenAI content, export
 
 
 def test_init_switches_exporter_in_place_when_the_endpoint_changes(otlp_receiver, tmp_path):

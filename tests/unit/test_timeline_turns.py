@@ -121,3 +121,23 @@ def test_a_streamed_call_without_usage_says_tokens_not_reported_and_shows_ttft()
     detail = store.SessionDetail("s", None, 0, 100, 1, 1, 0, 0, 1, False, traces=[store.TraceSpans("f" * 32, [root])])
     print_timeline(detail, file=out)
     assert "tokens not reported" in out.getvalue() and "first token 12 ms" in out.getvalue()
+
+
+def test_a_store_written_with_the_old_keys_still_shows_its_templates(tmp_path):
+    # Before the keys moved: the user template under llm.user_prompt_template.*, llm.finish_reasons.
+    old = record("e", "7", None, 1000, "LLM", session="old-keys", **oi_messages(IN, ("user", "where is it?")), **{
+        semconv.LLM_USER_PROMPT_TEMPLATE: "Q: {{q}}", semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES: '{"q": "old"}',
+        semconv.LLM_FINISH_REASONS: ("stop",)})
+    new = record("f", "8", None, 2000, "LLM", session="old-keys", **oi_messages(IN, ("user", "and now?")), **{
+        semconv.NEATLOGS_USER_PROMPT_TEMPLATE: "Q: {{q}}",
+        semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES: '{"q": "new"}',
+        semconv.GEN_AI_RESPONSE_FINISH_REASONS: ("stop",)})
+    path = str(tmp_path / "t.db")
+    store.insert_spans(store.connect(path), [old, new])
+    turns = build_turns(store.get_session(store.connect(path), "old-keys").traces)
+    assert [t.user_text for t in turns] == ["where is it?", "and now?"]
+    rows = [row for turn in turns for row in turn.rows]
+    assert dict(rows[0].prompt_attributes)[semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES] == '{"q": "old"}'
+    assert dict(rows[1].prompt_attributes)[semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES] == '{"q": "new"}'
+    page = TestClient(create_app(path), base_url="http://127.0.0.1").get("/sessions/old-keys").text
+    assert semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES in page and semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES in page

@@ -68,3 +68,17 @@ class NeatlogsSpanExporter(SpanExporter, abc.ABC):
     def evicted(self) -> int:
         """Spans removed from a full spool to keep it within its bound."""
         return 0
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the endpoint last refused spans, in its own words (None: it never did)."""
+        return None
+
+    @property
+    def unrecorded(self) -> int:
+        """Spans of this process not written to the local store (journaled, lost or unstorable): 0 for OTLP."""
+        return 0
+
+    def exit_lines(self) -> list[str]:
+        """Lines for stderr at exit beyond the spool's counters (what the local store could not take)."""
+        return []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import threading
 import time
 import urllib.parse
@@ -36,7 +37,7 @@ __all__ = ["OtlpHttpSpanExporter", "traces_url"]
 CONNECT_TIMEOUT_SECONDS = 3.0
 """Connect and read timeout per request."""
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 507})
 """Statuses worth trying again later; the body is spooled if retries run out."""
 
 MAX_ATTEMPTS = 3
@@ -97,15 +98,21 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         self._spooled_at_exit: bytes | None = None
         self._dropped = 0
         self._spooled = 0
+        self._refusal: str | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> OtlpHttpSpanExporter:
         """The exporter for ``settings.endpoint``, spooling under ``settings.home``."""
+        from .._files import private_folder
         from .spool import Spool, spool_folder
 
         endpoint = settings.endpoint
         if not endpoint:
             raise ValueError("OTLP export needs an endpoint; none is configured")
+        try:  # the home is private (0700) even when the spool makes it first
+            private_folder(settings.home)
+        except OSError:
+            _log.debug("cannot create %s; the spool will say why", settings.home)
         spool = Spool(spool_folder(settings.home, endpoint), endpoint)
         return cls(endpoint, settings.api_key, spool)
 
@@ -115,8 +122,10 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
             body = _request_body(spans)
         except Exception:
             _log.debug("encoding %d spans failed", len(spans), exc_info=True)
-            self._drop(len(spans), "could not be encoded")
-            return SpanExportResult.FAILURE
+            spans = self._encodable(spans)
+            if not spans:
+                return SpanExportResult.FAILURE
+            body = _request_body(spans)
         ok = self._deliver(body, list(spans))
         if ok:
             self._drain_spool_after_success()
@@ -125,9 +134,27 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     def spill(self, spans: Sequence[ReadableSpan]) -> None:
         """Put spans straight into the spool, without trying the network (used at exit)."""
         try:
-            self._to_spool(_request_body(spans), len(spans))
+            try:
+                body = _request_body(spans)
+            except Exception:
+                spans = self._encodable(spans)
+                body = _request_body(spans)
+            self._to_spool(body, len(spans))
         except Exception:
             _log.debug("spilling %d spans failed", len(spans), exc_info=True)
+
+    def _encodable(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+        """The spans of a batch that failed to encode that do encode alone; the others are dropped (counted)."""
+        kept = []
+        for span in spans:
+            try:
+                encode_spans([span])
+            except Exception as error:
+                _log.debug("a span could not be encoded", exc_info=True)
+                self._drop(1, f"could not be encoded ({type(error).__name__})")
+                continue
+            kept.append(span)
+        return kept
 
     def spool_inflight(self) -> None:
         """At the exit bound, keep the body of a request still in flight: it would die with the process."""
@@ -160,6 +187,10 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     def evicted(self) -> int:
         return self.spool.evicted if self.spool is not None else 0
 
+    @property
+    def refusal(self) -> str | None:
+        return self._refusal
+
     # --- delivery ------------------------------------------------------------------------------
     def _deliver(self, body: bytes, spans: list[ReadableSpan]) -> bool:
         """Send one body with bounded retries; spool it when the endpoint is unavailable."""
@@ -173,6 +204,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                 status, retry_after = self._post(body)
             except _Unreachable as error:
                 _log.debug("endpoint %s unreachable: %s", self.url, error)
+                self._refusal = None
                 self._open_circuit()
                 status, retry_after = 0, None
             with self._inflight_lock:
@@ -183,6 +215,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                 return self._to_spool(body, count)
             if 200 <= status < 300:
                 self._down_for = 0.0
+                self._refusal = None
                 return True
             if status == 413 and count > 1:
                 half = count // 2
@@ -230,7 +263,9 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                         conn.sock.settimeout(conn.timeout)
                     conn.request("POST", self._path, body=body, headers=self._headers)
                     response = conn.getresponse()
-                    response.read()
+                    answer = response.read()
+                    if response.status >= 400:
+                        self._note_refusal(response.status, answer)
                     retry_after = _retry_after_seconds(response.getheader("retry-after"))
                     if response.getheader("connection", "").lower() == "close":
                         conn.close()
@@ -244,6 +279,17 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
                         continue
                     raise _Unreachable(f"{type(error).__name__}: {error}") from None
         raise _Unreachable("no connection")  # pragma: no cover
+
+    def _note_refusal(self, status: int, answer: bytes) -> None:
+        """Keep the endpoint's reason (an OTLP collector's ``{"error": ...}``, ours included)."""
+        try:
+            reason = json.loads(answer[:4096]).get("error") if answer[:1] == b"{" else None
+        except (ValueError, AttributeError):
+            reason = None
+        refusal = f"endpoint {self.url} answered HTTP {status}" + (f": {reason}" if isinstance(reason, str) else "")
+        if refusal != self._refusal and status not in (401, 403):
+            _log.debug(refusal)
+        self._refusal = refusal
 
     def _open_circuit(self) -> None:
         self._down_for = min(max(self._down_for * 2, _CIRCUIT_MIN), _CIRCUIT_MAX)

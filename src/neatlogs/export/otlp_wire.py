@@ -9,6 +9,7 @@ the bytes decode to the same message the stock encoder makes.
 
 from __future__ import annotations
 
+import codecs
 import struct
 
 TYPE_CHECKING = False
@@ -16,6 +17,25 @@ if TYPE_CHECKING:
     from typing import Any, Sequence
 
 __all__ = ["encode_spans"]
+
+def _replace_surrogates(error: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler: each lone surrogate becomes U+FFFD (OTLP strings must be valid UTF-8).
+
+    The replacement is given as bytes: CPython's UTF-8 encoder takes a non-ASCII replacement
+    only in encoded form.
+    """
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return b"\xef\xbf\xbd" * (error.end - error.start), error.end
+
+
+# Valid text (nearly all of it) encodes at full speed; only a string holding a lone surrogate
+# (a third-party attribute, a span name, a status, a resource value) calls the handler, so one
+# bad string costs nothing but its own bad characters, never the receiver refusing the batch.
+_REPAIR = "neatlogs.repair"
+codecs.register_error(_REPAIR, _replace_surrogates)
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
@@ -53,17 +73,19 @@ _LEN_TAGS = [_varint((tag << 3) | 2) for tag in range(16)]
 
 
 def _str_field(tag: int, text: str) -> bytes:
-    return _len_field(tag, text.encode("utf-8", "surrogatepass")) if text else b""
+    return _len_field(tag, text.encode("utf-8", _REPAIR)) if text else b""
 
 
 def _any_value(value: Any) -> bytes:
     """An ``AnyValue`` message body for an attribute value."""
     if isinstance(value, str):
-        return _len_field(1, value.encode("utf-8", "surrogatepass"))
+        return _len_field(1, value.encode("utf-8", _REPAIR))
     if isinstance(value, bool):
         return b"\x10" + (b"\x01" if value else b"\x00")
     if isinstance(value, int):
-        return b"\x18" + _varint(value)
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return b"\x18" + _varint(value)
+        return _len_field(1, str(value).encode())  # beyond int64 (OTLP's int_value): kept as its digits
     if isinstance(value, float):
         return b"\x21" + _pack_double(value)
     if isinstance(value, (bytes, bytearray)):
@@ -72,7 +94,7 @@ def _any_value(value: Any) -> bytes:
         return _len_field(5, b"".join(_len_field(1, _any_value(v)) for v in value))
     if isinstance(value, dict):
         return _len_field(6, b"".join(_len_field(1, _key_value(str(k), v)) for k, v in value.items()))
-    return _len_field(1, str(value).encode("utf-8", "surrogatepass"))
+    return _len_field(1, str(value).encode("utf-8", _REPAIR))
 
 
 _SHORT = 256

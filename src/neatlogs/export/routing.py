@@ -136,3 +136,17 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
     def evicted(self) -> int:
         target = self._target
         return target.evicted if target is not None else 0
+
+    @property
+    def refusal(self) -> str | None:
+        target = self._target
+        return target.refusal if target is not None else None
+
+    @property
+    def unrecorded(self) -> int:
+        target = self._target
+        return target.unrecorded if target is not None else 0
+
+    def exit_lines(self) -> list[str]:
+        target = self._target
+        return target.exit_lines() if target is not None else []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import semconv
+from . import bounded_json
 
 __all__ = ["ChatMessage", "ToolCall", "chat_text", "input_messages", "output_messages"]
 
@@ -65,7 +66,7 @@ def _loaded(value: Any) -> Any:
     """A JSON string attribute decoded (OTLP carries objects as strings); anything else as is."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
-            return json.loads(value)
+            return bounded_json.loads(value)  # text nested thousands deep stays text
         except ValueError:
             return None
     return value
@@ -113,6 +114,7 @@ def _genai_message(raw: Any, default_role: str = "") -> ChatMessage | None:
             message.tool_call_id = str(raw[_ID])
     texts: list[str] = []
     for part in parts:
+        part = _loaded(part)  # a structured OTLP value reaches the store as JSON text per element
         if not isinstance(part, dict):
             continue
         kind = part.get("type")
@@ -122,7 +124,8 @@ def _genai_message(raw: Any, default_role: str = "") -> ChatMessage | None:
                                                None if call_id is None else str(call_id)))
         elif kind == "tool_call_response":
             message.tool_call_id = str(part.get(_ID) or "")
-            texts.append(_as_text(part.get("response")))
+            # The schema names it "response"; the spec's own examples (and some SDKs) say "result".
+            texts.append(_as_text(part.get("response", part.get("result"))))
         elif kind in ("text", None):
             texts.append(_as_text(part.get(_CONTENT)))
         elif kind != "reasoning":
@@ -135,7 +138,7 @@ def _genai_list(value: Any, default_role: str = "") -> list[ChatMessage]:
     loaded = _loaded(value)
     if not isinstance(loaded, list):
         return []
-    messages = [_genai_message(item, default_role) for item in loaded]
+    messages = [_genai_message(_loaded(item), default_role) for item in loaded]
     return [m for m in messages if m is not None]
 
 

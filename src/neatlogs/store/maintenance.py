@@ -86,7 +86,8 @@ def _delete_sessions(conn: sqlite3.Connection, session_ids: list[str], hours: bo
             conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
+            conn.execute("ROLLBACK")
         raise
     return deleted
 
@@ -108,7 +109,8 @@ def delete_trace(conn: sqlite3.Connection, trace_id: str) -> int:
                 "SELECT * FROM spans WHERE session_id = ?", (session_id,))])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
+            conn.execute("ROLLBACK")
         raise
     return deleted
 

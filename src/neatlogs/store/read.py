@@ -7,9 +7,10 @@ JSON API and ``--json`` print.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import fields
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..semconv import GEN_AI_CONVERSATION_ID, SESSION_ID
 from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans, TraceSummary
@@ -27,7 +28,24 @@ __all__ = [
     "list_traces",
 ]
 
-_loads = json.loads
+def _loads(raw: str | None, empty: dict | list) -> Any:
+    """A JSON column of one row; a value no reader can use (damaged, or nested past the
+    recursion limit by a foreign writer) reads as empty, so one row never fails the page."""
+    try:
+        value = json.loads(raw) if raw else empty
+        if _ESCAPED_SURROGATE.search(raw or ""):  # "\\ud800" from a foreign writer: unprintable
+            value = json.loads(_repaired(json.dumps(value, ensure_ascii=False)))
+    except (ValueError, RecursionError):
+        return empty
+    return value if isinstance(value, type(empty)) else empty
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _repaired(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (pairs are joined already)."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _span(row: sqlite3.Row) -> SpanRecord:
@@ -43,9 +61,9 @@ def _span(row: sqlite3.Row) -> SpanRecord:
         span_kind=row["span_kind"],
         status_code=row["status_code"],
         status_message=row["status_message"],
-        attributes=_loads(row["attributes"]),
-        events=_loads(row["events"]),
-        resource=_loads(row["resource"]),
+        attributes=_loads(row["attributes"], {}),
+        events=_loads(row["events"], []),
+        resource=_loads(row["resource"], {}),
     )
 
 
@@ -235,8 +253,10 @@ def list_traces(conn: sqlite3.Connection, limit: int = 50) -> list[TraceSummary]
     """Return the most recent traces (by their root's start), newest first, with or without a session."""
     rows = conn.execute(
         """SELECT r.trace_id, r.session_id, r.name, r.service_name, r.start_time_ns,
-                  json_extract(r.attributes, '$."' || ?2 || '"') AS session_attribute,
-                  json_extract(r.attributes, '$."' || ?3 || '"') AS conversation_attribute,
+                  CASE WHEN json_valid(r.attributes)  -- a damaged row lists, it does not fail the list
+                       THEN json_extract(r.attributes, '$."' || ?2 || '"') END AS session_attribute,
+                  CASE WHEN json_valid(r.attributes)
+                       THEN json_extract(r.attributes, '$."' || ?3 || '"') END AS conversation_attribute,
                   (SELECT MAX(end_time_ns) FROM spans s WHERE s.trace_id = r.trace_id) AS end_time_ns,
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id) AS span_count,
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id AND s.status_code = 'ERROR')

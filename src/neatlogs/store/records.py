@@ -1,8 +1,9 @@
 """The records the store writes and reads, and the rules that normalise a span's kind and tokens.
 
 :class:`SpanRecord` is one span as the store keeps it: both the SDK's exporter and the
-collector build one per span (deriving ``kind`` with :func:`span_kind_of`, so both paths
-agree), and reads give them back. :class:`SessionSummary`, :class:`TraceSpans` and
+collector build one per span (deriving ``kind`` with :func:`span_kind_of` and the session
+from ``session.id``, else the GenAI ``gen_ai.conversation.id``, so both paths agree), and
+reads give them back. :class:`SessionSummary`, :class:`TraceSpans` and
 :class:`SessionDetail` are what the session queries return. Each has ``to_json()``: the
 dict the JSON API and ``--json`` print, whose shape is public.
 """
@@ -29,14 +30,26 @@ __all__ = [
 def span_kind_of(attributes: dict[str, Any]) -> str | None:
     """Return the span's OpenInference kind, upper case (``"llm"`` is ``"LLM"``), or None.
 
+    A span without ``openinference.span.kind`` that follows the OpenTelemetry GenAI
+    conventions (pydantic-ai, google-adk, strands, semantic-kernel, any SDK's spans sent to
+    the collector) takes the kind its ``gen_ai.operation.name`` stands for
+    (``semconv.GEN_AI_OPERATION_KINDS``: ``invoke_agent`` is AGENT, ``execute_tool`` TOOL,
+    ``chat`` LLM, ``embeddings`` EMBEDDING, ...). The SDK's exporter and the collector both
+    call this, so a GenAI span gets the same kind on either path.
+
     Args:
         attributes: the span's attributes.
 
     Returns:
-        The ``openinference.span.kind`` attribute in upper case, None when it is absent.
+        The kind in upper case, None when neither convention gives one.
     """
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
-    return str(kind).upper() if kind is not None else None
+    if kind is not None:
+        return str(kind).upper()
+    operation = attributes.get(semconv.GEN_AI_OPERATION_NAME)
+    if isinstance(operation, str):
+        return semconv.GEN_AI_OPERATION_KINDS.get(operation.lower())
+    return None
 
 
 @dataclass(frozen=True)

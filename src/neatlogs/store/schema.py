@@ -14,8 +14,9 @@ import sqlite3
 from typing import Callable
 
 from .. import semconv
+from .._files import private_file, private_folder
 
-__all__ = ["SCHEMA_VERSION", "connect"]
+__all__ = ["SCHEMA_VERSION", "NewerSchemaError", "connect"]
 
 SCHEMA_VERSION = 4
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
@@ -213,6 +214,16 @@ def _backfill_v4(conn: sqlite3.Connection) -> None:
     rebuild(conn, batch, sessions)
 
 
+class NewerSchemaError(Exception):
+    """The file was written by a newer neatlogs (a schema above :data:`SCHEMA_VERSION`): never write to it."""
+
+    def __init__(self, path: str, version: int) -> None:
+        super().__init__(f"{path} was written by a newer neatlogs (store schema {version}; this neatlogs writes "
+                         f"schema {SCHEMA_VERSION}): upgrade neatlogs to write to it")
+        self.path = path
+        self.version = version
+
+
 # _MIGRATIONS[n] takes a file at version n to n + 1.
 _MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _backfill_v4,
@@ -225,41 +236,54 @@ def _exec_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: str, *, readonly: bool = False, timeout: float = 10.0) -> sqlite3.Connection:
     """Open (creating and migrating when needed) the store at ``path`` in WAL mode.
 
     Args:
         path: the SQLite file; its folder is created when missing (not with ``readonly``).
         readonly: open an existing file for reading only, without migrating it.
+        timeout: the longest any statement waits for another process's write lock.
 
     Returns:
         A connection in autocommit mode whose rows are ``sqlite3.Row``, usable from any thread.
+
+    Raises:
+        NewerSchemaError: (not with ``readonly``) a newer neatlogs wrote the file.
     """
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.row_factory = sqlite3.Row
         return conn
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    _migrate(conn)
+    # Prompts and replies are private: a new folder is 0700 and a new file 0600 (SQLite gives
+    # its -wal and -shm files the database file's mode).
+    private_file(os.path.join(private_folder(os.path.dirname(os.path.abspath(path))), os.path.basename(path)))
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: sqlite3.Connection, path: str) -> None:
     """Run every step from the file's version to :data:`SCHEMA_VERSION` in one transaction."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version >= SCHEMA_VERSION:
+    if version > SCHEMA_VERSION:
+        raise NewerSchemaError(path, version)
+    if version == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Re-read under the write lock: another process may have migrated meanwhile.
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise NewerSchemaError(path, version)
         while version < SCHEMA_VERSION:
             step = _MIGRATIONS[version]
             if isinstance(step, str):
@@ -270,5 +294,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
+            conn.execute("ROLLBACK")
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from typing import Any, Iterable
@@ -12,7 +13,7 @@ from .records import SpanRecord
 from .rollup import Rollup
 from .turns import starts_turn
 
-__all__ = ["insert_spans", "search_text"]
+__all__ = ["insert_spans", "insert_spans_apart", "repaired_record", "search_text"]
 
 _SEARCH_TEXT_CHARS = 4096
 """How much of a turn's input and output the search index keeps."""
@@ -93,9 +94,78 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
         rollup.write(conn)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
+            conn.execute("ROLLBACK")
         raise
     return added
+
+
+def _is_store_error(error: BaseException) -> bool:
+    """True for a problem of the store itself (locked, full, read-only, damaged); False for one span's values."""
+    return isinstance(error, (sqlite3.OperationalError, OSError, MemoryError)) or type(error) is sqlite3.DatabaseError
+
+
+def insert_spans_apart(conn: sqlite3.Connection, records: Iterable[SpanRecord]
+                       ) -> tuple[int, list[tuple[SpanRecord, BaseException]]]:
+    """:func:`insert_spans`, where a span whose values cannot be stored costs only itself.
+
+    When the batch fails on a value, its strings are repaired (lone surrogates become
+    U+FFFD) and it is tried again; what still fails is split in halves until only the
+    spans that fail alone are left out. An error of the store itself (locked, full,
+    damaged) is raised as it is.
+
+    Returns:
+        (rows added, [(span left out, its error)]).
+    """
+    records = list(records)
+    try:
+        return insert_spans(conn, records), []
+    except Exception as error:
+        if _is_store_error(error):
+            raise
+    memo: dict[int, Any] = {}
+    repaired = [repaired_record(r, memo) for r in records]
+    bad: list[tuple[SpanRecord, BaseException]] = []
+    return _insert_halves(conn, repaired, bad), bad
+
+
+def _insert_halves(conn: sqlite3.Connection, records: list[SpanRecord],
+                   bad: list[tuple[SpanRecord, BaseException]]) -> int:
+    try:
+        return insert_spans(conn, records)
+    except Exception as error:
+        if _is_store_error(error):
+            raise
+        if len(records) == 1:
+            bad.append((records[0], error))
+            return 0
+    half = len(records) // 2
+    return _insert_halves(conn, records[:half], bad) + _insert_halves(conn, records[half:], bad)
+
+
+def repaired_record(record: SpanRecord, memo: dict[int, Any] | None = None) -> SpanRecord:
+    """A copy of ``record`` with every string in it repaired (lone surrogates become U+FFFD)."""
+    from .._content import repair
+
+    def fixed(value: Any) -> Any:
+        if isinstance(value, str):
+            return repair(value)
+        if isinstance(value, (list, tuple)):
+            return [fixed(v) for v in value]
+        if isinstance(value, dict):
+            return {fixed(k): fixed(v) for k, v in value.items()}
+        return value
+
+    memo = {} if memo is None else memo
+    resource = memo.get(id(record.resource))
+    if resource is None or resource[0] is not record.resource:
+        resource = memo[id(record.resource)] = (record.resource, fixed(record.resource))
+    return dataclasses.replace(
+        record, trace_id=fixed(record.trace_id), span_id=fixed(record.span_id),
+        parent_span_id=fixed(record.parent_span_id), name=fixed(record.name), kind=fixed(record.kind),
+        span_kind=fixed(record.span_kind), status_code=fixed(record.status_code),
+        status_message=fixed(record.status_message), attributes=fixed(record.attributes),
+        events=fixed(record.events), resource=resource[1])
 
 
 def search_text(attributes: dict[str, Any], events: list[dict[str, Any]] | None = None) -> str:

@@ -113,7 +113,7 @@ def list_users(request: Request) -> JSONResponse:
 
 def get_session(request: Request) -> JSONResponse:
     """GET /api/sessions/{id}: a session with its traces and spans."""
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["session_id"] or request.query_params.get("id", "")
     session = store.get_session(request_reader(request), session_id)
     if session is None:
         return _error(404, f"no session {session_id!r}")
@@ -122,7 +122,7 @@ def get_session(request: Request) -> JSONResponse:
 
 def get_session_summary(request: Request) -> JSONResponse:
     """GET /api/sessions/{id}/summary: a session's totals alone."""
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["session_id"] or request.query_params.get("id", "")
     summary = store.get_session_summary(request_reader(request), session_id)
     if summary is None:
         return _error(404, f"no session {session_id!r}")
@@ -131,7 +131,7 @@ def get_session_summary(request: Request) -> JSONResponse:
 
 def get_trace(request: Request) -> JSONResponse:
     """GET /api/traces/{id}: one trace's spans."""
-    trace_id = request.path_params["trace_id"]
+    trace_id = request.path_params["trace_id"] or request.query_params.get("id", "")
     trace = store.get_trace(request_reader(request), trace_id)
     if trace is None:
         return _error(404, f"no trace {trace_id!r}")

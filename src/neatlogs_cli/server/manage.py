@@ -54,7 +54,7 @@ def export_session(request: Request) -> Response:
     fmt = _format(request)
     if fmt is None:
         return _bad_format(request)
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["session_id"] or request.query_params.get("id", "")
     session = store.get_session(request_reader(request), session_id)
     if session is None:
         return JSONResponse({"error": f"no session {session_id!r}"}, status_code=404)
@@ -67,7 +67,7 @@ def export_trace(request: Request) -> Response:
     fmt = _format(request)
     if fmt is None:
         return _bad_format(request)
-    trace_id = request.path_params["trace_id"]
+    trace_id = request.path_params["trace_id"] or request.query_params.get("id", "")
     trace = store.get_trace(request_reader(request), trace_id)
     if trace is None:
         return JSONResponse({"error": f"no trace {trace_id!r}"}, status_code=404)
@@ -96,7 +96,7 @@ def delete_session(request: Request) -> JSONResponse:
     refused = _unconfirmed(request)
     if refused is not None:
         return refused
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["session_id"] or request.query_params.get("id", "")
     access: StoreAccess = request.app.state.store
     if store.get_session_summary(request_reader(request), session_id) is None:
         return JSONResponse({"error": f"no session {session_id!r}"}, status_code=404)
@@ -109,7 +109,7 @@ def delete_trace(request: Request) -> JSONResponse:
     refused = _unconfirmed(request)
     if refused is not None:
         return refused
-    trace_id = request.path_params["trace_id"]
+    trace_id = request.path_params["trace_id"] or request.query_params.get("id", "")
     access: StoreAccess = request.app.state.store
     deleted = access.maintain(lambda conn: store.delete_trace(conn, trace_id))
     if not deleted:

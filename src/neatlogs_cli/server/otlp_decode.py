@@ -18,6 +18,7 @@ __all__ = [
     "PROTOBUF_TYPES",
     "decode_request",
     "encode_success",
+    "stated_size",
 ]
 
 PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
@@ -70,9 +71,25 @@ def decode_request(
     check_headers(content_type, content_encoding)
     if (content_encoding or "").strip().lower() == "gzip":
         body = _gunzip(body, max_bytes)
-    if media_type(content_type) in PROTOBUF_TYPES:
-        return _from_protobuf(body)
-    return _from_json(body)
+    try:
+        if media_type(content_type) in PROTOBUF_TYPES:
+            return _from_protobuf(body)
+        return _from_json(body)
+    except RecursionError:  # an OTLP/JSON value of arrays in arrays, thousands deep
+        raise OtlpError(400, "the body nests values too deep to read") from None
+
+
+def stated_size(body: bytes, content_encoding: str | None, max_bytes: int) -> int:
+    """The bytes ``body`` takes decoded, at most ``max_bytes``: a gzip body states it in its trailer.
+
+    The trailer is the sender's word: :func:`decode_request` is then held to it (passed as
+    its ``max_bytes``), so a body that states little cannot inflate to more.
+    """
+    if (content_encoding or "").strip().lower() != "gzip":
+        return len(body)
+    if len(body) < 18:  # shorter than a gzip header and trailer: the gunzip will say so
+        return min(len(body), max_bytes)
+    return min(int.from_bytes(body[-4:], "little"), max_bytes)
 
 
 def encode_success(content_type: str | None) -> tuple[bytes, str]:

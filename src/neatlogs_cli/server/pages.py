@@ -11,13 +11,14 @@ import json
 from datetime import datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
+from neatlogs.store import bounded_json
 from neatlogs.store.rollup import span_cost, usage_key
 
 from .. import reports
@@ -73,16 +74,64 @@ def _pretty(value: Any) -> str:
         stripped = value.lstrip()
         if stripped[:1] in ("{", "["):
             try:
-                return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
-            except ValueError:
+                return json.dumps(bounded_json.loads(value), indent=2, ensure_ascii=False)
+            except ValueError:  # not JSON, or nested too deep to read: shown as the text it is
                 return value
         return value
     return json.dumps(value, ensure_ascii=False)
 
 
+def _path_part(value: Any) -> str:
+    """An id as one URL path segment: every ``/``, ``?``, ``#`` and ``%`` encoded."""
+    return quote(str(value), safe="")
+
+
+def session_href(session_id: str) -> str:
+    """The link to a session's page: its id one encoded segment under ``/sessions/``.
+
+    An id a browser would resolve as a dot segment (``.``, ``..``) or an empty one goes in
+    the query instead, so no id links anywhere but its own page.
+    """
+    if session_id.strip(".") == "":
+        return "/sessions/?id=" + _path_part(session_id)
+    return "/sessions/" + _path_part(session_id)
+
+
+def trace_href(trace_id: str) -> str:
+    """The link to a trace's page (the same rule as :func:`session_href`)."""
+    if trace_id.strip(".") == "":
+        return "/traces/?id=" + _path_part(trace_id)
+    return "/traces/" + _path_part(trace_id)
+
+
+def api_href(kind: str, item_id: str, suffix: str = "", query: str = "") -> str:
+    """A JSON API URL of one session or trace (``kind``), e.g. ``api_href("sessions", id, "/export")``.
+
+    The id is one encoded segment; a dot or empty id goes in the query (``?id=``) instead.
+    """
+    if item_id.strip(".") == "":
+        return f"/api/{kind}/{suffix}?id={_path_part(item_id)}" + (f"&{query}" if query else "")
+    return f"/api/{kind}/{_path_part(item_id)}{suffix}" + (f"?{query}" if query else "")
+
+
+def summary_href(session_id: str) -> str:
+    """The JSON summary a live session page polls."""
+    return api_href("sessions", session_id, "/summary")
+
+
+def own_query(item_id: str) -> str:
+    """What a page's own links must keep in their query: ``id=...`` for a dot or empty id."""
+    return f"id={_path_part(item_id)}&" if item_id.strip(".") == "" else ""
+
+
 _environment.filters["time"] = _format_time
 _environment.filters["ms"] = _format_ms
 _environment.filters["pretty"] = _pretty
+_environment.globals["session_href"] = session_href
+_environment.globals["trace_href"] = trace_href
+_environment.globals["summary_href"] = summary_href
+_environment.globals["api_href"] = api_href
+_environment.globals["own_query"] = own_query
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
@@ -190,7 +239,7 @@ def session_page(request: Request) -> Response:
     ``?after=NS&from=N`` the turns from the one starting at NS on (what a live page fetches).
     With ``&fragment=1`` only the turns' HTML is returned, for the page's script to insert.
     """
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["session_id"] or request.query_params.get("id", "")
     try:
         before, after = _query_int(request, "before"), _query_int(request, "after")
         upto, first = _query_int(request, "upto"), _query_int(request, "from")
@@ -236,7 +285,7 @@ def traces_page(request: Request) -> Response:
 
 def trace_page(request: Request) -> Response:
     """GET /traces/{id}: one trace's span tree as a waterfall."""
-    trace_id = request.path_params["trace_id"]
+    trace_id = request.path_params["trace_id"] or request.query_params.get("id", "")
     trace = store.get_trace(request_reader(request), trace_id)
     if trace is None:
         return render("error.html", status=404, message=f"No trace {trace_id!r} in this store.")
@@ -263,12 +312,22 @@ def login_form(request: Request, status: int = 401, message: str | None = None) 
 async def login_submit(request: Request) -> Response:
     """POST /login: check the key and set the login cookie."""
     key_check: KeyCheck = request.app.state.key_check
+    client = request.client.host if request.client else ""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     key = (form.get("key") or [""])[0]
     target = _safe_next((form.get("next") or ["/"])[0])
+    if not key_check.throttle.allowed(client):
+        # Refused before the key is compared: a throttled guess learns nothing.
+        wait = key_check.throttle.wait(client)
+        message = f"Too many wrong keys: wait {wait} s before trying again."
+        response = render("login.html", status=429, next=target, message=message)
+        response.headers["retry-after"] = str(wait)
+        return response
     if not key_check.key_matches(key) or key_check.cookie_value is None:
+        key_check.throttle.failed(client)
         message = "That key is not the one this server was started with."
         return render("login.html", status=401, next=target, message=message)
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(KEY_COOKIE, key_check.cookie_value, httponly=True, samesite="strict", path="/")
-    return response
+    key_check.throttle.succeeded(client)
+    redirect = RedirectResponse(target, status_code=303)
+    redirect.set_cookie(KEY_COOKIE, key_check.cookie_value, httponly=True, samesite="strict", path="/")
+    return redirect

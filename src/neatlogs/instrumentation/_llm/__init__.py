@@ -12,6 +12,7 @@ end of the stream, whichever path gets there (return, raise, exhaustion, ``break
 - ``patching.py``    patching classes idempotently, and :class:`~.patching.ClientInstrumentor`;
 - ``attributes.py``  the attributes every LLM span shares (kind, model, parameters, tokens);
 - ``messages.py``    chat messages flattened into ``llm.*_messages.{i}.message.*``;
+- ``genai.py``       the GenAI JSON messages and ``gen_ai.request.*`` every span gets from those;
 - ``stainless.py``   raw responses, ``.parse()`` and ``stream=True``: only for the
                      Stainless-generated clients (openai, anthropic, ...).
 

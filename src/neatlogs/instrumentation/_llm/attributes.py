@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import semconv
 from ...serialize import to_json
+from .bounds import MAX_MESSAGES
 from .messages import is_given
 
 __all__ = [
@@ -106,10 +107,14 @@ def embedding_inputs(attributes: dict[str, Any], policy: ContentPolicy, kwargs: 
     if not isinstance(value, (str, list, tuple)):
         value = kwargs[argument] = list(value)
     if policy.capture:
-        for i, text in enumerate([value] if isinstance(value, str) else value):
+        texts = [value] if isinstance(value, str) else value
+        for i, text in enumerate(texts[:MAX_MESSAGES - 1] if len(texts) > MAX_MESSAGES else texts):
             recorded = policy.text(text) if isinstance(text, str) else None
             if recorded is not None:
                 attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{i}.{semconv.EMBEDDING_TEXT}"] = recorded
+        if len(texts) > MAX_MESSAGES:  # as many texts as messages at most: the span keeps its identity
+            attributes[f"{semconv.EMBEDDING_EMBEDDINGS}.{MAX_MESSAGES - 1}.{semconv.EMBEDDING_TEXT}"] = (
+                f"[neatlogs: {len(texts) - MAX_MESSAGES + 1} more of {len(texts)} texts left out]")
     input_value(attributes, policy, value)
 
 
@@ -136,7 +141,7 @@ def finish_attributes(attributes: dict[str, Any], response_id: Any, model: Any, 
         attributes[semconv.GEN_AI_RESPONSE_MODEL] = str(model)
         attributes[semconv.LLM_MODEL_NAME] = str(model)
     if reasons:
-        attributes[semconv.LLM_FINISH_REASONS] = attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
+        attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
 
 
 def usage_attributes(

@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
 from ... import _content, _log, semconv, tracing
 from ..._fast_attributes import set_clean_attributes
+from .bounds import FINISH_RESERVE, bound_messages, room_on
+from .genai import request_genai, response_genai
 
 __all__ = ["LLMCall", "start_call"]
 
@@ -100,6 +102,8 @@ class LLMCall:
                 attributes = dict(attributes or ())
                 attributes[semconv.NEATLOGS_STREAM_INCOMPLETE] = True
             if attributes:
+                bound_messages(attributes, semconv.LLM_OUTPUT_MESSAGES, room_on(span))
+                response_genai(attributes, self.policy)
                 set_clean_attributes(span, attributes)
             if error is not None:
                 _record_error(span, error)
@@ -145,6 +149,9 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
         # set right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}
         call.span = span = tracer.start_span(name, kind=client_kind, attributes=kind)
+        # A huge request must not evict what was stamped first (kind, session, user): cut its messages.
+        bound_messages(attributes, semconv.LLM_INPUT_MESSAGES, room_on(span, FINISH_RESERVE))
+        request_genai(attributes, call.policy)  # the GenAI JSON of the messages as kept
         set_clean_attributes(span, attributes)
         global calls_started
         calls_started += 1

@@ -4,7 +4,10 @@ Provider extractors turn their request and response objects into plain message t
 ``(role, content, tool_calls, tool_call_id)`` with ``tool_calls`` a sequence of
 ``(id, name, arguments)``; :func:`flatten_messages` writes them as
 ``llm.input_messages.{i}.message.*`` (or output) keys. With content capture off only
-roles, tool-call ids and function names are kept: never text or arguments.
+roles, tool-call ids and function names are kept: never text or arguments. A system prompt
+the API takes apart from the chat history (``instructions=True``) is also written as the
+GenAI ``gen_ai.system_instructions``; ``genai.py`` builds the other GenAI message keys
+from these.
 """
 
 from __future__ import annotations
@@ -58,14 +61,19 @@ def flatten_messages(
     attributes: dict[str, Any],
     policy: ContentPolicy,
     start: int = 0,
+    *,
+    instructions: bool = False,
 ) -> int:
     """Write each message tuple under ``prefix`` from index ``start``; returns the next index.
 
     Content and tool arguments go through ``policy`` (left out when capture is off or the
-    mask fails); tool arguments that are not text are recorded as JSON.
+    mask fails); tool arguments that are not text are recorded as JSON. ``instructions``:
+    these are the system prompt given apart from the messages (anthropic's ``system``,
+    the Responses API's ``instructions``...), also recorded as ``gen_ai.system_instructions``.
     """
     capture = policy.capture
     index = start
+    texts: list[dict[str, Any]] | None = [] if instructions and capture else None
     for role, content, tool_calls, tool_call_id in messages:
         base = f"{prefix}.{index}."
         if role:
@@ -74,6 +82,8 @@ def flatten_messages(
             text = policy.text(content)
             if text is not None:
                 attributes[base + semconv.MESSAGE_CONTENT] = text
+                if texts is not None:
+                    texts.append({"type": "text", "content": text})
         if tool_call_id:
             attributes[base + semconv.MESSAGE_TOOL_CALL_ID] = str(tool_call_id)
         for j, (call_id, name, arguments) in enumerate(tool_calls or ()):
@@ -87,4 +97,6 @@ def flatten_messages(
                 if text is not None:
                     attributes[call_base + semconv.TOOL_CALL_FUNCTION_ARGUMENTS] = text
         index += 1
+    if texts:
+        attributes[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = policy.clean_text(texts)
     return index

@@ -31,6 +31,7 @@ from ... import _log
 __all__ = [
     "ClientInstrumentor",
     "PatchTarget",
+    "bind_positional",
     "function_wrapper",
     "patch_classes",
     "patch_method",
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
         Classes named ``Async*`` get async wrappers. No ``classes``: ``methods`` are functions of
         ``module`` itself (async ones get async wrappers). ``wrap`` replaces the usual wrapper for
         methods that do not send the request themselves (a stream helper's manager).
+        ``positional`` names the methods' leading positional parameters (``chat(model, messages)``),
+        so positional arguments reach the request extractor as keyword arguments.
         """
 
         module: str
@@ -58,13 +61,32 @@ if TYPE_CHECKING:
         methods: tuple[str, ...]
         operation: str
         wrap: Wrap | None = None
+        positional: tuple[str, ...] = ()
 else:
-    PatchTarget = _namedtuple("PatchTarget", "module classes methods operation wrap", defaults=(None,))
+    PatchTarget = _namedtuple("PatchTarget", "module classes methods operation wrap positional", defaults=(None, ()))
 
 
-def _sync_wrapper(original: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
+def bind_positional(names: tuple[str, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """Move leading positional ``args`` into ``kwargs`` under ``names``; returns the args left.
+
+    The method is then called with keywords only, so what the request extractor sees (and may
+    replace, a one-shot iterable by a list) is what the client gets. Arguments that cannot be
+    named (more than ``names``, or a name also given as a keyword) are left as they are: the
+    client raises its own error for them.
+    """
+    if len(args) > len(names) or any(name in kwargs for name in names[: len(args)]):
+        return args
+    kwargs.update(zip(names, args))
+    return ()
+
+
+def _sync_wrapper(
+    original: Callable[..., Any], operation: Operation, positional: tuple[str, ...]
+) -> Callable[..., Any]:
     @functools.wraps(original)
     def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if args and positional:
+            args = bind_positional(positional, args, kwargs)
         call = operation.begin(kwargs, self)
         if call is None:
             return original(self, *args, **kwargs)
@@ -81,9 +103,13 @@ def _sync_wrapper(original: Callable[..., Any], operation: Operation) -> Callabl
     return traced
 
 
-def _async_wrapper(original: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
+def _async_wrapper(
+    original: Callable[..., Any], operation: Operation, positional: tuple[str, ...]
+) -> Callable[..., Any]:
     @functools.wraps(original)
     async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if args and positional:
+            args = bind_positional(positional, args, kwargs)
         call = operation.begin(kwargs, self)
         if call is None:
             return await original(self, *args, **kwargs)
@@ -101,9 +127,14 @@ def _async_wrapper(original: Callable[..., Any], operation: Operation) -> Callab
     return traced
 
 
-def traced_wrapper(original: Callable[..., Any], operation: Operation, is_async: bool) -> Callable[..., Any]:
-    """``original`` (a client method, or any callable taking the call's keyword arguments) traced by ``operation``."""
-    return (_async_wrapper if is_async else _sync_wrapper)(original, operation)
+def traced_wrapper(
+    original: Callable[..., Any], operation: Operation, is_async: bool, positional: tuple[str, ...] = ()
+) -> Callable[..., Any]:
+    """``original`` (a client method, or any callable taking the call's keyword arguments) traced by ``operation``.
+
+    ``positional``: the names of its leading positional parameters (see :func:`bind_positional`).
+    """
+    return (_async_wrapper if is_async else _sync_wrapper)(original, operation, positional)
 
 
 def function_wrapper(original: Callable[..., Any], operation: Operation, is_async: bool) -> Callable[..., Any]:
@@ -124,15 +155,22 @@ def function_wrapper(original: Callable[..., Any], operation: Operation, is_asyn
     return traced
 
 
-def patch_method(cls: Any, name: str, operation: Operation, is_async: bool, wrap: Wrap | None = None) -> bool:
+def patch_method(
+    cls: Any, name: str, operation: Operation, is_async: bool, wrap: Wrap | None = None,
+    positional: tuple[str, ...] = (),
+) -> bool:
     """Replace ``cls.name`` with a traced wrapper; False (and no change) if already patched or absent.
 
-    ``wrap(original, operation, is_async)`` builds the wrapper; by default :func:`traced_wrapper`.
+    ``wrap(original, operation, is_async)`` builds the wrapper; by default :func:`traced_wrapper`
+    (given ``positional``, the names of the method's leading positional parameters).
     """
     current = cls.__dict__.get(name)
     if current is None or getattr(current, _ORIGINAL, None) is not None:
         return False
-    wrapper = (wrap or traced_wrapper)(current, operation, is_async)
+    if wrap is None:
+        wrapper = traced_wrapper(current, operation, is_async, positional)
+    else:
+        wrapper = wrap(current, operation, is_async)
     setattr(wrapper, _ORIGINAL, current)
     setattr(cls, name, wrapper)
     _patched.append((cls, name))
@@ -140,7 +178,8 @@ def patch_method(cls: Any, name: str, operation: Operation, is_async: bool, wrap
 
 
 def patch_classes(
-    module: Any, class_names: Sequence[str], methods: Sequence[str], operation: Operation, wrap: Wrap | None = None
+    module: Any, class_names: Sequence[str], methods: Sequence[str], operation: Operation, wrap: Wrap | None = None,
+    positional: tuple[str, ...] = (),
 ) -> None:
     """Patch ``methods`` of each class of ``module`` named in ``class_names`` (``Async*`` ones as async).
 
@@ -163,7 +202,7 @@ def patch_classes(
             continue
         for method in methods:
             try:
-                patch_method(cls, method, operation, class_name.startswith("Async"), wrap)
+                patch_method(cls, method, operation, class_name.startswith("Async"), wrap, positional)
             except Exception:
                 _log.debug("patching %s.%s failed", class_name, method, exc_info=True)
 
@@ -243,4 +282,5 @@ class ClientInstrumentor:
     def _patch(self, target: PatchTarget, module: Any) -> None:
         if not self._active:
             return  # uninstrumented before the client loaded this module
-        patch_classes(module, target.classes, target.methods, self._lazy(target.operation), target.wrap)
+        patch_classes(module, target.classes, target.methods, self._lazy(target.operation), target.wrap,
+                      target.positional)

@@ -79,7 +79,7 @@ def messages_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
     system = kwargs.get("system")
     if is_given(system):
         system_message = [("system", text_of(system), (), None)]
-        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, system_message, attributes, policy)
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, system_message, attributes, policy, instructions=True)
     messages: Any = kwargs.get("messages")
     if is_given(messages):
         if not isinstance(messages, (list, tuple)):

@@ -111,7 +111,8 @@ def chat_messages(attributes: dict[str, Any], policy: ContentPolicy, system: Any
     start = 0
     text = _system_text(system)
     if text is not None:
-        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text, (), None)], attributes, policy)
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", text, (), None)], attributes, policy,
+                                 instructions=True)
     if isinstance(messages, list):
         flat = (m for message in messages for m in blocks_messages(get(message, "role"), get(message, "content")))
         flatten_messages(semconv.LLM_INPUT_MESSAGES, flat, attributes, policy, start)

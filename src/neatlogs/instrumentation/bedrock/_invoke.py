@@ -109,7 +109,7 @@ def request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
         if system is not None:
             system_text = system if isinstance(system, str) else text_of(system)
             start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", system_text, (), None)], attributes,
-                                     policy)
+                                     policy, instructions=True)
         if isinstance(messages, list):
             flatten_messages(semconv.LLM_INPUT_MESSAGES, _anthropic_messages(messages), attributes, policy, start)
             input_value(attributes, policy, messages)

@@ -205,13 +205,15 @@ def generate_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str,
     config = kwargs.get("config")
     attributes = _start("LLM", "generate_content", kwargs, _parameters(config))
     messages: list[Message] = []
+    start = 0
     system = _system_text(_field(config, "system_instruction", "systemInstruction")) if config else None
     if system is not None:
-        messages.append(("system", system, [], None))
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", system, [], None)], attributes, policy,
+                                 instructions=True)
     contents = kwargs.get("contents")
     if is_given(contents):
         messages.extend(_messages(contents))
-    flatten_messages(semconv.LLM_INPUT_MESSAGES, messages, attributes, policy)
+    flatten_messages(semconv.LLM_INPUT_MESSAGES, messages, attributes, policy, start)
     if isinstance(contents, str):
         input_value(attributes, policy, contents)
     elif messages:

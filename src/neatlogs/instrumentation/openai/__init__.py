@@ -49,6 +49,8 @@ def _operation(name: str, library: Any) -> LLMOperation:
         chat = ChatCompletions("openai")
         return operation("chat", chat.request, chat.response, chat.accumulator)
     if name == "responses":
+        # The GenAI spec names the Responses API's operation ``chat`` (openai.md; the request extractor
+        # sets it, with ``openai.api.type`` telling them apart); the span keeps the name DESIGN.md gives it.
         return operation("responses", _extract.responses_request, _extract.responses_response,
                          _accumulate.ResponsesStreamAccumulator)
     if name == "completions":

@@ -68,12 +68,14 @@ def _responses_input(value: Any) -> Any:
 
 def responses_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
     """Start attributes of ``responses.create`` / ``parse``."""
-    attributes = _base("LLM", "responses", kwargs)
+    attributes = _base("LLM", "chat", kwargs)
+    attributes[semconv.OPENAI_API_TYPE] = "responses"
     instructions = kwargs.get("instructions")
     value: Any = kwargs.get("input")
     start = 0
     if is_given(instructions):
-        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", instructions, (), None)], attributes, policy)
+        start = flatten_messages(semconv.LLM_INPUT_MESSAGES, [("system", instructions, (), None)], attributes, policy,
+                                 instructions=True)
     if is_given(value):
         if not isinstance(value, (str, list, tuple)):
             value = list(value)

@@ -39,7 +39,10 @@
   }
 
   function fetchTurns(query) {
-    var url = location.pathname + "?" + query + "&fragment=1";
+    // A session whose id is all dots is addressed as /sessions/?id=..: keep that id.
+    var own = new URLSearchParams(location.search).get("id");
+    var url = location.pathname + "?" + (own !== null ? "id=" + encodeURIComponent(own) + "&" : "") + query +
+      "&fragment=1";
     return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
       if (!response.ok) {
         throw new Error("HTTP " + response.status);
