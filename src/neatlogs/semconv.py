@@ -70,12 +70,16 @@ __all__ = [
     "GEN_AI_TOOL_NAME",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
+    "GEN_AI_USAGE_COST",
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
     "GRAPH_NODE_ID",
     "GRAPH_NODE_PARENT_ID",
     "INPUT_MIME_TYPE",
     "INPUT_VALUE",
+    "LLM_COST_COMPLETION",
+    "LLM_COST_PROMPT",
+    "LLM_COST_TOTAL",
     "LLM_FINISH_REASONS",
     "LLM_INPUT_MESSAGES",
     "LLM_INVOCATION_PARAMETERS",
@@ -409,6 +413,19 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_read.inpu
 
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final[str] = "gen_ai.usage.cache_creation.input_tokens"
 """Input tokens written to the provider's cache; included in ``gen_ai.usage.input_tokens`` (GenAI registry)."""
+
+# --- cost ---------------------------------------------------------------------------
+LLM_COST_TOTAL: Final[str] = "llm.cost.total"
+"""The call's cost in USD as the instrumentation priced it (OpenInference semantic conventions, llm.cost.*)."""
+
+LLM_COST_PROMPT: Final[str] = "llm.cost.prompt"
+"""The cost in USD of the call's input tokens (OpenInference semantic conventions, llm.cost.*)."""
+
+LLM_COST_COMPLETION: Final[str] = "llm.cost.completion"
+"""The cost in USD of the call's output tokens (OpenInference semantic conventions, llm.cost.*)."""
+
+GEN_AI_USAGE_COST: Final[str] = "gen_ai.usage.cost"
+"""The call's cost in USD, as some GenAI emitters record it (not in the GenAI registry as of semconv 1.37)."""
 
 GEN_AI_AGENT_NAME: Final[str] = "gen_ai.agent.name"
 """The agent's name (GenAI registry)."""

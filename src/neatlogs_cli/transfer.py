@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from neatlogs import semconv, store
 
@@ -119,11 +119,16 @@ def read_import(body: bytes, max_bytes: int) -> list[store.SpanRecord]:
 
 
 _CSV_COLUMNS = ("session_id", "service_name", "first_start_ns", "last_end_ns", "turn_count", "trace_count",
-                "span_count", "token_count", "error_count", "no_session")
+                "span_count", "token_count", "error_count", "no_session", "user_id", "call_count", "cost_usd",
+                "latency_p50_ms", "latency_p95_ms")
 
 
-def sessions_csv(sessions: Iterable[store.SessionSummary]) -> str:
-    """Sessions as CSV, one row each, with a header row."""
+class _Listed(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def sessions_csv(sessions: Iterable[_Listed]) -> str:
+    """Sessions as CSV, one row each, with a header row (a column the rows lack is left empty)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_CSV_COLUMNS)

@@ -11,6 +11,8 @@ from typing import Any
 
 from neatlogs import store
 
+from . import pricing, reports
+from .filters import Filters
 from .store_open import StoreProblem, reading
 from .timeline import Turn, build_turns
 
@@ -82,7 +84,8 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     if limit < 1:
         return _error(f"--limit must be 1 or more, got {limit}")
     try:
-        sessions = reading(path, lambda conn: store.list_sessions(conn, limit=limit) if conn else [])
+        sessions = reading(path, lambda conn: reports.list_sessions(pricing.install(conn), Filters(limit=limit))
+                           if conn else [])
     except StoreProblem as problem:
         return _error(str(problem))
     if as_json:
@@ -107,18 +110,21 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
     from rich.text import Text
 
     table = Table(title=f"Recent sessions ({path})", title_justify="left")
-    for name in ("session", "workflow", "started", "last activity", "turns", "tokens", "errors"):
-        table.add_column(name, justify="right" if name in ("turns", "tokens", "errors") else "left",
-                         no_wrap=name == "session")
-    for s in sessions:
+    numbers = ("turns", "calls", "tokens", "cost", "errors", "p50 / p95")
+    for name in ("session", "workflow", "started", "last activity", *numbers):
+        table.add_column(name, justify="right" if name in numbers else "left", no_wrap=name == "session")
+    for row in sessions:
+        s = row.summary
         # Text cells, never markup strings: ids and workflow names come from programs.
         session_cell = Text(_clean(s.session_id))
         if s.no_session:
             session_cell.append("  (no session: one trace)", style="dim")
         table.add_row(
             session_cell, Text(_clean(s.service_name or "")), _time(s.first_start_ns),
-            _time(s.last_end_ns), str(s.turn_count), str(s.token_count),
+            _time(s.last_end_ns), str(s.turn_count), str(row.call_count), str(s.token_count),
+            pricing.format_cost(row.cost, row.unpriced_calls),
             Text(str(s.error_count), style="red" if s.error_count else ""),
+            f"{_ms(row.p50_ms)} / {_ms(row.p95_ms)}" if row.p50_ms is not None and row.p95_ms is not None else "",
         )
     console.print(table)
     return 0
@@ -187,6 +193,8 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
     """Print one session's (or trace's) timeline, or its JSON; a unique prefix of either id is enough."""
     path = _db_path(db)
 
+    totals: list[reports.SessionRow | None] = []
+
     def read(conn: Any) -> store.SessionDetail | store.TraceSpans | str:
         if conn is None:
             return f"no session or trace matches {session_id!r}: there is no store at {path} yet"
@@ -195,6 +203,8 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
         except LookupError as error:
             return str(error)
         found = store.get_trace(conn, full_id) if what == "trace" else store.get_session(conn, full_id)
+        if what == "session" and not as_json:
+            totals.append(reports.session_totals(pricing.install(conn), full_id))
         return found if found is not None else f"no {what} matches {session_id!r}"  # deleted meanwhile
 
     try:
@@ -209,7 +219,7 @@ def show_command(session_id: str, as_json: bool = False, db: str | None = None) 
     elif isinstance(found, store.TraceSpans):
         print_trace(found)
     else:
-        print_timeline(found)
+        print_timeline(found, totals=totals[0] if totals else None)
     return 0
 
 
@@ -226,7 +236,8 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
     if limit < 1:
         return _error(f"--limit must be 1 or more, got {limit}")
     try:
-        traces = reading(path, lambda conn: store.list_traces(conn, limit=limit) if conn else [])
+        traces = reading(path, lambda conn: reports.list_traces(pricing.install(conn), Filters(limit=limit))
+                         if conn else [])
     except StoreProblem as problem:
         return _error(str(problem))
     if as_json:
@@ -240,22 +251,23 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
         console.print(Text(f"No traces in the local store {path}."))
         return 0
     table = Table(title=f"Recent traces ({path})", title_justify="left")
-    for name in ("trace", "root span", "session", "started", "duration", "spans", "errors"):
-        table.add_column(name, justify="right" if name in ("duration", "spans", "errors") else "left",
-                         no_wrap=name in ("trace", "session"))
+    numbers = ("duration", "spans", "tokens", "cost", "errors")
+    for name in ("trace", "root span", "session", "started", *numbers):
+        table.add_column(name, justify="right" if name in numbers else "left", no_wrap=name in ("trace", "session"))
     for t in traces:
         table.add_row(
             Text(_clean(t.trace_id)), Text(_clean(t.name)),
             Text(_clean(t.session_id)) if t.session_id else Text("no session", style="dim"),
-            _time(t.start_time_ns), _ms((t.end_time_ns - t.start_time_ns) / 1e6), str(t.span_count),
+            _time(t.start_time_ns), _ms(t.latency_ms), str(t.span_count), str(t.token_count),
+            pricing.format_cost(t.cost, t.unpriced_calls),
             Text(str(t.error_count), style="red" if t.error_count else ""),
         )
     console.print(table)
     return 0
 
 
-def print_timeline(session: store.SessionDetail, file: Any = None) -> None:
-    """Print a session's turns in order, each with its bubbles and span tree."""
+def print_timeline(session: store.SessionDetail, file: Any = None, totals: reports.SessionRow | None = None) -> None:
+    """Print a session's turns in order, each with its bubbles and span tree (under its totals, when given)."""
     from rich.text import Text
 
     console = _console(file)
@@ -270,6 +282,11 @@ def print_timeline(session: store.SessionDetail, file: Any = None) -> None:
         f"  {session.turn_count} turn{'s' if session.turn_count != 1 else ''}  {session.token_count} tokens  "
         f"{session.error_count} errors  started {_time(session.first_start_ns)}"
     )
+    if totals is not None:
+        cost = pricing.format_cost(totals.cost, totals.unpriced_calls)
+        head.append(f"\n  {totals.call_count} model calls  cost {cost}  latency {_ms(totals.latency_ms)}")
+        if totals.p50_ms is not None and totals.p95_ms is not None:
+            head.append(f" (p50 {_ms(totals.p50_ms)}, p95 {_ms(totals.p95_ms)} per turn)")
     console.print(head)
     for turn in build_turns(session.traces):
         console.print()

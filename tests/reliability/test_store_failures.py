@@ -251,7 +251,7 @@ needs_root = pytest.mark.skipif(not _is_root(), reason="a full or read-only file
 
 @needs_root
 def test_a_full_disk_counts_the_lost_spans_in_one_line(tmp_path):
-    with small_filesystem(tmp_path / "home", "size=256k") as home:
+    with small_filesystem(tmp_path / "home", "size=1m") as home:
         first = run_program(home, "before-full", spans=2)
         assert first.returncode == 0, first.stderr
         fd = os.open(home / "filler", os.O_WRONLY | os.O_CREAT)

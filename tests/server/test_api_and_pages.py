@@ -51,7 +51,7 @@ def test_search_by_id_and_by_text(server):
 
 def test_bad_limit_is_a_400_naming_it(server):
     reply = http("GET", server.url + "/api/sessions?limit=lots")
-    assert (reply.status, reply.json()) == (400, {"error": "limit must be a whole number, got 'lots'"})
+    assert (reply.status, reply.json()) == (400, {"error": "limit: expected a whole number, got 'lots'"})
 
 
 def test_session_and_trace_api(server):

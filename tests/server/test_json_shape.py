@@ -68,9 +68,15 @@ SUMMARY_CHAT = {
     "turn_count": "int", "no_session": "bool",
 }
 SUMMARY_BARE = {**SUMMARY_CHAT, "service_name": "NoneType"}
+# The lists add each session's user, model calls, cost (null: no price) and turn latencies.
+LISTED = {"user_id": "NoneType", "call_count": "int", "cost_usd": "float", "unpriced_calls": "int",
+          "latency_ms": "float", "latency_p50_ms": "float", "latency_p95_ms": "float", "max_latency_ms": "float"}
+LISTED_CHAT = {**SUMMARY_CHAT, **LISTED}
+LISTED_BARE = {**SUMMARY_BARE, **LISTED}
 TRACE_SUMMARY = {
     "trace_id": "str", "session_id": "str", "name": "str", "service_name": "str", "start_time_ns": "int",
-    "end_time_ns": "int", "span_count": "int", "error_count": "int",
+    "end_time_ns": "int", "span_count": "int", "error_count": "int", "latency_ms": "float", "token_count": "int",
+    "call_count": "int", "user_id": "NoneType", "cost_usd": "float", "unpriced_calls": "int",
 }
 TRACE_SUMMARY_BARE = {**TRACE_SUMMARY, "service_name": "NoneType"}
 TRACE_SUMMARY_NO_SESSION = {**TRACE_SUMMARY_BARE, "session_id": "NoneType"}
@@ -123,10 +129,10 @@ def shaped_server(shaped_db: str):
 
 def test_api_json_shape(shaped_server):
     url = shaped_server.url
-    assert shape(http("GET", url + "/api/sessions").json()) == {"sessions": [SUMMARY_BARE, SUMMARY_BARE, SUMMARY_CHAT]}
+    assert shape(http("GET", url + "/api/sessions").json()) == {"sessions": [LISTED_BARE, LISTED_BARE, LISTED_CHAT]}
     assert shape(http("GET", url + "/api/traces").json()) == {
         "traces": [TRACE_SUMMARY_NO_SESSION, TRACE_SUMMARY_BARE, TRACE_SUMMARY]}
-    assert shape(http("GET", url + "/api/sessions?q=hello").json()) == {"sessions": [SUMMARY_CHAT]}
+    assert shape(http("GET", url + "/api/sessions?q=hello").json()) == {"sessions": [LISTED_CHAT]}
     assert shape(http("GET", url + "/api/sessions/chat").json()) == SESSION_CHAT
     assert shape(http("GET", url + "/api/sessions/chat/summary").json()) == SUMMARY_CHAT
     assert shape(http("GET", url + "/api/traces/" + "a" * 32).json()) == {
@@ -166,7 +172,7 @@ def _neatlogs(*args: str) -> Any:
 
 
 def test_cli_json_shape(shaped_db):
-    assert shape(_neatlogs("sessions", "--json", "--db", shaped_db)) == [SUMMARY_BARE, SUMMARY_BARE, SUMMARY_CHAT]
+    assert shape(_neatlogs("sessions", "--json", "--db", shaped_db)) == [LISTED_BARE, LISTED_BARE, LISTED_CHAT]
     assert shape(_neatlogs("show", "ch", "--json", "--db", shaped_db)) == {**SESSION_CHAT, "turns": [TURN]}
     assert shape(_neatlogs("traces", "--json", "--db", shaped_db)) == [
         TRACE_SUMMARY_NO_SESSION, TRACE_SUMMARY_BARE, TRACE_SUMMARY]

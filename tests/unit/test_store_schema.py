@@ -24,7 +24,7 @@ def test_an_empty_file_is_built_at_the_current_version(tmp_path):
     sqlite3.connect(path).close()  # a file at version 0
     assert _version(path) == 0
     store.connect(path).close()
-    assert _version(path) == store.SCHEMA_VERSION == 3
+    assert _version(path) == store.SCHEMA_VERSION == 4
     assert {("table", "spans"), ("table", "sessions"), ("table", "span_text"),
             ("index", "spans_session"), ("index", "sessions_last"), ("index", "spans_roots")} <= _objects(path)
     assert ("index", "spans_start") not in _objects(path)
@@ -46,7 +46,7 @@ def test_a_version_1_file_is_migrated_and_its_old_turns_are_searchable(tmp_path)
     conn.close()
 
     migrated = store.connect(path)
-    assert _version(path) == 3
+    assert _version(path) == store.SCHEMA_VERSION
     assert ("index", "spans_start") not in _objects(path)
     assert [s.session_id for s in store.list_sessions(migrated, search="parcel")] == ["old-session"]
     assert [s.session_id for s in store.list_sessions(migrated, search="DEPOT")] == ["old-session"]
@@ -65,7 +65,7 @@ def test_connect_leaves_a_current_file_unchanged(tmp_path):
     with sqlite3.connect(path) as raw:
         before = list(raw.iterdump())
     again = store.connect(path)
-    assert _version(path) == 3
+    assert _version(path) == store.SCHEMA_VERSION
     with sqlite3.connect(path) as raw:
         assert list(raw.iterdump()) == before
     assert [s.session_id for s in store.list_sessions(again, search="hello")] == ["s"]
@@ -92,7 +92,7 @@ def test_a_version_2_file_counts_turns_and_gains_its_no_session_traces(tmp_path)
     conn.close()
 
     migrated = store.connect(path)
-    assert _version(path) == 3
+    assert _version(path) == store.SCHEMA_VERSION
     listed = {s.session_id: (s.trace_count, s.turn_count, s.token_count, s.no_session)
               for s in store.list_sessions(migrated)}
     assert listed == {"s": (2, 2, 0, False), "e" * 32: (1, 1, 9, True)}

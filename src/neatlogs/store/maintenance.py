@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .records import SpanRecord, token_counts
+from .rollup import HOUR_NS, forget
 from .turns import starts_turn
 from .write import search_text
 
@@ -60,14 +61,25 @@ def _forget_search_text(conn: sqlite3.Connection, where: str, params: tuple[Any,
 
 def delete_session(conn: sqlite3.Connection, session_id: str) -> int:
     """Delete a session (or a no-session trace's entry) with all its spans; returns spans deleted."""
-    return _delete_sessions(conn, [session_id])
+    return _delete_sessions(conn, [session_id], hours=True)
 
 
-def _delete_sessions(conn: sqlite3.Connection, session_ids: list[str]) -> int:
-    """Delete these sessions and their spans in one transaction; returns spans deleted."""
+def _delete_sessions(conn: sqlite3.Connection, session_ids: list[str], hours: bool) -> int:
+    """Delete these sessions and their spans in one transaction; returns spans deleted.
+
+    With ``hours``, their spans are also subtracted from the hourly figures (prune drops
+    whole old hours instead, without reading every span it deletes).
+    """
+    from .read import _span
+
     deleted = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
+        spans = []
+        if hours:
+            for session_id in session_ids:
+                spans += [_span(r) for r in conn.execute("SELECT * FROM spans WHERE session_id = ?", (session_id,))]
+        forget(conn, spans, "session_id", session_ids)
         for session_id in session_ids:
             _forget_search_text(conn, "session_id = ?", (session_id,))
             deleted += conn.execute("DELETE FROM spans WHERE session_id = ?", (session_id,)).rowcount
@@ -88,6 +100,8 @@ def delete_trace(conn: sqlite3.Connection, trace_id: str) -> int:
     try:
         sessions = [r[0] for r in conn.execute("SELECT DISTINCT session_id FROM spans WHERE trace_id = ?",
                                                (trace_id,))]
+        forget(conn, [_span(r) for r in conn.execute("SELECT * FROM spans WHERE trace_id = ?", (trace_id,))],
+               "trace_id", [trace_id])
         _forget_search_text(conn, "trace_id = ?", (trace_id,))
         deleted = conn.execute("DELETE FROM spans WHERE trace_id = ?", (trace_id,)).rowcount
         for session_id in sessions:
@@ -149,8 +163,12 @@ def prune(conn: sqlite3.Connection, older_than_ns: int, *, vacuum: bool = True) 
                                             (older_than_ns, _BATCH))]
         if not batch:
             break
-        spans += _delete_sessions(conn, batch)
+        spans += _delete_sessions(conn, batch, hours=False)
         sessions += len(batch)
+    if sessions:
+        cutoff_hour = older_than_ns // HOUR_NS
+        for table in ("trace_hours", "usage_hours"):
+            conn.execute(f"DELETE FROM {table} WHERE hour < ?", (cutoff_hour,))
     if vacuum and sessions:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("VACUUM")

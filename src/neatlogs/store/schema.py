@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from typing import Callable
 
 from .. import semconv
 from .._files import private_file, private_folder
 
 __all__ = ["SCHEMA_VERSION", "NewerSchemaError", "connect"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -93,6 +94,124 @@ UPDATE spans SET session_id = trace_id WHERE session_id IS NULL;
 CREATE INDEX IF NOT EXISTS spans_roots ON spans (start_time_ns) WHERE parent_span_id IS NULL
 """
 
+# Version 4: rollups for the dashboard's filters, costs and charts (``store.rollup`` keeps
+# them): ``traces`` (one row per trace: its root's name and latency, its totals, its user),
+# ``usage`` and ``session_usage`` (per trace or session and (provider, model): calls and input, output, cache-read and
+# cache-write tokens, for pricing on the reading side; ``own_cost`` rows carry the cost the
+# spans reported themselves), ``labels`` (tags and metadata entries), and hourly figures
+# (``trace_hours`` with a latency histogram, ``usage_hours``) for the Overview. Sessions
+# gain their user, model calls and longest trace. Old files are backfilled from their spans
+# in Python, by the same rules as the writer (``_backfill_v4``).
+_SCHEMA_V4 = """
+ALTER TABLE sessions ADD COLUMN user_id TEXT;
+ALTER TABLE sessions ADD COLUMN call_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN max_latency_ns INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id, last_end_ns) WHERE user_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS traces (
+    trace_id        TEXT PRIMARY KEY,
+    session_id      TEXT NOT NULL,
+    name            TEXT,            -- the root span's name (NULL until the root arrives)
+    service_name    TEXT,
+    start_ns        INTEGER NOT NULL,
+    end_ns          INTEGER NOT NULL,
+    latency_ns      INTEGER,         -- the root's duration
+    span_count      INTEGER NOT NULL DEFAULT 0,
+    error_count     INTEGER NOT NULL DEFAULT 0,
+    token_count     INTEGER NOT NULL DEFAULT 0,
+    call_count      INTEGER NOT NULL DEFAULT 0,
+    user_id         TEXT,
+    no_session      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS traces_start ON traces (start_ns);
+CREATE INDEX IF NOT EXISTS traces_session ON traces (session_id, start_ns);
+CREATE INDEX IF NOT EXISTS traces_latency ON traces (latency_ns) WHERE latency_ns IS NOT NULL;
+CREATE TABLE IF NOT EXISTS usage (
+    trace_id            TEXT NOT NULL,
+    provider            TEXT NOT NULL,
+    model               TEXT NOT NULL,
+    own_cost            INTEGER NOT NULL,  -- 1: the calls reported their cost (in ``cost``)
+    session_id          TEXT NOT NULL,
+    calls               INTEGER NOT NULL,
+    input_tokens        INTEGER NOT NULL,  -- cache reads and writes included
+    output_tokens       INTEGER NOT NULL,
+    cache_read_tokens   INTEGER NOT NULL,
+    cache_write_tokens  INTEGER NOT NULL,
+    cost                REAL NOT NULL,
+    PRIMARY KEY (trace_id, provider, model, own_cost)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_session ON usage (session_id, model, provider);
+CREATE TABLE IF NOT EXISTS session_usage (
+    session_id          TEXT NOT NULL,     -- usage summed per session: its cost and the sort by cost
+    provider            TEXT NOT NULL,
+    model               TEXT NOT NULL,
+    own_cost            INTEGER NOT NULL,
+    calls               INTEGER NOT NULL,
+    input_tokens        INTEGER NOT NULL,
+    output_tokens       INTEGER NOT NULL,
+    cache_read_tokens   INTEGER NOT NULL,
+    cache_write_tokens  INTEGER NOT NULL,
+    cost                REAL NOT NULL,
+    PRIMARY KEY (session_id, provider, model, own_cost)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS labels (
+    trace_id    TEXT NOT NULL,
+    key         TEXT NOT NULL,   -- "tag", or "meta." + a metadata key
+    value       TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    PRIMARY KEY (trace_id, key, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_session ON labels (session_id, key, value);
+CREATE TABLE IF NOT EXISTS trace_hours (
+    hour            INTEGER NOT NULL,  -- start time // 3600 s, UTC
+    service_name    TEXT NOT NULL,
+    latency_bucket  INTEGER NOT NULL,  -- store.rollup.latency_bucket of a root, -1 for other spans
+    traces          INTEGER NOT NULL,
+    errors          INTEGER NOT NULL,
+    tokens          INTEGER NOT NULL,
+    PRIMARY KEY (hour, service_name, latency_bucket)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage_hours (
+    hour                INTEGER NOT NULL,
+    service_name        TEXT NOT NULL,
+    provider            TEXT NOT NULL,
+    model               TEXT NOT NULL,
+    own_cost            INTEGER NOT NULL,
+    calls               INTEGER NOT NULL,
+    input_tokens        INTEGER NOT NULL,
+    output_tokens       INTEGER NOT NULL,
+    cache_read_tokens   INTEGER NOT NULL,
+    cache_write_tokens  INTEGER NOT NULL,
+    cost                REAL NOT NULL,
+    PRIMARY KEY (hour, service_name, provider, model, own_cost)
+) WITHOUT ROWID
+"""
+
+
+def _backfill_v4(conn: sqlite3.Connection) -> None:
+    """Fill version 4's rollups from the stored spans, trace by trace (events are not needed: not read)."""
+    import json
+
+    from .records import SpanRecord
+    from .rollup import rebuild
+
+    _exec_script(conn, _SCHEMA_V4)
+    rows = conn.execute("SELECT trace_id, span_id, parent_span_id, name, kind, span_kind, start_time_ns, end_time_ns,"
+                        " status_code, attributes, resource, session_id FROM spans ORDER BY trace_id")
+    batch: list[SpanRecord] = []
+    sessions: dict[str, str] = {}
+    resources: dict[str, dict] = {}  # the spans of one program share their resource: decoded once
+    for (trace_id, span_id, parent, name, kind, span_kind, start, end, status, attributes, resource,
+         session_id) in rows:
+        if batch and trace_id != batch[-1].trace_id and len(batch) >= 5000:
+            rebuild(conn, batch, sessions)
+            batch, sessions = [], {}
+        decoded = resources.get(resource)
+        if decoded is None:
+            decoded = resources[resource] = json.loads(resource)
+        batch.append(SpanRecord(trace_id, span_id, parent, name, start, end, kind=kind, span_kind=span_kind,
+                                status_code=status, attributes=json.loads(attributes), resource=decoded))
+        sessions[trace_id] = session_id
+    rebuild(conn, batch, sessions)
 
 
 class NewerSchemaError(Exception):
@@ -106,7 +225,15 @@ class NewerSchemaError(Exception):
 
 
 # _MIGRATIONS[n] takes a file at version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3}
+_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
+    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _backfill_v4,
+}
+
+
+def _exec_script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def connect(path: str, *, readonly: bool = False, timeout: float = 10.0) -> sqlite3.Connection:
@@ -158,9 +285,11 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         if version > SCHEMA_VERSION:
             raise NewerSchemaError(path, version)
         while version < SCHEMA_VERSION:
-            for statement in _MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            step = _MIGRATIONS[version]
+            if isinstance(step, str):
+                _exec_script(conn, step)
+            else:
+                step(conn)
             version += 1
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")

@@ -9,7 +9,8 @@ from typing import Any, Iterable
 
 from .. import semconv
 from .chat import chat_text
-from .records import SpanRecord, token_counts
+from .records import SpanRecord
+from .rollup import Rollup
 from .turns import starts_turn
 
 __all__ = ["insert_spans", "insert_spans_apart", "repaired_record", "search_text"]
@@ -39,6 +40,7 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
     # The spans of one export share their resource: encode each resource once. The memo
     # keeps the dict alive, so its id cannot be reused by another during the call.
     resources: dict[int, tuple[Any, str]] = {}
+    rollup = Rollup(_flags)
     conn.execute("BEGIN IMMEDIATE")
     try:
         for r in records:
@@ -72,7 +74,7 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             t[3] += 1
             t[4] += 1 if root else 0
             t[5] += 1 if r.status_code == "ERROR" else 0
-            t[6] += _counted_tokens(r)
+            t[6] += rollup.add(r, key)
             t[7] += 1 if root and starts_turn(r) else 0
         conn.executemany(
             """INSERT INTO sessions (session_id, service_name, first_start_ns, last_end_ns, span_count,
@@ -89,6 +91,7 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
                  turn_count = sessions.turn_count + excluded.turn_count""",
             [(sid, *t) for sid, t in totals.items()],
         )
+        rollup.write(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
@@ -178,29 +181,12 @@ def search_text(attributes: dict[str, Any], events: list[dict[str, Any]] | None 
     return text[:_SEARCH_TEXT_CHARS]
 
 
-_MARKED_LIMIT = 200_000
-"""Spans remembered as having a token-reporting descendant; beyond this the oldest are forgotten."""
+_flags: dict[tuple[str, str], int] = {}
+"""(trace id, span id) of spans written or to be written that have a descendant reporting
+tokens or being a model call (``store.rollup`` flags).
 
-_below_tokens: dict[tuple[str, str], None] = {}
-"""(trace id, span id) of spans written or to be written that have a descendant reporting tokens.
-
-Children end, and are exported, before their parents: when a child reporting tokens (or
-one already marked) is written, its parent is marked, so the parent's own counts (a wrapper
-repeating them) are not added again. Kept in this writer's memory (no query per span): the
-spans of one trace come to one writer, the program's exporter or the collector.
+Children end, and are exported, before their parents: when such a child is written, its
+parent is marked, so the parent's own counts (a wrapper repeating them) are not added
+again. Kept in this writer's memory (no query per span): the spans of one trace come to
+one writer, the program's exporter or the collector.
 """
-
-
-def _counted_tokens(record: SpanRecord) -> int:
-    """The span's tokens when it is the innermost span reporting them, else 0 (wrappers repeat them)."""
-    counts = token_counts(record.attributes)
-    reports = counts is not None and bool(counts.total)
-    below = _below_tokens.pop((record.trace_id, record.span_id), 0) is None
-    if (reports or below) and record.parent_span_id is not None:
-        if len(_below_tokens) >= _MARKED_LIMIT:
-            del _below_tokens[next(iter(_below_tokens))]
-        _below_tokens[(record.trace_id, record.parent_span_id)] = None
-    if not reports or below:
-        return 0
-    assert counts is not None
-    return counts.total

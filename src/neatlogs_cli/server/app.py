@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..defaults import COLLECTOR_MAX_BODY
 from ..store_open import StoreProblem, describe
-from . import api, manage, pages
+from . import api, manage, overview, pages
 from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
 from .collector import ByteBudget, collect_traces
 from .store_access import ReadOnlyStore, StoreAccess
@@ -118,12 +118,16 @@ def create_app(
         Route("/api/sessions/{session_id:path}", api.get_session, methods=["GET"]),
         Route("/api/sessions/{session_id:path}", manage.delete_session, methods=["DELETE"]),
         Route("/api/traces", api.list_traces),
+        Route("/api/overview", api.get_overview),
+        Route("/api/users", api.list_users),
         Route("/api/traces/{trace_id:path}/export", manage.export_trace),
         Route("/api/traces/{trace_id:path}", api.get_trace, methods=["GET"]),
         Route("/api/traces/{trace_id:path}", manage.delete_trace, methods=["DELETE"]),
         Route("/", pages.sessions_page),
         Route("/sessions/{session_id:path}", pages.session_page),
         Route("/traces", pages.traces_page),
+        Route("/overview", overview.overview_page),
+        Route("/users", overview.users_page),
         Route("/traces/{trace_id:path}", pages.trace_page),
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login_submit, methods=["POST"]),

@@ -1,6 +1,6 @@
 """The dashboard's downloads and deletes: a session or trace as JSON or OTLP JSON, the sessions list as CSV.
 
-    GET    /api/sessions.csv?limit=&q=               the sessions list as CSV
+    GET    /api/sessions.csv?limit=&q=&...           the sessions list as CSV (the list's filters)
     GET    /api/sessions/{id}/export?format=json|otlp  a session, as a download
     GET    /api/traces/{id}/export?format=json|otlp    a trace, as a download
     DELETE /api/sessions/{id}                         delete a session (and its spans)
@@ -21,8 +21,9 @@ from starlette.responses import JSONResponse, Response
 
 from neatlogs import store
 
+from .. import reports
+from ..filters import FilterError, parse_filters
 from ..transfer import otlp_json, sessions_csv
-from .api import parse_limit
 from .store_access import StoreAccess, request_reader
 
 __all__ = ["CONFIRM_HEADER", "delete_session", "delete_trace", "export_session", "export_trace", "sessions_list_csv"]
@@ -76,11 +77,10 @@ def export_trace(request: Request) -> Response:
 def sessions_list_csv(request: Request) -> Response:
     """GET /api/sessions.csv: the sessions list (same parameters as /api/sessions) as CSV."""
     try:
-        limit = parse_limit(request.query_params.get("limit"), default=1000)
-    except ValueError as error:
+        filters = parse_filters(request.query_params, default_limit=1000)
+    except FilterError as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-    search = request.query_params.get("q", "").strip() or None
-    sessions = store.list_sessions(request_reader(request), limit=limit, search=search)
+    sessions = reports.list_sessions(request_reader(request), filters)
     return Response(sessions_csv(sessions), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="neatlogs-sessions.csv"'})
 

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import jinja2
 from starlette.requests import Request
@@ -19,9 +19,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
 from neatlogs.store import bounded_json
+from neatlogs.store.rollup import span_cost, usage_key
 
+from .. import reports
+from ..filters import RANGES, SESSION_SORTS, TRACE_SORTS, FilterError, parse_filters
+from ..pricing import format_cost, price_call
 from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
-from .api import parse_limit
 from .auth import KEY_COOKIE, KeyCheck
 from .store_access import request_reader
 
@@ -31,6 +34,7 @@ __all__ = [
     "login_submit",
     "session_page",
     "sessions_page",
+    "tidy_url",
     "trace_page",
     "traces_page",
 ]
@@ -131,6 +135,45 @@ _environment.globals["own_query"] = own_query
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
+_environment.globals["ranges"] = tuple(RANGES)
+_environment.filters["cost"] = lambda row: format_cost(row.cost, row.unpriced_calls)
+_environment.filters["opt_ms"] = lambda ms: _format_ms(ms) if ms is not None else ""
+
+
+def _call_cost(row: Any, rows: list[Any], index: int) -> str:
+    """A waterfall row's cost: its own reported cost, else its tokens priced.
+
+    "" for a span that is no model call, or that only repeats a call beneath it (rows are in
+    tree order: the rows after ``index`` deeper than it are its descendants).
+    """
+    attributes = row.span.attributes
+    own = span_cost(attributes)
+    if own is None and not row.tokens:
+        return ""
+    for below in rows[index + 1:]:
+        if below.depth <= row.depth:
+            break
+        if below.tokens or span_cost(below.span.attributes) is not None:
+            return ""
+    counts = store.token_counts(attributes)
+    provider, model = usage_key(attributes)
+    cost = price_call(provider, model, counts.input if counts else 0, counts.output if counts else 0,
+                      _int_attribute(attributes, semconv.LLM_TOKEN_COUNT_PROMPT_CACHE_READ,
+                                     semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                      _int_attribute(attributes, semconv.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE,
+                                     semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS), own_cost=own)
+    return format_cost(cost)
+
+
+def _int_attribute(attributes: dict[str, Any], *keys: str) -> int:
+    for key in keys:
+        value = attributes.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+_environment.filters["call_cost"] = _call_cost
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -139,15 +182,41 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
+def _filter_options(conn: Any) -> dict[str, list[str]]:
+    """The values the filter bar offers in its lists: workflows, models, providers (small tables)."""
+    models = conn.execute("SELECT DISTINCT provider, model FROM usage_hours").fetchall()
+    return {
+        "workflows": sorted({r[0] for r in conn.execute("SELECT DISTINCT service_name FROM trace_hours") if r[0]}),
+        "models": sorted({r[1] for r in models if r[1]}),
+        "providers": sorted({r[0] for r in models if r[0]}),
+    }
+
+
+def tidy_url(request: Request) -> Response | None:
+    """A redirect to the same page without the empty parameters a submitted filter form adds, or None.
+
+    So the address to bookmark or share names only the filters in use.
+    """
+    params = request.query_params
+    if not any(value.strip() == "" for value in params.values()):
+        return None
+    kept = urlencode([(k, v) for k, v in params.multi_items() if v.strip()])
+    return RedirectResponse(request.url.path + (f"?{kept}" if kept else ""), status_code=303)
+
+
 def sessions_page(request: Request) -> Response:
-    """GET /: recent sessions, newest first, with a search box."""
-    search = request.query_params.get("q", "").strip()
+    """GET /: sessions, most recent activity first, under a filter bar (its values in the URL)."""
+    tidy = tidy_url(request)
+    if tidy is not None:
+        return tidy
     try:
-        limit = parse_limit(request.query_params.get("limit"), default=100)
-    except ValueError as error:
+        filters = parse_filters(request.query_params, default_limit=100)
+    except FilterError as error:
         return render("error.html", status=400, message=str(error))
-    sessions = store.list_sessions(request_reader(request), limit=limit, search=search or None)
-    return render("sessions.html", sessions=sessions, search=search, limit=limit)
+    conn = request_reader(request)
+    sessions = reports.list_sessions(conn, filters)
+    return render("sessions.html", sessions=sessions, filters=filters, search=filters.q or "", limit=filters.limit,
+                  sorts=SESSION_SORTS, options=_filter_options(conn), action="/")
 
 
 SESSION_PAGE_TURNS = 50
@@ -197,18 +266,21 @@ def session_page(request: Request) -> Response:
         html = _environment.get_template("_turns.html").render(turns=turns)
         headers = {**SECURITY_HEADERS, "x-neatlogs-earlier": json.dumps(earlier) if earlier else ""}
         return HTMLResponse(html, headers=headers)
+    totals = reports.session_totals(request_reader(request), session_id)
     return render("session.html", session=session, turns=turns, running=is_running(session), earlier=earlier,
-                  paged=before is not None)
+                  paged=before is not None, totals=totals)
 
 
 def traces_page(request: Request) -> Response:
-    """GET /traces: recent traces, newest first, each with its session or "no session"."""
+    """GET /traces: traces, newest first, each with its session or "no session", under the filter bar."""
     try:
-        limit = parse_limit(request.query_params.get("limit"), default=100)
-    except ValueError as error:
+        filters = parse_filters(request.query_params, sorts=TRACE_SORTS, default_limit=100)
+    except FilterError as error:
         return render("error.html", status=400, message=str(error))
-    traces = store.list_traces(request_reader(request), limit=limit)
-    return render("traces.html", traces=traces, limit=limit)
+    conn = request_reader(request)
+    traces = reports.list_traces(conn, filters)
+    return render("traces.html", traces=traces, filters=filters, limit=filters.limit, sorts=TRACE_SORTS,
+                  options=_filter_options(conn), action="/traces")
 
 
 def trace_page(request: Request) -> Response:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from neatlogs import store
 
+from .. import pricing
 from ..store_open import StoreProblem, is_writable, open_for_reading, readers_text_factory
 
 __all__ = ["ReadOnlyStore", "StoreAccess", "request_reader"]
@@ -65,6 +66,7 @@ class StoreAccess:
             if conn is None:
                 raise StoreProblem(f"the store {self.db_path} is gone")
             conn.text_factory = readers_text_factory
+            pricing.install(conn)  # costs are priced in SQL
             self._local.conn = conn
         return conn
 
