@@ -1,8 +1,9 @@
 """The dashboard's HTML pages: sessions list, session timeline, traces list, trace, and the key form.
 
 Templates render with Jinja2 autoescaping on, so every value a program supplied (session
-ids, prompts, replies, attribute values) reaches the browser as text, never as markup.
-The pages' script only ever sets ``textContent``.
+ids, prompts, replies, attribute values) reaches the browser as text, never as markup;
+chat messages are Markdown rendered with raw HTML off (``markup.py``). The pages' script
+sets ``textContent`` and inserts HTML only the server rendered.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from neatlogs import semconv, store
 
+from ..conversation import content_parts
 from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
 from .api import parse_limit
 from .auth import KEY_COOKIE, KeyCheck
+from .markup import is_image_data_url, is_long, render_markdown
 from .store_access import request_reader
 
 __all__ = [
@@ -79,6 +82,10 @@ def _pretty(value: Any) -> str:
 _environment.filters["time"] = _format_time
 _environment.filters["ms"] = _format_ms
 _environment.filters["pretty"] = _pretty
+_environment.filters["markdown"] = render_markdown
+_environment.filters["is_long"] = is_long
+_environment.filters["is_image_data_url"] = is_image_data_url
+_environment.globals["content_parts"] = content_parts
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
