@@ -14,7 +14,7 @@ from typing import Any
 
 from .defaults import COLLECTOR_MAX_BODY, DASHBOARD_HOST, DASHBOARD_PORT
 
-__all__ = ["DashboardServer", "default_db_path", "is_loopback", "serve"]
+__all__ = ["DashboardServer", "default_db_path", "is_loopback", "retention_seconds", "serve"]
 
 
 def default_db_path() -> str:
@@ -36,7 +36,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None) -> Any:
+def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None,
+                retention_seconds: int | None = None) -> Any:
     from .server.app import LOOPBACK_HOSTS, create_app
 
     return create_app(
@@ -45,7 +46,33 @@ def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | No
         max_body=COLLECTOR_MAX_BODY if max_body is None else max_body,
         # On loopback, answer only loopback Host headers: a web page cannot rebind a name to us.
         allowed_hosts=LOOPBACK_HOSTS if is_loopback(host) else None,
+        retention_seconds=retention_seconds,
     )
+
+
+def retention_seconds(given: str | None) -> int | None:
+    """The retention in seconds: ``--retention``, else the ``retention`` setting (env, config file).
+
+    Raises:
+        ValueError: the age cannot be read; the message names where it came from.
+    """
+    from .maintenance import parse_age
+
+    where = "--retention"
+    if given is None:
+        from neatlogs import config
+
+        settings = config.load()
+        given, where = settings.retention, settings.sources.get("retention", "the config")
+    if given is None:
+        return None
+    try:
+        seconds = parse_age(given)
+    except ValueError as error:
+        raise ValueError(f"retention from {where}: {error}") from None
+    if seconds <= 0:
+        raise ValueError(f"retention from {where} must be longer than 0, not {given!r}")
+    return seconds
 
 
 class DashboardServer:
@@ -64,10 +91,11 @@ class DashboardServer:
         api_key: str | None = None,
         max_body: int | None = None,
         log_level: str = "warning",
+        retention_seconds: int | None = None,
     ) -> None:
         import uvicorn
 
-        self.app = _create_app(db_path, host, api_key, max_body)
+        self.app = _create_app(db_path, host, api_key, max_body, retention_seconds)
         config = uvicorn.Config(self.app, host=host, port=port, log_level=log_level, access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="neatlogs-ui", daemon=True)
@@ -116,8 +144,13 @@ def serve(
     db_path: str | None = None,
     api_key: str | None = None,
     max_body: int | None = None,
+    retention: str | None = None,
 ) -> int:
-    """Serve the collector and dashboard until Ctrl-C; return the exit code."""
+    """Serve the collector and dashboard until Ctrl-C; return the exit code.
+
+    ``retention`` (e.g. ``30d``; default: the ``retention`` setting) prunes older sessions at
+    start and daily.
+    """
     import uvicorn
 
     db_path = db_path or default_db_path()
@@ -128,7 +161,7 @@ def serve(
             file=sys.stderr,
         )
     try:
-        app = _create_app(db_path, host, api_key, max_body)
+        app = _create_app(db_path, host, api_key, max_body, retention_seconds(retention))
     except ValueError as error:
         print(f"neatlogs: {error}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from ..defaults import COLLECTOR_MAX_BODY
 from . import api, manage, pages
 from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
 from .collector import collect_traces
+from .retention import RetentionTask
 from .store_access import StoreAccess
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
@@ -57,6 +58,7 @@ def create_app(
     api_key: str | None = None,
     max_body: int = COLLECTOR_MAX_BODY,
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
+    retention_seconds: int | None = None,
 ) -> Starlette:
     """Return the dashboard app over the store at ``db_path`` (created when missing).
 
@@ -66,11 +68,13 @@ def create_app(
         max_body: the largest export body the collector takes, in bytes, after gunzip.
         allowed_hosts: Host headers to answer; None answers any (a server bound to a
             public address).
+        retention_seconds: when set, sessions older than this are pruned at start and daily.
     """
     if max_body <= 0:
         raise ValueError(f"max_body must be a positive number of bytes, got {max_body}")
     access = StoreAccess(db_path)
     key_check = KeyCheck(api_key)
+    retention = RetentionTask(access, retention_seconds) if retention_seconds is not None else None
     static = str(resources.files("neatlogs_cli.server") / "static")
     routes = [
         Route("/v1/traces", collect_traces, methods=["POST"]),
@@ -97,11 +101,16 @@ def create_app(
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if retention is not None:
+            retention.start()
         yield
+        if retention is not None:
+            await retention.stop()
         access.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.store = access
     app.state.key_check = key_check
     app.state.max_body = max_body
+    app.state.retention = retention
     return app
