@@ -63,6 +63,11 @@ def _render_image(renderer: Any, tokens: Sequence[Token], index: int, options: A
     return str(escape(f"![{alt}]({src})"))
 
 
+def _allowed_url(url: str) -> bool:
+    url = url.strip()
+    return bool(_SAFE_LINK.match(url)) or is_image_data_url(url)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False, "typographer": False})
@@ -70,7 +75,8 @@ def _parser() -> MarkdownIt:
     md.enable("table")
     md.enable("strikethrough")
     # Links: only web and mail targets; markdown-it's own check lets more through (relative, ftp).
-    md.validateLink = lambda url: bool(_SAFE_LINK.match(url.strip())) or is_image_data_url(url.strip())
+    # The instance's validateLink decides which (normalized) URLs may be links or images: ours allows fewer.
+    md.validateLink = _allowed_url  # type: ignore[method-assign]
     # markdown-it-py binds a rule to its renderer: the renderer comes first.
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
