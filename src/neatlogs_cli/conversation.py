@@ -13,12 +13,16 @@ an image: a ``data:`` URL to show, or an http(s) link to follow.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from neatlogs.store import ChatMessage, SpanRecord, input_messages, is_model_call, output_messages
 
 __all__ = ["ContentPart", "ToolStep", "content_parts", "tool_steps"]
+
+# The start of an image part as ``to_json`` writes it, to spot one that truncation left unparsable.
+_IMAGE_START = re.compile(r'\s*\{"type": "(image_url|input_image|image|blob)", "(image_url|source|modality|mime_type)"')
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class ToolStep:
 
 @dataclass(frozen=True)
 class ContentPart:
-    """A piece of a message: ``text``, an ``image`` (a data URL), an ``image_link`` (http/https)."""
+    """A piece of a message: ``text``, an ``image`` (a data URL), an ``image_link`` (http/https), ``image_cut``."""
 
     kind: str
     value: str
@@ -149,6 +153,8 @@ def content_parts(text: str | None) -> list[ContentPart]:
     lines: list[str] = []
     for line in text.split("\n"):
         url = _line_image(line)
+        if url is None and _IMAGE_START.match(line):
+            url = ""  # an image part the content policy cut short: no longer JSON
         if url is None:
             lines.append(line)
             continue
@@ -159,6 +165,8 @@ def content_parts(text: str | None) -> list[ContentPart]:
             parts.append(ContentPart("image", url))
         elif url.lower().startswith(("http://", "https://")):
             parts.append(ContentPart("image_link", url))
+        elif not url:
+            parts.append(ContentPart("image_cut", ""))
         else:
             parts.append(ContentPart("text", line))
     if lines:

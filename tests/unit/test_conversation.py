@@ -73,6 +73,8 @@ def test_image_parts_of_every_provider_shape_become_images_or_links():
     assert parts[5].kind == "text" and "ftp://" in parts[5].value  # neither shown nor linked
     assert parts[6] == ContentPart("text", "done")
     assert content_parts("plain {not json}") == [ContentPart("text", "plain {not json}")]
+    cut = json.dumps({"type": "image_url", "image_url": {"url": PNG * 10}})[:60] + "...[neatlogs: truncated 9 chars]"
+    assert content_parts("see\n" + cut) == [ContentPart("text", "see"), ContentPart("image_cut", "")]
 
 
 def test_a_genai_image_part_survives_the_chat_reader():
