@@ -105,6 +105,8 @@ PARAMS: tuple[Param, ...] = (
     Param("tracer_provider", None, "object", None, doc="an OpenTelemetry TracerProvider to add neatlogs to"),
     Param("isolate", None, "bool", False,
           doc="keep neatlogs' spans apart: its own provider, not the global one"),
+    Param("retention", "NEATLOGS_RETENTION", "str", None,
+          doc="how long `neatlogs ui` keeps sessions, e.g. 30d (pruned at start and daily); the SDK ignores it"),
 )
 _BY_NAME = {p.name: p for p in PARAMS}
 _FILE_KEYS = {p.name for p in PARAMS if p.kind not in ("callable", "object")}
@@ -142,6 +144,7 @@ class Settings:
     pii_span_types: tuple[str, ...]
     tracer_provider: Any
     isolate: bool
+    retention: str | None
 
     def __init__(self, config_file: str | None = None) -> None:
         for param in PARAMS:

@@ -41,11 +41,15 @@ def ui(
     api_key: str = typer.Option(None, "--api-key", envvar="NEATLOGS_UI_API_KEY",
                                 help="Require this key: x-api-key for the collector, a login for the pages."),
     max_body: int = typer.Option(COLLECTOR_MAX_BODY, "--max-body", help="Largest export body in bytes (after gunzip)."),
+    retention: str = typer.Option(None, "--retention",
+                                  help="Prune sessions older than this (e.g. 30d) at start and daily "
+                                       "(default: NEATLOGS_RETENTION or the config file's retention)."),
 ) -> None:
     """Serve the local collector (POST /v1/traces) and the dashboard."""
     from .ui import serve
 
-    raise typer.Exit(serve(host=host, port=port, db_path=db, api_key=api_key, max_body=max_body))
+    raise typer.Exit(serve(host=host, port=port, db_path=db, api_key=api_key, max_body=max_body,
+                           retention=retention))
 
 
 @app.command()

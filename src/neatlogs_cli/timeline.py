@@ -32,6 +32,7 @@ from neatlogs.store import (
     token_counts,
 )
 
+from .conversation import ToolStep, tool_steps
 from .span_facts import SpanFacts, span_facts
 
 __all__ = [
@@ -121,6 +122,8 @@ class Turn:
     trace_ids: list[str] = field(default_factory=list)
     first_chunk_ms: float | None = None
     tokens_not_reported: bool = False
+    tool_steps: list[ToolStep] = field(default_factory=list)
+    """Tool calls and results between the user's message and the reply (``conversation.tool_steps``)."""
 
 
 def is_running(session: SessionSummary, now_ns: int | None = None) -> bool:
@@ -331,6 +334,7 @@ def _turn(index: int, traces: list[TraceSpans]) -> Turn:
         trace_ids=[t.trace_id for t in traces],
         first_chunk_ms=first_chunks[0] if first_chunks else None,
         tokens_not_reported=any(r.tokens_not_reported for r in rows),
+        tool_steps=tool_steps(r.span for r in rows),
     )
 
 

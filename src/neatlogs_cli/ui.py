@@ -14,7 +14,8 @@ from typing import Any
 
 from .defaults import COLLECTOR_MAX_BODY, DASHBOARD_HOST, DASHBOARD_PORT
 
-__all__ = ["DashboardServer", "allowed_hosts_for", "default_db_path", "is_loopback", "serve"]
+__all__ = ["DashboardServer", "allowed_hosts_for", "default_db_path", "is_loopback", "retention_seconds",
+           "serve"]
 
 
 def default_db_path() -> str:
@@ -51,7 +52,8 @@ def allowed_hosts_for(host: str) -> tuple[str, ...] | None:
     return LOOPBACK_HOSTS + tuple(h for h in given if h not in LOOPBACK_HOSTS)
 
 
-def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None, **budgets: int) -> Any:
+def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | None,
+                retention_seconds: int | None = None, **budgets: int) -> Any:
     from .server.app import create_app
 
     return create_app(
@@ -59,6 +61,7 @@ def _create_app(db_path: str, host: str, api_key: str | None, max_body: int | No
         api_key=api_key,
         max_body=COLLECTOR_MAX_BODY if max_body is None else max_body,
         allowed_hosts=allowed_hosts_for(host),
+        retention_seconds=retention_seconds,
         **budgets,
     )
 
@@ -74,6 +77,31 @@ def _uvicorn_config(app: Any, host: str, port: int, log_level: str,
     protocol = guarded_h11(max_connections or MAX_CONNECTIONS, header_timeout or HEADER_TIMEOUT_SECONDS)
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, http=protocol,
                           timeout_keep_alive=5)
+
+
+def retention_seconds(given: str | None) -> int | None:
+    """The retention in seconds: ``--retention``, else the ``retention`` setting (env, config file).
+
+    Raises:
+        ValueError: the age cannot be read; the message names where it came from.
+    """
+    from .maintenance import parse_age
+
+    where = "--retention"
+    if given is None:
+        from neatlogs import config
+
+        settings = config.load()
+        given, where = settings.retention, settings.sources.get("retention", "the config")
+    if given is None:
+        return None
+    try:
+        seconds = parse_age(given)
+    except ValueError as error:
+        raise ValueError(f"retention from {where}: {error}") from None
+    if seconds <= 0:
+        raise ValueError(f"retention from {where} must be longer than 0, not {given!r}")
+    return seconds
 
 
 class DashboardServer:
@@ -95,11 +123,12 @@ class DashboardServer:
         max_connections: int | None = None,
         header_timeout: float | None = None,
         body_budget: int | None = None,
+        retention_seconds: int | None = None,
     ) -> None:
         import uvicorn
 
         budgets = {"body_budget": body_budget} if body_budget is not None else {}
-        self.app = _create_app(db_path, host, api_key, max_body, **budgets)
+        self.app = _create_app(db_path, host, api_key, max_body, retention_seconds, **budgets)
         config = _uvicorn_config(self.app, host, port, log_level, max_connections, header_timeout)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="neatlogs-ui", daemon=True)
@@ -148,8 +177,13 @@ def serve(
     db_path: str | None = None,
     api_key: str | None = None,
     max_body: int | None = None,
+    retention: str | None = None,
 ) -> int:
-    """Serve the collector and dashboard until Ctrl-C; return the exit code."""
+    """Serve the collector and dashboard until Ctrl-C; return the exit code.
+
+    ``retention`` (e.g. ``30d``; default: the ``retention`` setting) prunes older sessions at
+    start and daily.
+    """
     import uvicorn
 
     db_path = db_path or default_db_path()
@@ -162,7 +196,7 @@ def serve(
     from .store_open import StoreProblem
 
     try:
-        app = _create_app(db_path, host, api_key, max_body)
+        app = _create_app(db_path, host, api_key, max_body, retention_seconds(retention))
     except ValueError as error:
         print(f"neatlogs: {error}", file=sys.stderr)
         return 2

@@ -327,6 +327,8 @@ def _print_turn(console: Any, turn: Turn) -> None:
     console.print(title)
     # Text objects are never parsed as markup: a reply holding "[red]" prints as typed.
     console.print(Text("  You: ", style="bold blue") + Text(_cut(turn.user_text or "(no input recorded)")))
+    for step in turn.tool_steps:  # the tool loop between the message and the reply
+        console.print(Text("  Tool: ", style="bold yellow") + Text(_cut(step.summary)))
     console.print(Text("  Bot: ", style="bold green") + Text(_cut(turn.reply_text or "(no output recorded)")))
     roots: list[Any] = []
     path: list[Any] = []  # the open nodes from the root down to the previous row

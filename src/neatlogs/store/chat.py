@@ -128,10 +128,16 @@ def _genai_message(raw: Any, default_role: str = "") -> ChatMessage | None:
             texts.append(_as_text(part.get("response", part.get("result"))))
         elif kind in ("text", None):
             texts.append(_as_text(part.get(_CONTENT)))
+        elif kind in ("blob", "uri") and _is_image(part):
+            texts.append(_as_text(part))  # kept whole: the dashboard shows it as an image
         elif kind != "reasoning":
             texts.append(f"[{kind}]")
     message.content = "\n".join(t for t in texts if t)
     return message
+
+
+def _is_image(part: dict[str, Any]) -> bool:
+    return part.get("modality") == "image" or str(part.get("mime_type") or "").startswith("image/")
 
 
 def _genai_list(value: Any, default_role: str = "") -> list[ChatMessage]:

@@ -20,6 +20,7 @@ from ..store_open import StoreProblem, describe
 from . import api, manage, overview, pages
 from .auth import API_KEY_HEADER, KEY_COOKIE, KeyCheck
 from .collector import ByteBudget, collect_traces
+from .retention import RetentionTask
 from .store_access import ReadOnlyStore, StoreAccess
 
 __all__ = ["BODY_BUDGET", "DECODE_BUDGET", "LOOPBACK_HOSTS", "create_app"]
@@ -89,6 +90,7 @@ def create_app(
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
     body_budget: int = BODY_BUDGET,
     decode_budget: int = DECODE_BUDGET,
+    retention_seconds: int | None = None,
 ) -> Starlette:
     """Return the dashboard app over the store at ``db_path`` (created when missing).
 
@@ -100,6 +102,7 @@ def create_app(
             public address).
         body_budget: bytes of request bodies the collector holds at once (at least ``max_body``).
         decode_budget: decoded bytes the collector has in flight at once (at least ``max_body``).
+        retention_seconds: when set, sessions older than this are pruned at start and daily.
 
     Raises:
         StoreProblem: the store cannot be read (the message names the problem and the fix).
@@ -108,6 +111,7 @@ def create_app(
         raise ValueError(f"max_body must be a positive number of bytes, got {max_body}")
     access = StoreAccess(db_path)
     key_check = KeyCheck(api_key)
+    retention = RetentionTask(access, retention_seconds) if retention_seconds is not None else None
     static = str(resources.files("neatlogs_cli.server") / "static")
     routes = [
         Route("/v1/traces", collect_traces, methods=["POST"]),
@@ -138,7 +142,11 @@ def create_app(
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if retention is not None:
+            retention.start()
         yield
+        if retention is not None:
+            await retention.stop()
         access.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
@@ -152,4 +160,5 @@ def create_app(
     app.state.busy_answers = 0  # 503s for a full budget, counted (tests and benches read it)
     app.state.key_check = key_check
     app.state.max_body = max_body
+    app.state.retention = retention
     return app

@@ -1,8 +1,9 @@
 """The dashboard's HTML pages: sessions list, session timeline, traces list, trace, and the key form.
 
 Templates render with Jinja2 autoescaping on, so every value a program supplied (session
-ids, prompts, replies, attribute values) reaches the browser as text, never as markup.
-The pages' script only ever sets ``textContent``.
+ids, prompts, replies, attribute values) reaches the browser as text, never as markup;
+chat messages are Markdown rendered with raw HTML off (``markup.py``). The pages' script
+sets ``textContent`` and inserts HTML only the server rendered.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from neatlogs.store import bounded_json
 from neatlogs.store.rollup import span_cost, usage_key
 
 from .. import reports
+from ..conversation import content_parts
 from ..filters import RANGES, SESSION_SORTS, TRACE_SORTS, FilterError, parse_filters
 from ..pricing import format_cost, price_call
 from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
 from .auth import KEY_COOKIE, KeyCheck
+from .markup import is_image_data_url, is_long, render_markdown
 from .store_access import request_reader
 
 __all__ = [
@@ -132,6 +135,10 @@ _environment.globals["trace_href"] = trace_href
 _environment.globals["summary_href"] = summary_href
 _environment.globals["api_href"] = api_href
 _environment.globals["own_query"] = own_query
+_environment.filters["markdown"] = render_markdown
+_environment.filters["is_long"] = is_long
+_environment.filters["is_image_data_url"] = is_image_data_url
+_environment.globals["content_parts"] = content_parts
 _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
