@@ -155,3 +155,16 @@ def test_no_home_and_no_passwd_entry_prefers_xdg_state_home(open_tmp):
     assert not (tmp_path / "work" / "~").exists()
     store = state / "neatlogs" / "traces.db"
     assert sqlite3.connect(store).execute("SELECT COUNT(*) FROM spans").fetchone()[0] == 5
+
+
+def test_the_spool_is_private_whatever_the_umask(tmp_path):
+    home = tmp_path / "home"
+    # Port 9 on loopback refuses: every span goes to the spool.
+    result = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=60,
+                            env=environment(NEATLOGS_HOME=str(home), NEATLOGS_ENDPOINT="http://127.0.0.1:9"))
+    assert result.returncode == 0, result.stderr
+    spooled = sorted((home / "spool").rglob("*"))
+    bodies = [p for p in spooled if p.name.endswith(".otlp.gz")]
+    assert bodies, result.stderr
+    for path in spooled:
+        assert mode(path) == (0o700 if path.is_dir() else 0o600), path

@@ -16,6 +16,8 @@ import os
 import threading
 import time
 
+from .._files import private_file, private_folder, write_private
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: a claim is then never taken back (no duplicates)
@@ -133,17 +135,13 @@ class Spool:
 
     def _put(self, body: bytes, span_count: int) -> str:
         if not self._ready:
-            os.makedirs(self.folder, exist_ok=True)
-            with open(os.path.join(self.folder, "endpoint.txt"), "w") as f:
-                f.write(self.endpoint + "\n")
+            private_folder(self.folder)  # prompts and replies: readable by their owner only
+            write_private(os.path.join(self.folder, "endpoint.txt"), (self.endpoint + "\n").encode())
             self._ready = True
         self._seq += 1
         name = f"{time.time_ns():020d}-{os.getpid()}-{self._seq}-{span_count}{_SUFFIX}"
-        tmp = os.path.join(self.folder, f".{name}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(body)
         path = os.path.join(self.folder, name)
-        os.replace(tmp, path)
+        write_private(path, body)
         self._written[name] = span_count
         # Listing the folder on every put would make a long outage quadratic: keep a running
         # total (other processes' files are counted whenever the folder is listed again).
@@ -178,8 +176,10 @@ class Spool:
         """Record that ``span_count`` spans were given up, and why."""
         if span_count <= 0:
             return
-        os.makedirs(self.folder, exist_ok=True)
-        with open(os.path.join(self.folder, "dropped.log"), "a") as f:
+        private_folder(self.folder)
+        log = os.path.join(self.folder, "dropped.log")
+        private_file(log)
+        with open(log, "a") as f:
             f.write(f"{time.time():.0f} {span_count} {reason}\n")
 
     # --- reading -------------------------------------------------------------------------
