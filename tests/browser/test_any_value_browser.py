@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -18,20 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 NESTED = "[" * 3000 + "]" * 3000
 TRICKY = ["../../api/sessions", "../../../traces", "a/b?c=d#e", ".."]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Iterator
 
 import pytest
 
@@ -85,20 +84,6 @@ def dashboard(reading_store: str):
 
     with DashboardServer(reading_store) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
