@@ -14,6 +14,7 @@ from typing import Any
 
 from .records import SpanRecord, token_counts
 from .rollup import HOUR_NS, forget
+from .schema import write_transaction
 from .turns import starts_turn
 from .write import search_text
 
@@ -73,8 +74,7 @@ def _delete_sessions(conn: sqlite3.Connection, session_ids: list[str], hours: bo
     from .read import _span
 
     deleted = 0
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         spans = []
         if hours:
             for session_id in session_ids:
@@ -84,11 +84,6 @@ def _delete_sessions(conn: sqlite3.Connection, session_ids: list[str], hours: bo
             _forget_search_text(conn, "session_id = ?", (session_id,))
             deleted += conn.execute("DELETE FROM spans WHERE session_id = ?", (session_id,)).rowcount
             conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
-            conn.execute("ROLLBACK")
-        raise
     return deleted
 
 
@@ -96,8 +91,7 @@ def delete_trace(conn: sqlite3.Connection, trace_id: str) -> int:
     """Delete one trace's spans and count its session's totals again; returns spans deleted."""
     from .read import _span
 
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         sessions = [r[0] for r in conn.execute("SELECT DISTINCT session_id FROM spans WHERE trace_id = ?",
                                                (trace_id,))]
         forget(conn, [_span(r) for r in conn.execute("SELECT * FROM spans WHERE trace_id = ?", (trace_id,))],
@@ -107,11 +101,6 @@ def delete_trace(conn: sqlite3.Connection, trace_id: str) -> int:
         for session_id in sessions:
             _recount(conn, session_id, [_span(r) for r in conn.execute(
                 "SELECT * FROM spans WHERE session_id = ?", (session_id,))])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
-            conn.execute("ROLLBACK")
-        raise
     return deleted
 
 

@@ -9,14 +9,15 @@ schema version; :func:`connect` migrates older files forward.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from typing import Callable
+from typing import Callable, Iterator
 
 from .. import semconv
 from .._files import private_file, private_folder
 
-__all__ = ["SCHEMA_VERSION", "NewerSchemaError", "connect"]
+__all__ = ["SCHEMA_VERSION", "NewerSchemaError", "connect", "write_transaction"]
 
 SCHEMA_VERSION = 4
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
@@ -236,6 +237,23 @@ def _exec_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back when the block raises (the error goes on).
+
+    On a full disk SQLite has already rolled back by itself: a second ``ROLLBACK`` would
+    raise and hide the real error, so it is sent only while a transaction is still open.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def connect(path: str, *, readonly: bool = False, timeout: float = 10.0) -> sqlite3.Connection:
     """Open (creating and migrating when needed) the store at ``path`` in WAL mode.
 
@@ -278,8 +296,7 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         raise NewerSchemaError(path, version)
     if version == SCHEMA_VERSION:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         # Re-read under the write lock: another process may have migrated meanwhile.
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -292,8 +309,3 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
                 step(conn)
             version += 1
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
-            conn.execute("ROLLBACK")
-        raise

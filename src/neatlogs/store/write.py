@@ -11,6 +11,7 @@ from .. import semconv
 from .chat import chat_text
 from .records import SpanRecord
 from .rollup import Rollup
+from .schema import write_transaction
 from .turns import starts_turn
 
 __all__ = ["insert_spans", "insert_spans_apart", "repaired_record", "search_text"]
@@ -41,8 +42,7 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
     # keeps the dict alive, so its id cannot be reused by another during the call.
     resources: dict[int, tuple[Any, str]] = {}
     rollup = Rollup(_flags)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         for r in records:
             resource = resources.get(id(r.resource))
             if resource is None or resource[0] is not r.resource:
@@ -92,11 +92,6 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             [(sid, *t) for sid, t in totals.items()],
         )
         rollup.write(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # SQLite rolls back itself on a full disk: keep the real error
-            conn.execute("ROLLBACK")
-        raise
     return added
 
 
