@@ -13,6 +13,7 @@ from dataclasses import fields
 from typing import Any, Iterator
 
 from ..semconv import GEN_AI_CONVERSATION_ID, SESSION_ID
+from . import bounded_json
 from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans, TraceSummary
 from .turns import starts_turn
 
@@ -28,11 +29,17 @@ __all__ = [
     "list_traces",
 ]
 
+_COLUMN_DEPTH = 64
+"""Deepest JSON a row's attributes, events or resource column may nest (OTLP values nest a few levels)."""
+
+
 def _loads(raw: str | None, empty: dict | list) -> Any:
     """A JSON column of one row; a value no reader can use (damaged, or nested past the
     recursion limit by a foreign writer) reads as empty, so one row never fails the page."""
     try:
-        value = json.loads(raw) if raw else empty
+        # Bounded, not json.loads alone: how deep json.loads gets before RecursionError differs
+        # between Python versions (3.13 reads 5,000 levels that 3.11 refuses).
+        value = bounded_json.loads(raw, _COLUMN_DEPTH) if raw else empty
         if _ESCAPED_SURROGATE.search(raw or ""):  # "\\ud800" from a foreign writer: unprintable
             value = json.loads(_repaired(json.dumps(value, ensure_ascii=False)))
     except (ValueError, RecursionError):
