@@ -1,4 +1,8 @@
-"""The browser the dashboard tests drive: Debian's chromium through Playwright, one per test run."""
+"""The browser the dashboard tests drive: Debian's chromium through Playwright, one per test module.
+
+Per module, not per run: Playwright's sync API keeps an event loop running in the main thread
+while it is open, and every later ``asyncio.run()`` in the suite would then fail.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no browser: {CHROMIUM} is missing (apt-get install chromium)")
