@@ -77,7 +77,7 @@ def slim_span(span: ReadableSpan) -> None:
     attributes = getattr(span, "_attributes", None)
     table = getattr(attributes, "_dict", None)
     if type(table) is dict and attributes.dropped == 0:  # type: ignore[union-attr]
-        span._attributes = dict(table)  # type: ignore[attr-defined]
+        span._attributes = dict(table)
     for name in ("_events", "_links"):
         items = getattr(span, name, None)
         entries = getattr(items, "_dq", None)
