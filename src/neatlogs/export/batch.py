@@ -48,6 +48,9 @@ SCHEDULE_DELAY_SECONDS = 0.5
 SPAN_OVERHEAD_BYTES = 2_500
 """Memory of a finished span beside its strings (its objects, context, attribute table), measured."""
 
+KEY_BYTES = 48
+"""What an attribute adds to a span's estimate beside its value's characters (its key and table slot)."""
+
 PROBE_SECONDS = 0.3
 """How long the exit lets the export alone try to empty the queue before the spill starts beside it."""
 
@@ -86,17 +89,22 @@ def slim_span(span: ReadableSpan) -> None:
 
 
 def span_bytes(span: ReadableSpan) -> int:
-    """A cheap estimate of the memory a finished span holds: a fixed overhead plus its strings."""
+    """A cheap estimate of the memory a finished span holds: a fixed overhead plus its strings.
+
+    Runs on the span's thread for every span, so it looks at each value's exact type once
+    and counts a key as a fixed ``KEY_BYTES`` (keys are short constants, shared between spans).
+    """
     size = SPAN_OVERHEAD_BYTES + len(span.name)
     for attributes in (span.attributes, *(event.attributes for event in span.events)):
         if not attributes:
             continue
-        for key, value in attributes.items():
-            size += len(key) + 8
-            if isinstance(value, str):
+        size += KEY_BYTES * len(attributes)
+        for value in attributes.values():
+            kind = type(value)
+            if kind is str:
                 size += len(value)
-            elif isinstance(value, (tuple, list)):
-                size += sum(len(v) if isinstance(v, str) else 8 for v in value)
+            elif kind is tuple or kind is list:
+                size += sum(len(v) if type(v) is str else 8 for v in value)
     return size
 
 
