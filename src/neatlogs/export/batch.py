@@ -100,10 +100,9 @@ def span_bytes(span: ReadableSpan) -> int:
             continue
         size += KEY_BYTES * len(attributes)
         for value in attributes.values():
-            kind = type(value)
-            if kind is str:
+            if type(value) is str:
                 size += len(value)
-            elif kind is tuple or kind is list:
+            elif type(value) is tuple or type(value) is list:
                 size += sum(len(v) if type(v) is str else 8 for v in value)
     return size
 
