@@ -13,9 +13,11 @@ The stand-in model runs in a process of its own (as a model API would), so its w
 counted. Every mode runs in a fresh process of its own, so one instrumentation never sees
 another's patches: untraced; neatlogs (``init(instrumentations=[NEATLOGS_INSTRUMENTATION,
 "openai"])``: the framework's steps and the client calls beneath, as ``neatlogs run`` records
-them, exporting to the local store in a temporary NEATLOGS_HOME); OpenInference's instrumentor on a
-plain OpenTelemetry SDK provider with a BatchSpanProcessor to an exporter that drops what it
-gets. Each process warms up, then times its turns, its own flush included; the rounds rotate
+them) sending OTLP/HTTP to a receiver; OpenInference's instrumentor on a plain OpenTelemetry
+SDK provider with a BatchSpanProcessor and the OTLP/HTTP exporter to the same receiver (in a
+process of its own, so both pay for sending and neither for receiving); and, for the
+record, neatlogs writing the local store instead (``neatlogs run``'s default, in a temporary
+NEATLOGS_HOME), which has no peer. Each process warms up, then times its turns, its own flush included; the rounds rotate
 the order of the modes so drift hits them alike. Prints median µs per turn (wall clock and
 process CPU), the time each instrumentation adds per turn (the median over rounds of each
 round's difference from that round's untraced run) and neatlogs' added time as a share of
@@ -39,12 +41,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from _overhead import start_receiver
+
 HERE = Path(__file__).resolve().parent
 
 CASES = ["langchain", "openai_agents"]
 """The case modules under bench/frameworks/, in the order they are measured."""
 
-MODES = ("untraced", "neatlogs", "openinference")
+MODES = ("untraced", "neatlogs", "openinference", "neatlogs-local")
+"""``neatlogs-local`` writes the local store; the share against OpenInference compares the OTLP modes."""
 SKIP = 3
 """Exit status of a child that cannot run its case or mode (it prints why)."""
 
@@ -57,39 +62,35 @@ def _load_case(name: str):
     return importlib.import_module(f"frameworks.{name}")
 
 
-def _setup(case, mode: str):
+def _setup(case, mode: str, endpoint: str):
     """Turn the mode's instrumentation on; returns its flush."""
-    if mode == "neatlogs":
+    if mode.startswith("neatlogs"):
         import neatlogs
 
         # The framework's hook and the client calls beneath it, as `neatlogs run` traces them (the
         # peer's instrumentor records the framework's steps only: neatlogs does the more work here).
-        neatlogs.init(workflow_name="bench", instrumentations=[case.NEATLOGS_INSTRUMENTATION, "openai"])
+        neatlogs.init(workflow_name="bench", instrumentations=[case.NEATLOGS_INSTRUMENTATION, "openai"],
+                      endpoint=None if mode == "neatlogs-local" else endpoint)
         return neatlogs.flush
     if mode == "openinference":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-
-        class Dropped(SpanExporter):
-            """An exporter that takes every batch and keeps nothing (the export itself is not measured)."""
-
-            def export(self, spans):
-                return SpanExportResult.SUCCESS
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         module, _, name = case.OPENINFERENCE_INSTRUMENTOR.partition(":")
         instrumentor = getattr(importlib.import_module(module), name)()
         provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(Dropped()))
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
         instrumentor.instrument(tracer_provider=provider)
         return provider.force_flush
     return lambda: None
 
 
-def child(case_name: str, mode: str, base_url: str, turns: int, warmup: int) -> None:
+def child(case_name: str, mode: str, base_url: str, endpoint: str, turns: int, warmup: int) -> None:
     """Time ``turns`` turns of one case in one mode; print ``{"wall_us", "cpu_us"}`` per turn as JSON."""
     try:
         case = _load_case(case_name)
-        flush = _setup(case, mode)
+        flush = _setup(case, mode, endpoint)
         turn = case.build_turn(base_url)
     except ImportError as error:
         print(f"skip: {error}")
@@ -115,10 +116,10 @@ def start_standin() -> tuple[subprocess.Popen, str]:
     return model, model.stdout.readline().split()[-1]
 
 
-def run_child(case: str, mode: str, base_url: str, args: argparse.Namespace, env: dict[str, str]):
+def run_child(case: str, mode: str, base_url: str, endpoint: str, args: argparse.Namespace, env: dict[str, str]):
     """One child's figures, or the reason it skipped."""
     result = subprocess.run([sys.executable, __file__, "--child", case, mode, "--base-url", base_url,
-                             "--turns", str(args.turns), "--warmup", str(args.warmup)],
+                             "--endpoint", endpoint, "--turns", str(args.turns), "--warmup", str(args.warmup)],
                             capture_output=True, text=True, env=env, timeout=1800)
     lines = result.stdout.strip().splitlines()
     if result.returncode == SKIP:
@@ -128,16 +129,16 @@ def run_child(case: str, mode: str, base_url: str, args: argparse.Namespace, env
     return json.loads(lines[-1])
 
 
-def measure(case: str, base_url: str, args: argparse.Namespace, env: dict[str, str]) -> None:
+def measure(case: str, base_url: str, endpoint: str, args: argparse.Namespace, env: dict[str, str]) -> None:
     """Run the rounds of one case and print its table."""
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
     skipped: dict[str, str] = {}
     for round_number in range(args.rounds):
-        order = MODES[round_number % 3:] + MODES[:round_number % 3]
+        order = MODES[round_number % len(MODES):] + MODES[:round_number % len(MODES)]
         for mode in order:
             if mode in skipped:
                 continue
-            figures = run_child(case, mode, base_url, args, env)
+            figures = run_child(case, mode, base_url, endpoint, args, env)
             if isinstance(figures, str):
                 skipped[mode] = figures
             else:
@@ -180,22 +181,25 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES), help="comma list of cases")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "MODE"), help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.base_url, args.turns, args.warmup)
+        child(args.child[0], args.child[1], args.base_url, args.endpoint, args.turns, args.warmup)
         return
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEATLOGS_", "OTEL_"))}
     env.update(NEATLOGS_HOME=tempfile.mkdtemp(prefix="neatlogs-bench-"), OPENAI_API_KEY="sk-bench",
                LANGSMITH_TRACING="false", LANGCHAIN_TRACING_V2="false")
     model, base_url = start_standin()
+    receiver, endpoint = start_receiver()
     try:
         for case in args.cases.split(","):
             if not (HERE / "frameworks" / f"{case}.py").exists():
                 print(f"=== {case} ===\nskipped: no bench/frameworks/{case}.py\n")
                 continue
-            measure(case, base_url, args, env)
+            measure(case, base_url, endpoint, args, env)
     finally:
         model.terminate()
+        receiver.terminate()
 
 
 if __name__ == "__main__":
