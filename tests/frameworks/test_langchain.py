@@ -199,6 +199,9 @@ def test_streaming_ends_each_span_once_under_its_run(memory, model, standin_mode
     assert llm.attributes[semconv.OUTPUT_VALUE] == "".join(chunks)
     _assert_client_calls_under_the_model_runs(spans)
     assert len(spans) == 4  # RunnableSequence, ChatPromptTemplate, ChatOpenAI, chat gpt-4o-mini
+    # A streamed chain says its input only when it ends: the root keeps it, not the placeholder.
+    (root,) = _named(spans, "RunnableSequence")
+    assert json.loads(root.attributes[semconv.INPUT_VALUE]) == {"question": "Stream it"}
 
     async def consume() -> str:
         chunks = _async_model(standin_model.base_url).astream("Stream it async")

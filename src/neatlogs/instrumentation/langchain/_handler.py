@@ -188,9 +188,17 @@ def _build() -> Any:
 
             self._start(run_id, parent_run_id, name, kind, tags, metadata, attributes_of, agentish)
 
-        def on_chain_end(self, outputs: Any, *, run_id: Any, **kwargs: Any) -> None:
-            self._end(run_id, None, lambda policy: _extract.run_value(
-                policy, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, outputs))
+        def on_chain_end(self, outputs: Any, *, run_id: Any, inputs: Any = None, **kwargs: Any) -> None:
+            def attributes_of(policy: _content.ContentPolicy) -> dict[str, Any]:
+                attributes = _extract.run_value(policy, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, outputs)
+                if inputs is not None:
+                    # A streamed run starts with the placeholder {"input": ""} and says its real
+                    # input only here, once the stream has been read:
+                    # https://github.com/langchain-ai/langchain/blob/langchain-core%3D%3D1.8.3/libs/core/langchain_core/runnables/base.py#L2590-L2636
+                    attributes.update(_extract.run_value(policy, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, inputs))
+                return attributes
+
+            self._end(run_id, None, attributes_of)
 
         def on_chain_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
             self._end(run_id, error, None)
