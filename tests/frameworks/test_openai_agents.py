@@ -542,3 +542,26 @@ def test_another_package_named_agents_is_left_alone(monkeypatch):
     monkeypatch.setattr(openai_agents, "_registered", False)
     openai_agents.instrument(impostor)
     assert openai_agents._registered is False  # nothing added, nothing imported
+
+
+def test_a_voice_pipelines_transcription_and_speech_are_model_calls_with_their_text_not_their_audio(memory):
+    # The spans the SDK's VoicePipeline makes, through the SDK's own tracing API.
+    with agents.trace("Voice Agent"):
+        with agents.tracing.transcription_span(model="gpt-4o-transcribe", input="UklGRiQAAABXQVZF",
+                                               input_format="pcm") as heard:
+            heard.span_data.output = "Where is my order?"
+        with agents.tracing.speech_group_span(input="It ships tomorrow."):
+            with agents.tracing.speech_span(model="gpt-4o-mini-tts", input="It ships tomorrow.",
+                                            output="AAAAAAAA", output_format="pcm"):
+                pass
+    tree = Tree(memory.get_finished_spans())
+    transcription = tree.one("transcription gpt-4o-transcribe").attributes
+    assert transcription[KIND] == "LLM" and transcription[semconv.LLM_MODEL_NAME] == "gpt-4o-transcribe"
+    assert transcription[semconv.OUTPUT_VALUE] == "Where is my order?"
+    assert transcription[semconv.INPUT_VALUE] == "(audio, pcm)"  # never the audio itself
+    speech = tree.one("speech gpt-4o-mini-tts")
+    assert speech.attributes[KIND] == "LLM" and speech.attributes[semconv.INPUT_VALUE] == "It ships tomorrow."
+    assert speech.attributes[semconv.OUTPUT_VALUE] == "(audio, pcm)"
+    assert tree.parent(speech).name == "speech_group"
+    assert tree.parent(speech).attributes[semconv.INPUT_VALUE] == "It ships tomorrow."
+    assert not any("UklGR" in str(v) or "AAAAAAAA" in str(v) for s in tree.spans for v in s.attributes.values())

@@ -30,8 +30,12 @@ _KIND = semconv.OPENINFERENCE_SPAN_KIND
 MODEL_TYPES = frozenset({"response", "generation"})
 """Span data types that are one model call (Responses API, chat completions)."""
 
-_KINDS = {"agent": "AGENT", "response": "LLM", "generation": "LLM", "function": "TOOL", "guardrail": "GUARDRAIL"}
-"""Span data type -> span kind; every other type (handoff, task, turn, custom, mcp_tools...) is a CHAIN."""
+_KINDS = {"agent": "AGENT", "response": "LLM", "generation": "LLM", "function": "TOOL", "guardrail": "GUARDRAIL",
+          "transcription": "LLM", "speech": "LLM"}
+"""Span data type -> span kind; every other type (handoff, task, turn, custom, mcp_tools, speech_group) is a CHAIN.
+
+A voice pipeline's transcription (speech to text) and speech (text to speech) are model
+calls: LLM spans with their model and text; the audio itself is never recorded, only its format."""
 
 
 def start(data: Any) -> tuple[str, dict[str, Any]]:
@@ -57,8 +61,8 @@ def start(data: Any) -> tuple[str, dict[str, Any]]:
         name = str(data.name)
     elif kind_name == "mcp_tools":
         name = f"mcp list_tools {data.server}" if data.server else "mcp list_tools"
-    elif kind_name == "generation" and getattr(data, "model", None):
-        name = f"generation {data.model}"
+    elif kind_name in ("generation", "transcription", "speech") and getattr(data, "model", None):
+        name = f"{kind_name} {data.model}"
     return name, attributes
 
 
@@ -96,7 +100,26 @@ def end(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, Any]]:
         attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, data.data))
     elif kind_name == "mcp_tools" and data.result is not None:
         attributes.update(policy.value_attributes(semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, data.result))
+    elif kind_name in ("transcription", "speech"):
+        return _voice(kind_name, data, policy)
+    elif kind_name == "speech_group" and data.input:
+        attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, data.input))
     return None, attributes
+
+
+def _voice(kind_name: str, data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, Any]]:
+    """A voice pipeline's model call: the text it heard or spoke, the audio only as its format."""
+    model = str(data.model) if data.model else None
+    attributes = request_attributes("LLM", kind_name, "openai", model, to_json(dict(data.model_config or {})))
+    if kind_name == "transcription":
+        heard, spoken = f"(audio, {data.input_format or 'pcm'})", data.output
+    else:
+        heard, spoken = data.input, f"(audio, {data.output_format or 'pcm'})"
+    if heard:
+        attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, heard))
+    if spoken:
+        attributes.update(policy.value_attributes(semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, spoken))
+    return (f"{kind_name} {model}" if model else None), attributes
 
 
 def _response(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, Any]]:
