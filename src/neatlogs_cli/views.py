@@ -73,6 +73,14 @@ def _cut(text: str) -> str:
     return text if len(text) <= _TEXT_CHARS else text[:_TEXT_CHARS] + f"… [{len(text) - _TEXT_CHARS} more chars]"
 
 
+def _labelled(label: str, style: str, text: str) -> Any:
+    """``  Label: text``, its later lines indented under the first line's text."""
+    from rich.text import Text
+
+    head = f"  {label}: "
+    return Text(head, style=style) + Text(_cut(text).replace("\n", "\n" + " " * len(head)))
+
+
 def _error(message: str) -> int:
     print(f"neatlogs: {message}", file=sys.stderr)
     return 1
@@ -326,10 +334,10 @@ def _print_turn(console: Any, turn: Turn) -> None:
         title.append(f"  {turn.error_count} errors", style="bold red")
     console.print(title)
     # Text objects are never parsed as markup: a reply holding "[red]" prints as typed.
-    console.print(Text("  You: ", style="bold blue") + Text(_cut(turn.user_text or "(no input recorded)")))
+    console.print(_labelled("You", "bold blue", turn.user_text or "(no input recorded)"))
     for step in turn.tool_steps:  # the tool loop between the message and the reply
-        console.print(Text("  Tool: ", style="bold yellow") + Text(_cut(step.summary)))
-    console.print(Text("  Bot: ", style="bold green") + Text(_cut(turn.reply_text or "(no output recorded)")))
+        console.print(_labelled("Tool", "bold yellow", step.summary))
+    console.print(_labelled("Bot", "bold green", turn.reply_text or "(no output recorded)"))
     roots: list[Any] = []
     path: list[Any] = []  # the open nodes from the root down to the previous row
     for row in turn.rows:

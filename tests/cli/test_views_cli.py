@@ -92,3 +92,16 @@ def test_show_without_a_store_is_one_line_and_exit_1():
     result = neatlogs("show", "abc")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "no store at" in result.stderr
+
+
+def test_show_indents_the_later_lines_of_a_message_under_its_first():
+    path = os.path.join(os.environ["NEATLOGS_HOME"], "traces.db")
+    conn = store.connect(path)
+    store.insert_spans(conn, [record("lines-1", 1, 1, None, "chatbot_turn", "AGENT", 1_700_000_000_000_000_000,
+                                     **{semconv.INPUT_VALUE: "Two things:\nfirst\nsecond",
+                                        semconv.OUTPUT_VALUE: "Done:\n- one"})])
+    conn.close()
+    lines = neatlogs("show", "lines-1").stdout.splitlines()
+    start = lines.index("  You: Two things:")
+    assert lines[start + 1:start + 3] == ["       first", "       second"]
+    assert lines[lines.index("  Bot: Done:") + 1] == "       - one"
