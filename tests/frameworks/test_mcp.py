@@ -204,3 +204,17 @@ def test_outside_a_run_the_servers_environment_is_mcps_own():
     neatlogs.init()
     assert "PYTHONPATH" not in mcp.client.stdio.get_default_environment()
     assert not any(key.startswith("NEATLOGS_") for key in mcp.client.stdio.get_default_environment())
+
+
+def test_inside_a_run_the_server_gets_the_bootstrap_folder_and_the_settings_only(monkeypatch, tmp_path):
+    from neatlogs.instrumentation.mcp.stdio_environment import BOOTSTRAP_FOLDER_NAME, run_environment
+
+    bootstrap = tmp_path / BOOTSTRAP_FOLDER_NAME
+    bootstrap.mkdir()
+    (bootstrap / "sitecustomize.py").write_text("")
+    environ = {"PYTHONPATH": os.pathsep.join([str(bootstrap), "/the/clients/own/libs"]),
+               "NEATLOGS_SESSION_ID": "s-1", "NEATLOGS_HOME": "/h", "SECRET_TOKEN": "x", "OPENAI_API_KEY": "sk"}
+    monkeypatch.setattr(sys, "_neatlogs_bootstrapped", True, raising=False)
+    assert run_environment(environ) == {"PYTHONPATH": str(bootstrap), "NEATLOGS_SESSION_ID": "s-1",
+                                        "NEATLOGS_HOME": "/h"}
+    assert run_environment({**environ, "PYTHONPATH": "/the/clients/own/libs"}) == {}  # bootstrap taken off
