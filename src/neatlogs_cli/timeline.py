@@ -3,15 +3,18 @@
 Shared by the dashboard pages and the terminal ``show`` view, so both tell the same story.
 A turn is one user message and everything done for it (``neatlogs.store.turns`` holds the
 rule, which the store's turn counts follow too): a root trace starts a turn, unless it is a
-step (embeddings, retrieval, a tool) or a model call continuing a tool loop; those fold
-into the nearest turn. "You:" is the root's message-like input (a decorated turn function),
-or for a model-call root the last user message of its request. A span's tokens count once:
+step (embeddings, retrieval, a tool, building an index) or a model call continuing a tool
+loop; those fold into the nearest turn. "You:" is the root's message-like input (a decorated
+turn function), or for a model-call root the last user message of its request; a root whose
+input holds no words (a framework's objects: LlamaIndex's start event) takes its first model
+call's user message. The reply likewise: the root's words, else the last model call's. A span's tokens count once:
 only the innermost span reporting them adds to a turn.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +54,10 @@ RUNNING_WINDOW_NS = 60 * 1_000_000_000
 # Keys of a JSON input or output object that most likely hold the chat text.
 _INPUT_KEYS = ("message", "user_input", "input", "query", "question", "prompt", "text", "content")
 _OUTPUT_KEYS = ("reply", "content", "output", "answer", "response", "text", "message")
+_OBJECT_REPR = re.compile(
+    r"(?:<[^<>]*>|[A-Z]\w*\((?:\)|.*=.*(?:\)|\.\.\.)))(?:\.\.\.\[neatlogs: truncated \d+ chars\])?", re.DOTALL)
+"""A Python object's repr: ``<Document(id_=...)>``, ``<X object>``, ``AgentWorkflowStartEvent()``,
+``StopEvent(result=...)``, also cut short (OpenInference ends a long one in ``...``; ours adds a marker)."""
 _USER_ROLES = ("user", "human")
 _REPLY_ROLES = ("assistant", "ai")
 """Roles of the messages an agent's ``{"messages": [...]}`` input and output are read for."""
@@ -179,36 +186,55 @@ def _last_message_text(messages: Any, roles: tuple[str, ...]) -> str | None:
     return None
 
 
+def _is_object_repr(text: str) -> bool:
+    """True for a Python object's repr standing in for a value (``StopEvent(result=...)``, ``<X object>``).
+
+    A framework's instrumentor records an argument or result it cannot serialise so (LlamaIndex's
+    workflow events): the words a user said or a model replied are never that.
+    """
+    return _OBJECT_REPR.fullmatch(text.strip()) is not None
+
+
+def _said(value: Any, keys: tuple[str, ...], roles: tuple[str, ...]) -> str | None:
+    """The message-like text of an input or output value; None when it holds none (only objects, JSON)."""
+    if isinstance(value, str):
+        return None if _is_object_repr(value) else value
+    if not isinstance(value, dict):
+        return None
+    said = _last_message_text(value.get("messages"), roles) if roles else None
+    if said is not None:  # a LangGraph agent's state: the user's last message, the agent's last reply
+        return said
+    for key in keys:
+        if isinstance(value.get(key), str) and not _is_object_repr(value[key]):
+            return value[key]
+    strings = [v for v in value.values() if isinstance(v, str) and not _is_object_repr(v)]
+    return strings[0] if len(strings) == 1 else None
+
+
 def _pick_text(value: Any, keys: tuple[str, ...], roles: tuple[str, ...] = ()) -> str | None:
+    """The value's message-like text, else the value as it is (text, or JSON)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        said = _last_message_text(value.get("messages"), roles) if roles else None
-        if said is not None:  # a LangGraph agent's state: the user's last message, the agent's last reply
-            return said
-        for key in keys:
-            if isinstance(value.get(key), str):
-                return value[key]
-        strings = [v for v in value.values() if isinstance(v, str)]
-        if len(strings) == 1:
-            return strings[0]
-    return json.dumps(value, ensure_ascii=False)
+    said = _said(value, keys, roles)
+    if said is not None:
+        return said
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _user_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
+    """The root's message-like input, else the first model call's user message, else the root's input."""
     if is_model_call(root):
         return last_user_text(root)
-    text = _pick_text(_decoded(root, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE), _INPUT_KEYS, _USER_ROLES)
-    if text is not None:
-        return text
+    value = _decoded(root, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE)
+    said = _said(value, _INPUT_KEYS, _USER_ROLES)
+    if said is not None:
+        return said
     for span in spans:
         if is_model_call(span):
             said = last_user_text(span)
             if said is not None:
                 return said
-    return None
+    return _pick_text(value, _INPUT_KEYS, _USER_ROLES)
 
 
 def _model_reply(span: SpanRecord) -> str | None:
@@ -221,16 +247,19 @@ def _model_reply(span: SpanRecord) -> str | None:
 
 
 def _reply_text(root: SpanRecord, spans: list[SpanRecord]) -> str | None:
-    root_text = _pick_text(_decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE), _OUTPUT_KEYS,
-                           _REPLY_ROLES)
-    if root_text is not None and not is_model_call(root):
-        return root_text
+    """The root's message-like output, else the last model call's reply, else the root's output."""
+    value = _decoded(root, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE)
+    if not is_model_call(root):
+        said = _said(value, _OUTPUT_KEYS, _REPLY_ROLES)
+        if said is not None:
+            return said
     for span in reversed(spans):
         if is_model_call(span):
             reply = _model_reply(span)
             if reply is not None:
                 return reply
-    return root_text  # a model call that recorded no reply messages, only its output value
+    # A model call that recorded no reply messages, only its output value; or no model call at all.
+    return _pick_text(value, _OUTPUT_KEYS, _REPLY_ROLES)
 
 
 def _is_streamed(span: SpanRecord) -> bool:

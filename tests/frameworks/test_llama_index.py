@@ -163,6 +163,54 @@ def test_under_neatlogs_run_the_session_shows_the_query_as_the_turn(standin_mode
     [turn] = [t for t in turns if t.user_text == "What does neatlogs do?"]
     assert turn.reply_text and turn.reply_text.startswith("[stand-in model]")
     assert detail["token_count"] == sum(t.tokens for t in turns) > 0
-    # Building the index (its node parser's root CHAIN) is a trace of its own before the query's.
-    assert detail["turn_count"] == len(turns)
+    # Building the index is a step of the query's turn (DESIGN "Turns"), not a turn of its own.
+    assert detail["turn_count"] == len(turns) == 1
     assert json.dumps(detail).count("RetrieverQueryEngine.query") == 1
+    [building] = [s for t in detail["traces"] for s in t["spans"] if s["name"] == "VectorStoreIndex.from_documents"]
+    assert building["kind"] == "VECTOR_STORE" and building["parent_span_id"] is None
+    assert building["trace_id"] in turns[0].trace_ids
+
+
+def test_building_an_index_is_one_step_trace_of_splitting_and_embedding(standin_model):
+    memory = _testing.init_in_memory(instrumentations=["llama_index", "openai"], session_id="li-index")
+    _query(standin_model.base_url)
+    spans = memory.get_finished_spans()
+    [building] = [s for s in spans if s.name == "VectorStoreIndex.from_documents"]
+    assert building.parent is None and _kind(building) == "VECTOR_STORE"
+    assert building.attributes[sc.SESSION_ID] == "li-index"
+    beneath = [s for s in spans if s.context.trace_id == building.context.trace_id and s is not building]
+    assert {_kind(s) for s in beneath} == {"CHAIN", "EMBEDDING"}  # the node parser, the documents' embeddings
+    assert any(s.name.startswith("SentenceSplitter") for s in beneath)
+    assert not any(s.name == "RetrieverQueryEngine.query" for s in beneath)
+    # Only the outermost entry point makes a span: from_documents builds through the constructor.
+    assert [s.name for s in spans if _kind(s) == "VECTOR_STORE"] == ["VectorStoreIndex.from_documents"]
+    [turn] = turns_of(records(spans))
+    assert turn.user_text == QUESTION and len(turn.trace_ids) == 2
+
+
+def test_a_function_agent_run_says_the_users_words_and_calls_its_tool_with_fitting_arguments(standin_model):
+    import asyncio
+
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.llms.openai import OpenAI
+
+    def lookup(order_id: str, days: int) -> str:
+        """Look an order up."""
+        return f"order {order_id}: shipped {days} days ago"
+
+    memory = _testing.init_in_memory(instrumentations=["llama_index", "openai"], session_id="li-agent")
+    llm = OpenAI(model="gpt-4o-mini", api_base=standin_model.base_url, api_key="sk-test", max_retries=0)
+    agent = FunctionAgent(tools=[lookup], llm=llm, system_prompt="You help with orders.")
+
+    async def run() -> str:
+        return str(await agent.run(user_msg="Where is my order?"))
+
+    answer = asyncio.run(run())
+    spans = memory.get_finished_spans()
+    [tool] = [s for s in spans if _kind(s) == "TOOL"]
+    assert json.loads(tool.attributes[sc.INPUT_VALUE]) == {"kwargs": {"order_id": "stand-in", "days": 1}}
+    assert "order stand-in: shipped 1 days ago" in tool.attributes[sc.OUTPUT_VALUE]
+    [turn] = turns_of(records(spans))
+    assert turn.root.name == "FunctionAgent.run"
+    assert turn.user_text == "Where is my order?"  # not the workflow's start event
+    assert turn.reply_text == answer and answer.startswith("[stand-in model]")  # not its stop event

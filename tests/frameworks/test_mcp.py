@@ -159,3 +159,62 @@ def test_a_frameworks_own_tool_span_gets_the_mcp_attributes_instead_of_a_second_
     assert tools[0].attributes[semconv.NEATLOGS_MCP_SERVER_NAME] == "weather-server"
     assert any(s.name == "tools/call forecast" and s.span_kind == "SERVER" and s.trace_id == tools[0].trace_id
                for s in spans)
+
+
+CLIENT = """
+    import asyncio, sys
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    async def main():
+        # No env: the mcp client gives the server only its short list of inherited variables.
+        params = StdioServerParameters(command=sys.executable, args=[{server!r}])
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool("forecast", {{"city": "Lisbon"}})
+                print("Tool:", result.content[0].text)
+
+    asyncio.run(main())
+"""
+
+
+def test_a_server_the_client_starts_under_neatlogs_run_is_traced_in_its_session_and_trace(tmp_path):
+    from adopted_support import neatlogs_run
+
+    done, detail, _turns = neatlogs_run(CLIENT.format(server=str(SERVER)), tmp_path, "http://127.0.0.1:9/unused",
+                                        session="mcp-run")
+    assert "Tool: sunny in Lisbon" in done.stdout
+    spans = [s for t in detail["traces"] for s in t["spans"]]
+    assert {s["session_id"] for s in spans} == {"mcp-run"}
+    [tool] = [s for s in spans if s["name"] == "tools/call forecast" and s["span_kind"] == "INTERNAL"]
+    # The server's spans are in the session (it was traced), in the client's trace, beneath its tool span.
+    [step] = [s for s in spans if s["name"] == "read forecast table"]
+    by_id = {s["span_id"]: s for s in spans}
+    chain = [step]
+    while chain[-1]["parent_span_id"] in by_id:
+        chain.append(by_id[chain[-1]["parent_span_id"]])
+    assert step["trace_id"] == tool["trace_id"]
+    assert tool in chain and by_id[step["parent_span_id"]]["span_kind"] == "SERVER"
+
+
+def test_outside_a_run_the_servers_environment_is_mcps_own():
+    import mcp.client.stdio
+
+    neatlogs.init()
+    assert "PYTHONPATH" not in mcp.client.stdio.get_default_environment()
+    assert not any(key.startswith("NEATLOGS_") for key in mcp.client.stdio.get_default_environment())
+
+
+def test_inside_a_run_the_server_gets_the_bootstrap_folder_and_the_settings_only(monkeypatch, tmp_path):
+    from neatlogs.instrumentation.mcp.stdio_environment import BOOTSTRAP_FOLDER_NAME, run_environment
+
+    bootstrap = tmp_path / BOOTSTRAP_FOLDER_NAME
+    bootstrap.mkdir()
+    (bootstrap / "sitecustomize.py").write_text("")
+    environ = {"PYTHONPATH": os.pathsep.join([str(bootstrap), "/the/clients/own/libs"]),
+               "NEATLOGS_SESSION_ID": "s-1", "NEATLOGS_HOME": "/h", "SECRET_TOKEN": "x", "OPENAI_API_KEY": "sk"}
+    monkeypatch.setattr(sys, "_neatlogs_bootstrapped", True, raising=False)
+    assert run_environment(environ) == {"PYTHONPATH": str(bootstrap), "NEATLOGS_SESSION_ID": "s-1",
+                                        "NEATLOGS_HOME": "/h"}
+    assert run_environment({**environ, "PYTHONPATH": "/the/clients/own/libs"}) == {}  # bootstrap taken off

@@ -24,7 +24,8 @@ litellm.suppress_debug_info = True
 
 KEY = "sk-litellm-secret-9876"
 USER = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello litellm"}]
-TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
+TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {
+    "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}]
 
 
 @pytest.fixture

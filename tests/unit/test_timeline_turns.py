@@ -141,3 +141,38 @@ def test_a_store_written_with_the_old_keys_still_shows_its_templates(tmp_path):
     assert dict(rows[1].prompt_attributes)[semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES] == '{"q": "new"}'
     page = TestClient(create_app(path), base_url="http://127.0.0.1").get("/sessions/old-keys").text
     assert semconv.LLM_USER_PROMPT_TEMPLATE_VARIABLES in page and semconv.NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES in page
+
+
+def _traces(spans: list[store.SpanRecord]) -> list[store.TraceSpans]:
+    by_trace: dict[str, list[store.SpanRecord]] = {}
+    for span in sorted(spans, key=lambda s: s.start_time_ns):
+        by_trace.setdefault(span.trace_id, []).append(span)
+    return [store.TraceSpans(trace_id, trace_spans) for trace_id, trace_spans in by_trace.items()]
+
+
+def test_a_workflow_root_recording_its_events_shows_the_users_words_and_the_models_reply():
+    """A LlamaIndex FunctionAgent run: its root's input and output are the workflow's event objects."""
+    start = json.dumps({"init_state": {"is_running": False}, "start_event": "AgentWorkflowStartEvent()",
+                        "tags": {"instrument_tags": {"llamaindex.run_id": "r1"}}})
+    stop = "StopEvent(result=AgentOutput(response=ChatMessage(role=<MessageRole.ASSISTANT: 'assistant'>, blo..."
+    spans = [
+        record("a", "1", None, 1000, "CHAIN", "INTERNAL", **{
+            semconv.INPUT_VALUE: start, semconv.INPUT_MIME_TYPE: semconv.MIME_JSON, semconv.OUTPUT_VALUE: stop}),
+        record("a", "2", "1", 1100, "LLM", **oi_messages(IN, ("system", "You help."), ("user", "Where is my order?")),
+               **oi_messages(OUT, ("assistant", "It shipped on Monday."))),
+    ]
+    [turn] = build_turns(_traces(spans))
+    assert turn.user_text == "Where is my order?"
+    assert turn.reply_text == "It shipped on Monday."
+
+
+def test_an_index_building_root_is_a_step_of_the_query_turn_after_it():
+    spans = [
+        record("a", "1", None, 1000, "VECTOR_STORE", "INTERNAL"),
+        record("a", "2", "1", 1100, "CHAIN", "INTERNAL", **{
+            semconv.INPUT_VALUE: json.dumps({"nodes": ["<Document(id_=d1)>"]}),
+            semconv.INPUT_MIME_TYPE: semconv.MIME_JSON}),
+        record("b", "3", None, 2000, "CHAIN", "INTERNAL", **{semconv.INPUT_VALUE: "What does neatlogs do?"}),
+    ]
+    [turn] = build_turns(_traces(spans))
+    assert turn.user_text == "What does neatlogs do?" and len(turn.trace_ids) == 2

@@ -3,7 +3,9 @@
 Used by ``neatlogs demo``, by the tests (the real ``openai`` client talks to it) and by the
 benchmarks. It answers ``/v1/chat/completions`` (plain and SSE streaming, with usage and
 tool calls), ``/v1/responses`` (plain and streaming, with function calls), ``/v1/embeddings`` and, for anthropic
-clients, ``/v1/messages``. Every reply says it comes from a stand-in.
+clients, ``/v1/messages``. Every reply says it comes from a stand-in. Asked with tools (the
+last message the user's), it calls the first one with arguments that fit the tool's JSON
+schema (``tool_arguments``), so a framework parses and validates them as it would a model's.
 
 Behaviour on demand, chosen by the request's model name:
 
@@ -24,7 +26,7 @@ from typing import Any, Iterator
 
 from .loopback import BackgroundHTTPServer, QuietHandler
 
-__all__ = ["CACHE_READ_TOKENS", "CACHE_WRITE_TOKENS", "StandinModel", "THINKING_TEXT", "reply_text"]
+__all__ = ["CACHE_READ_TOKENS", "CACHE_WRITE_TOKENS", "StandinModel", "THINKING_TEXT", "reply_text", "tool_arguments"]
 
 REPLY_PREFIX = "[stand-in model] "
 
@@ -52,17 +54,45 @@ def _tokens(text: str) -> int:
     return max(1, len(text.split()))
 
 
-def _schema_example(schema: dict[str, Any]) -> Any:
-    """A value matching a JSON schema, for structured-output requests."""
-    kind = schema.get("type")
+def _schema_example(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A value matching a JSON schema, for structured-output requests and tool-call arguments.
+
+    Follows local ``$ref``s (``#/$defs/...``, as pydantic writes them), takes the first
+    non-null choice of an ``anyOf``/``oneOf`` (an ``Optional[...]`` field) and a ``const``
+    or the first ``enum`` value as it is.
+    """
+    root = schema if root is None else root
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/"):
+        target: Any = root
+        for part in reference[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return _schema_example(target if isinstance(target, dict) else {}, root)
+    choices = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(choices, list) and choices:
+        typed = [c for c in choices if isinstance(c, dict) and c.get("type") != "null"] or choices
+        return _schema_example(typed[0], root)
+    if "const" in schema:
+        return schema["const"]
     if "enum" in schema:
         return schema["enum"][0]
-    if kind == "object":
-        return {k: _schema_example(v) for k, v in schema.get("properties", {}).items()}
+    kind = schema.get("type")
+    if isinstance(kind, list):  # {"type": ["string", "null"]}
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        return {k: _schema_example(v, root) for k, v in schema.get("properties", {}).items()}
     if kind == "array":
-        return [_schema_example(schema.get("items", {}))]
+        return [_schema_example(schema.get("items", {}), root)]
     examples: dict[Any, Any] = {"integer": 1, "number": 1.5, "boolean": True, "null": None}
     return examples.get(kind, "stand-in")
+
+
+def tool_arguments(parameters: Any) -> dict[str, Any]:
+    """The arguments the stand-in calls a tool with: a value for each property of its JSON schema."""
+    if not isinstance(parameters, dict):
+        return {}
+    arguments = _schema_example(parameters)
+    return arguments if isinstance(arguments, dict) else {}
 
 
 class _Handler(QuietHandler):
@@ -142,7 +172,8 @@ class _Handler(QuietHandler):
             {
                 "id": f"call_{i}",
                 "type": "function",
-                "function": {"name": tool["function"]["name"], "arguments": json.dumps({"query": "stand-in"})},
+                "function": {"name": tool["function"]["name"],
+                             "arguments": json.dumps(tool_arguments(tool["function"].get("parameters")))},
             }
             for i, tool in enumerate(tools[:1])
         ] if wants_tool else None
@@ -263,8 +294,7 @@ class _Handler(QuietHandler):
         """A reply that calls the request's first function tool, with arguments fitting its schema."""
         count = self.server.owner.count
         rid, item_id, call_id = f"resp_standin_{count}", f"fc_standin_{count}", f"call_standin_{count}"
-        schema = tool.get("parameters") or {}
-        arguments = json.dumps(_schema_example(schema) if schema.get("properties") else {})
+        arguments = json.dumps(tool_arguments(tool.get("parameters")))
         item = {"id": item_id, "type": "function_call", "call_id": call_id, "name": tool.get("name", ""),
                 "arguments": arguments, "status": "completed"}
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in body.get("input") or [] if isinstance(m, dict))

@@ -10,7 +10,10 @@ that span gets the MCP attributes instead of a second span (the MCP conventions'
 result with ``isError`` ends it with status ERROR and ``error.type``
 ``tool_error``, as the MCP conventions say; an exception ends it with ERROR and is re-raised.
 
-Trace context reaches the server in the request's ``params._meta`` (``traceparent``, SEP-414).
+Under ``neatlogs run``, a stdio server the program starts gets the run's bootstrap and
+settings, which the mcp client's short list of inherited variables leaves out
+(``stdio_environment``), so a Python server is traced in the run's session. Trace context
+reaches the server in the request's ``params._meta`` (``traceparent``, SEP-414).
 mcp 2.x does that itself: its dispatcher injects the context of its own ``MCP send`` client
 span (which runs inside ours) and its low-level ``Server`` extracts it for its server span
 (``mcp/shared/_otel.py``, ``mcp/server/_otel.py``), so a server run under ``neatlogs run``
@@ -220,16 +223,15 @@ def _wrap_call_tool(original: Callable[..., Any], _operation: Any, _is_async: bo
 
 
 def instrument(module: Any) -> None:
-    """Patch ``ClientSession.call_tool`` and ``initialize`` (idempotent), now or when ``mcp.client.session`` loads."""
-    import sys
+    """Patch ``ClientSession.call_tool`` and ``initialize`` and the stdio servers' environment (idempotent).
 
-    session_module = sys.modules.get("mcp.client.session")
-    if session_module is None:
-        from ..._import_hooks import when_imported
+    Each is patched now, or when its module (``mcp.client.session``, ``mcp.client.stdio``) loads.
+    """
+    from ..._import_hooks import when_imported
+    from .stdio_environment import instrument_stdio_module
 
-        when_imported("mcp.client.session", instrument_session_module)
-        return
-    instrument_session_module(session_module)
+    when_imported("mcp.client.session", instrument_session_module)
+    when_imported("mcp.client.stdio", instrument_stdio_module)
 
 
 def instrument_session_module(session_module: Any) -> None:
