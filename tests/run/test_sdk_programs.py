@@ -112,3 +112,16 @@ def test_identify_puts_each_end_user_in_their_own_session(traced_venv, sdk_env, 
         spans = [s for t in shown["traces"] for s in t["spans"]]
         assert {s["attributes"].get(semconv.USER_ID) for s in spans} == {user}
         assert shown["turn_count"] == 1
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_back_end_continuing_a_trace_under_its_own_conversation_counts_its_turn(traced_venv, sdk_env, way):
+    env, _ = sdk_env
+    _run(traced_venv, env, "two_services.py", way)
+    listed = {s["session_id"]: s for s in json.loads(_neatlogs(traced_venv, env, "sessions", "--json"))}
+    backend = listed["conv-carol"]
+    assert (backend["trace_count"], backend["turn_count"], backend["user_id"]) == (1, 1, "carol")
+    text = _neatlogs(traced_venv, env, "show", "conv-carol")
+    assert "1 turn " in text and "You: What is the refund policy?" in text, text
+    found = json.loads(_neatlogs(traced_venv, env, "show", "conv-carol", "--json"))
+    assert found["turn_count"] == len(found["turns"]) == 1
