@@ -14,7 +14,7 @@ from neatlogs import store
 from . import pricing, reports
 from .filters import Filters
 from .store_open import StoreProblem, reading
-from .timeline import Turn, build_turns
+from .timeline import STREAM_ENDED_EARLY, Turn, build_turns
 
 __all__ = [
     "print_timeline",
@@ -182,6 +182,7 @@ def turns_json(traces: list[store.TraceSpans]) -> list[dict[str, Any]]:
             "tokens_not_reported": turn.tokens_not_reported,
             "duration_ms": round(turn.duration_ms, 3),
             "first_chunk_ms": turn.first_chunk_ms,
+            "stream_incomplete": turn.stream_incomplete,
             "error_count": turn.error_count,
             "spans": len(turn.rows),
         }
@@ -320,6 +321,8 @@ def _print_turn(console: Any, turn: Turn) -> None:
         title.append("  tokens not reported", style="dim")
     if turn.first_chunk_ms is not None:
         title.append(f"  first token {_ms(turn.first_chunk_ms)}", style="dim")
+    if turn.stream_incomplete:
+        title.append(f"  {STREAM_ENDED_EARLY}", style="yellow")
     if len(turn.trace_ids) > 1:
         title.append(f"  {len(turn.trace_ids)} traces", style="dim")
     if turn.error_count:
@@ -383,6 +386,8 @@ def _span_label(row: Any) -> Any:
         label.append(f"  {row.tokens} tokens", style="dim")
     elif row.tokens_not_reported:
         label.append("  tokens not reported", style="dim")
+    if row.stream_incomplete:
+        label.append(f"  {STREAM_ENDED_EARLY}", style="yellow")
     if row.is_error:
         label.append(f"  {_clean(span.status_message or 'ERROR')}", style="red")
     return label
