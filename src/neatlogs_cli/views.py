@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from neatlogs import store
+from neatlogs import semconv, store
 
 from . import pricing, reports
 from .filters import Filters
@@ -352,12 +352,17 @@ def _print_turn(console: Any, turn: Turn) -> None:
 
 
 def _add_facts(node: Any, row: Any) -> None:
-    """A tool's name and arguments, an agent's role and goal, a retriever's query and documents."""
+    """A tool's name and arguments, an agent's role and goal, a retriever's query and documents, log records."""
     from rich.text import Text
 
     facts = row.facts
     for label, value in facts.facts:
         node.add(Text(f"{label}: ", style="cyan") + Text(_cut(value)))
+    for event in row.span.events:  # neatlogs.log() records, in the order they were made
+        if event.get("name") == semconv.LOG_EVENT:
+            attributes = event.get("attributes") or {}
+            level = _clean(str(attributes.get(semconv.LOG_LEVEL, "info")))
+            node.add(Text(f"log {level}: ", style="cyan") + Text(_cut(str(attributes.get(semconv.LOG_BODY, "")))))
     if facts.documents:
         listed = node.add(Text(f"{facts.documents_label} ({len(facts.documents)})", style="cyan"))
         for doc in facts.documents:

@@ -125,3 +125,13 @@ def test_a_back_end_continuing_a_trace_under_its_own_conversation_counts_its_tur
     assert "1 turn " in text and "You: What is the refund policy?" in text, text
     found = json.loads(_neatlogs(traced_venv, env, "show", "conv-carol", "--json"))
     assert found["turn_count"] == len(found["turns"]) == 1
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_log_records_show_under_their_span_in_the_terminal(traced_venv, sdk_env, way):
+    env, _ = sdk_env
+    _run(traced_venv, env, "helpdesk_logs.py", way)
+    text = _neatlogs(traced_venv, env, "show", "conv-alice")
+    assert "2 turns" in text and "You: Thanks, and my username?" in text
+    assert text.count("log info: handling message from alice") == 2, text
+    assert "answered with" not in text  # a debug record under log_level="info" is not kept
