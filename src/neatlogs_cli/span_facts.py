@@ -1,7 +1,7 @@
 """What a tool, agent, retriever or reranker span did, read from whichever convention it carries.
 
 The view model (``timeline.SpanRow``) shows these above a span's raw attributes, in the
-dashboard and in ``neatlogs show``: a TOOL span's tool name and arguments, an AGENT span's
+dashboard and in ``neatlogs show``: a TOOL span's tool name, parameters and arguments, an AGENT span's
 name, role and goal, a RETRIEVER or RERANKER span's query and documents (content, score, id).
 Documents come from OpenInference's flattened ``retrieval.documents.{i}.document.*`` /
 ``reranker.*_documents.{i}.document.*`` keys or from the neatlogs SDK's JSON attributes
@@ -58,6 +58,7 @@ def span_facts(span: SpanRecord) -> SpanFacts:
         return SpanFacts(_facts(
             ("tool", _first(attributes, semconv.TOOL_NAME, semconv.GEN_AI_TOOL_NAME) or span.name),
             ("description", _first(attributes, semconv.TOOL_DESCRIPTION)),
+            ("parameters", _first(attributes, semconv.TOOL_PARAMETERS)),
             ("arguments", _first(attributes, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, semconv.INPUT_VALUE)),
             ("result", _first(attributes, semconv.GEN_AI_TOOL_CALL_RESULT, semconv.OUTPUT_VALUE)),
         ))

@@ -40,6 +40,7 @@ from .span_facts import SpanFacts, span_facts
 
 __all__ = [
     "RUNNING_WINDOW_NS",
+    "STREAM_ENDED_EARLY",
     "SpanRow",
     "Turn",
     "build_turns",
@@ -50,6 +51,9 @@ __all__ = [
 
 RUNNING_WINDOW_NS = 60 * 1_000_000_000
 """A session counts as live for one minute after its last span (its page refreshes)."""
+
+STREAM_ENDED_EARLY = "stream ended early"
+"""How the views mark a streamed call the program stopped reading: its reply is only what arrived."""
 
 # Keys of a JSON input or output object that most likely hold the chat text.
 _INPUT_KEYS = ("message", "user_input", "input", "query", "question", "prompt", "text", "content")
@@ -88,6 +92,8 @@ class SpanRow:
     tokens: int
     first_chunk_ms: float | None = None
     tokens_not_reported: bool = False
+    stream_incomplete: bool = False
+    """A streamed model call the program stopped reading (or dropped) before the model finished."""
 
     @property
     def is_error(self) -> bool:
@@ -129,6 +135,8 @@ class Turn:
     trace_ids: list[str] = field(default_factory=list)
     first_chunk_ms: float | None = None
     tokens_not_reported: bool = False
+    stream_incomplete: bool = False
+    """A model call of the turn was streamed and not read to its end: the reply shown is partial."""
     tool_steps: list[ToolStep] = field(default_factory=list)
     """Tool calls and results between the user's message and the reply (``conversation.tool_steps``)."""
 
@@ -308,6 +316,7 @@ def _rows(traces: list[TraceSpans]) -> tuple[list[SpanRow], int]:
                 tokens=span_tokens(span),
                 first_chunk_ms=float(first_chunk) if isinstance(first_chunk, (int, float)) else None,
                 tokens_not_reported=not reported and is_model_call(span) and _is_streamed(span),
+                stream_incomplete=span.attributes.get(semconv.NEATLOGS_STREAM_INCOMPLETE) is True,
             )
         )
         for child in children.get(span.span_id, ()):
@@ -363,6 +372,7 @@ def _turn(index: int, traces: list[TraceSpans]) -> Turn:
         trace_ids=[t.trace_id for t in traces],
         first_chunk_ms=first_chunks[0] if first_chunks else None,
         tokens_not_reported=any(r.tokens_not_reported for r in rows),
+        stream_incomplete=any(r.stream_incomplete for r in rows),
         tool_steps=tool_steps(r.span for r in rows),
     )
 

@@ -9,12 +9,12 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from neatlogs import store
+from neatlogs import semconv, store
 
 from . import pricing, reports
 from .filters import Filters
 from .store_open import StoreProblem, reading
-from .timeline import Turn, build_turns
+from .timeline import STREAM_ENDED_EARLY, Turn, build_turns
 
 __all__ = [
     "print_timeline",
@@ -190,6 +190,7 @@ def turns_json(traces: list[store.TraceSpans]) -> list[dict[str, Any]]:
             "tokens_not_reported": turn.tokens_not_reported,
             "duration_ms": round(turn.duration_ms, 3),
             "first_chunk_ms": turn.first_chunk_ms,
+            "stream_incomplete": turn.stream_incomplete,
             "error_count": turn.error_count,
             "spans": len(turn.rows),
         }
@@ -328,6 +329,8 @@ def _print_turn(console: Any, turn: Turn) -> None:
         title.append("  tokens not reported", style="dim")
     if turn.first_chunk_ms is not None:
         title.append(f"  first token {_ms(turn.first_chunk_ms)}", style="dim")
+    if turn.stream_incomplete:
+        title.append(f"  {STREAM_ENDED_EARLY}", style="yellow")
     if len(turn.trace_ids) > 1:
         title.append(f"  {len(turn.trace_ids)} traces", style="dim")
     if turn.error_count:
@@ -357,12 +360,17 @@ def _print_turn(console: Any, turn: Turn) -> None:
 
 
 def _add_facts(node: Any, row: Any) -> None:
-    """A tool's name and arguments, an agent's role and goal, a retriever's query and documents."""
+    """A tool's name and arguments, an agent's role and goal, a retriever's query and documents, log records."""
     from rich.text import Text
 
     facts = row.facts
     for label, value in facts.facts:
         node.add(Text(f"{label}: ", style="cyan") + Text(_cut(value)))
+    for event in row.span.events:  # neatlogs.log() records, in the order they were made
+        if event.get("name") == semconv.LOG_EVENT:
+            attributes = event.get("attributes") or {}
+            level = _clean(str(attributes.get(semconv.LOG_LEVEL, "info")))
+            node.add(Text(f"log {level}: ", style="cyan") + Text(_cut(str(attributes.get(semconv.LOG_BODY, "")))))
     if facts.documents:
         listed = node.add(Text(f"{facts.documents_label} ({len(facts.documents)})", style="cyan"))
         for doc in facts.documents:
@@ -391,6 +399,8 @@ def _span_label(row: Any) -> Any:
         label.append(f"  {row.tokens} tokens", style="dim")
     elif row.tokens_not_reported:
         label.append("  tokens not reported", style="dim")
+    if row.stream_incomplete:
+        label.append(f"  {STREAM_ENDED_EARLY}", style="yellow")
     if row.is_error:
         label.append(f"  {_clean(span.status_message or 'ERROR')}", style="red")
     return label

@@ -205,3 +205,48 @@ def test_thinking_text_is_content(wire, base_url) -> None:
     assert sc.NEATLOGS_REASONING_TEXT not in span["attributes"]
     assert span["attributes"][sc.NEATLOGS_REASONING_REDACTED_BLOCKS] == 1
     assert "echo" not in w.raw_text()
+
+
+WEATHER_TOOL = {"name": "get_weather", "description": "The weather in a city",
+                "input_schema": {"type": "object", "properties": {"location": {"type": "string"}},
+                                 "required": ["location"]}}
+
+
+def _tool_loop(client, ask) -> int:
+    """The tool use loop of Anthropic's docs: call, run the tools asked for, send results, until no tool_use."""
+    messages = [{"role": "user", "content": "What's the weather in Paris?"}]
+    for calls in range(1, 5):
+        response = ask(client, messages)
+        if response.stop_reason != "tool_use":
+            return calls
+        messages.append({"role": "assistant", "content": response.content})
+        messages.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": b.id, "content": f"sunny in {b.input['location']}"}
+            for b in response.content if b.type == "tool_use"]})
+    raise AssertionError("the loop never ended")
+
+
+def _create(client, messages):
+    return client.messages.create(model="claude-tools", max_tokens=64, tools=[WEATHER_TOOL], messages=messages)
+
+
+def _streamed(client, messages):
+    with client.messages.stream(model="claude-tools-streamed", max_tokens=64, tools=[WEATHER_TOOL],
+                                messages=messages) as stream:
+        return stream.get_final_message()
+
+
+@pytest.mark.parametrize("ask", [_create, _streamed])
+def test_a_tool_use_loop_records_the_call_and_its_result(wire, base_url, ask) -> None:
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    assert _tool_loop(client, ask) == 2
+    first, second = w.spans(2, scope="neatlogs")
+    calls = f"{sc.LLM_OUTPUT_MESSAGES}.0.{sc.MESSAGE_TOOL_CALLS}.0"
+    a = first["attributes"]
+    assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["tool_use"]
+    assert a[f"{calls}.{sc.TOOL_CALL_FUNCTION_NAME}"] == "get_weather"
+    assert a[f"{calls}.{sc.TOOL_CALL_FUNCTION_ARGUMENTS}"] == '{"location": "stand-in"}'
+    b = second["attributes"]
+    assert b[f"{sc.LLM_INPUT_MESSAGES}.2.{sc.MESSAGE_CONTENT}"] == "sunny in stand-in"
+    assert b[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]

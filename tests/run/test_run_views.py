@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.request
 
 import pytest
 from run_support import PROGRAMS
 
 from neatlogs import store
 from neatlogs_cli.timeline import build_turns
+from neatlogs_cli.ui import DashboardServer
 
 TWO_MESSAGES = "Where is my order?\nThanks, and the invoice?\n"
 
@@ -65,3 +67,21 @@ def test_a_pipe_fed_chat_loop_shows_the_users_words_not_the_request(traced_venv,
     turns = build_turns(session.traces)
     assert listed["turn_count"] == len(turns) == 2
     assert [t.user_text for t in turns] == ["Where is my order?", "Thanks, and the invoice?"]
+
+
+def test_a_stream_the_program_stopped_reading_is_marked_in_every_view(traced_venv, local_env):
+    env, db = local_env
+    _run(traced_venv, env, "stream_cut_short.py")
+    listed, session = _session(traced_venv, env)
+    shown = _neatlogs_json(traced_venv, env, "show", listed["session_id"])
+    assert [t["stream_incomplete"] for t in shown["turns"]] == [False, True]
+    assert shown["turns"][1]["reply_text"] == "[stand-in model] Turn"  # what arrived before the break
+    result = subprocess.run([traced_venv.neatlogs, "show", listed["session_id"]], capture_output=True, text=True,
+                            timeout=60, env=env)
+    first, second = result.stdout.split("Turn 2 ")
+    assert "stream ended early" not in first
+    assert second.count("stream ended early") == 2, result.stdout  # the turn's line and its model call's
+    with DashboardServer(str(db)) as dashboard:
+        with urllib.request.urlopen(f"{dashboard.url}/sessions/{listed['session_id']}", timeout=30) as reply:
+            page = reply.read().decode()
+    assert page.count('class="stream-incomplete"') == 2

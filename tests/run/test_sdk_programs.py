@@ -112,3 +112,26 @@ def test_identify_puts_each_end_user_in_their_own_session(traced_venv, sdk_env, 
         spans = [s for t in shown["traces"] for s in t["spans"]]
         assert {s["attributes"].get(semconv.USER_ID) for s in spans} == {user}
         assert shown["turn_count"] == 1
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_back_end_continuing_a_trace_under_its_own_conversation_counts_its_turn(traced_venv, sdk_env, way):
+    env, _ = sdk_env
+    _run(traced_venv, env, "two_services.py", way)
+    listed = {s["session_id"]: s for s in json.loads(_neatlogs(traced_venv, env, "sessions", "--json"))}
+    backend = listed["conv-carol"]
+    assert (backend["trace_count"], backend["turn_count"], backend["user_id"]) == (1, 1, "carol")
+    text = _neatlogs(traced_venv, env, "show", "conv-carol")
+    assert "1 turn " in text and "You: What is the refund policy?" in text, text
+    found = json.loads(_neatlogs(traced_venv, env, "show", "conv-carol", "--json"))
+    assert found["turn_count"] == len(found["turns"]) == 1
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_log_records_show_under_their_span_in_the_terminal(traced_venv, sdk_env, way):
+    env, _ = sdk_env
+    _run(traced_venv, env, "helpdesk_logs.py", way)
+    text = _neatlogs(traced_venv, env, "show", "conv-alice")
+    assert "2 turns" in text and "You: Thanks, and my username?" in text
+    assert text.count("log info: handling message from alice") == 2, text
+    assert "answered with" not in text  # a debug record under log_level="info" is not kept

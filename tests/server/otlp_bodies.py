@@ -82,6 +82,7 @@ def protobuf_body(spans: list[dict[str, Any]], service: str = "support-chatbot")
         span.start_time_unix_nano = s["start"]
         span.end_time_unix_nano = s["end"]
         span.attributes.extend(_pairs(s["attributes"]))
+        span.flags = s.get("flags", 0)
         if s.get("error"):
             span.status.CopyFrom(Status(code=Status.STATUS_CODE_ERROR, message=s["error"]))
     return request.SerializeToString()
@@ -101,7 +102,7 @@ def json_body(spans: list[dict[str, Any]], service: str = "support-chatbot") -> 
         "resource": {"attributes": [{"key": semconv.SERVICE_NAME, "value": {"stringValue": service}}]},
         "scopeSpans": [{"scope": {"name": "test"}, "spans": [{
             "traceId": s["trace_id"], "spanId": s["span_id"], "parentSpanId": s["parent"] or "",
-            "name": s["name"], "kind": s["kind"],
+            "name": s["name"], "kind": s["kind"], "flags": s.get("flags", 0),
             "startTimeUnixNano": str(s["start"]), "endTimeUnixNano": str(s["end"]),
             "attributes": [{"key": k, "value": _json_value(v)} for k, v in s["attributes"].items()],
             "status": {"code": 2, "message": s["error"]} if s.get("error") else {},

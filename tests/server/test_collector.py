@@ -63,6 +63,27 @@ def test_a_retried_batch_is_not_counted_twice(server):
     assert http("GET", server.url + "/api/sessions/sess-3").json()["span_count"] == 3
 
 
+@pytest.mark.parametrize("encode, content_type", [(protobuf_body, PROTOBUF), (json_body, {"content-type": "application/json"})])
+def test_a_span_with_a_remote_parent_is_its_sessions_root(server, encode, content_type):
+    # A back end continuing a front end's trace (W3C traceparent): its spans' top one has a parent in
+    # another process, flagged remote in OTLP's span flags. That span starts the back end's turn.
+    spans = turn_spans("backend-sess", 0, "Where is my parcel?", "On its way")
+    spans[0]["parent"], spans[0]["flags"] = "f" * 16, 0x300
+    assert post(server, encode(spans), content_type).status == 200
+    listed = {s["session_id"]: s for s in http("GET", server.url + "/api/sessions").json()["sessions"]}
+    assert (listed["backend-sess"]["trace_count"], listed["backend-sess"]["turn_count"]) == (1, 1)
+    found = http("GET", server.url + "/api/sessions?q=parcel").json()["sessions"]
+    assert [s["session_id"] for s in found] == ["backend-sess"]
+
+
+def test_a_span_with_a_local_parent_that_is_missing_is_not_a_root(server):
+    spans = turn_spans("partial-sess", 0, "hi", "hello")[1:]  # the root has not arrived yet
+    spans[0]["flags"] = 0x100  # the parent is known to be local
+    assert post(server, protobuf_body(spans), PROTOBUF).status == 200
+    session = http("GET", server.url + "/api/sessions/partial-sess").json()
+    assert session["trace_count"] == 0
+
+
 @pytest.mark.parametrize(
     "body, headers, needle",
     [

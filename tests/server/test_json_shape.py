@@ -106,7 +106,8 @@ NO_SESSION_SPAN = {**BARE_SPAN, "session_id": "NoneType", "attributes": {}}
 SESSION_CHAT = {**SUMMARY_CHAT, "traces": [{"trace_id": "str", "spans": [ROOT_SPAN, CHILD_SPAN]}]}
 # `neatlogs show --json` adds the view model's turns; user_text/reply_text/first_chunk_ms may be null.
 TURN = {"index": "int", "trace_ids": ["str"], "user_text": "str", "reply_text": "str", "tokens": "int",
-        "tokens_not_reported": "bool", "duration_ms": "float", "first_chunk_ms": "NoneType", "error_count": "int",
+        "tokens_not_reported": "bool", "duration_ms": "float", "first_chunk_ms": "NoneType", "stream_incomplete": "bool",
+        "error_count": "int",
         "spans": "int"}
 SILENT_TURN = {**TURN, "user_text": "NoneType", "reply_text": "NoneType"}
 

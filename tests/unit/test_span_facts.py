@@ -21,6 +21,14 @@ def test_a_tool_from_openinference_or_genai_keys():
     assert genai.facts == (("tool", "lookup"), ("arguments", '{"id": 2}'))
 
 
+def test_a_tools_declared_parameters_show_before_its_arguments():
+    # @span(kind="TOOL", tool_name=..., parameters={...}) in a program written for the neatlogs SDK
+    tool = span_facts(_span("TOOL", **{"tool.name": "get_weather", "tool.parameters": '{"city": "string"}',
+                                       "input.value": '{"city": "Paris"}'}))
+    assert tool.facts == (("tool", "get_weather"), ("parameters", '{"city": "string"}'),
+                          ("arguments", '{"city": "Paris"}'))
+
+
 def test_an_agent_without_a_name_attribute_is_named_after_its_span():
     facts = span_facts(_span("AGENT", "planner", **{"neatlogs.agent.goal": "plan"}))
     assert facts.facts == (("agent", "planner"), ("goal", "plan"))

@@ -78,6 +78,7 @@ def span_to_record(span: Any) -> store.SpanRecord:
         trace_id=_hex(ctx.trace_id, 32),
         span_id=_hex(ctx.span_id, 16),
         parent_span_id=_hex(parent.span_id, 16) if parent is not None else None,
+        parent_is_remote=bool(parent is not None and parent.is_remote),
         name=span.name,
         kind=store.span_kind_of(attributes),
         span_kind=span.kind.name if span.kind is not None else None,

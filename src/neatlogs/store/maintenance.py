@@ -110,7 +110,9 @@ def _recount(conn: sqlite3.Connection, session_id: str, spans: list[SpanRecord])
         conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
         return
     tokens = _innermost_tokens(spans)
-    roots = [s for s in spans if s.parent_span_id is None]
+    # Rows read back do not know a remote parent: a span whose parent is not in the session is its root here.
+    ids = {s.span_id for s in spans}
+    roots = [s for s in spans if s.parent_span_id is None or s.parent_span_id not in ids]
     conn.execute(
         """UPDATE sessions SET first_start_ns = ?, last_end_ns = ?, span_count = ?, trace_count = ?,
                                error_count = ?, token_count = ?, turn_count = ? WHERE session_id = ?""",

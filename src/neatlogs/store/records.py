@@ -96,6 +96,15 @@ class SpanRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     resource: dict[str, Any] = field(default_factory=dict)
+    parent_is_remote: bool = False
+    """The parent span lives in another process (a W3C trace context carried it here), so this span
+    is its trace's root in this process and in its session. Known when the span arrives (the SDK's
+    exporter, OTLP's span flags); rows read back from the store leave it False."""
+
+    @property
+    def is_local_root(self) -> bool:
+        """True when no span of this process is the span's parent: it has none, or a remote one."""
+        return self.parent_span_id is None or self.parent_is_remote
 
     @property
     def session_id(self) -> str | None:

@@ -60,7 +60,7 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             if cursor.rowcount != 1:
                 continue
             added += 1
-            root = r.parent_span_id is None
+            root = r.is_local_root
             if root:
                 text = search_text(r.attributes, r.events)
                 if text:

@@ -12,6 +12,8 @@ Behaviour on demand, chosen by the request's model name:
 - ``error-<status>`` answers with that HTTP status and an OpenAI-style error body;
 - a model name containing ``slow`` waits 50 ms between stream chunks;
 - a model name containing ``long`` streams 200 chunks instead of a handful;
+- on ``/v1/messages``, a request with ``tools`` whose last message is the user's (not a tool
+  result) is answered with a ``tool_use`` block calling its first tool;
 - on ``/v1/messages``, a model name containing ``cache`` reports cache reads and writes in its
   usage, and one containing ``think`` answers with a thinking and a redacted-thinking block
   before its text (``thinking_delta`` / ``signature_delta`` events when streamed).
@@ -398,6 +400,10 @@ class _Handler(QuietHandler):
     # --- anthropic messages ---------------------------------------------------------------------
     def _anthropic(self, body: dict[str, Any], model: str, delay: float) -> None:
         messages = body.get("messages", [])
+        tools = body.get("tools") or []
+        if tools and messages and messages[-1].get("role") == "user" and not _holds_tool_result(messages[-1]):
+            self._anthropic_tool_use(body, tools[0], model, delay)
+            return
         text = reply_text(messages)
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
         out_tokens = _tokens(text)
@@ -444,6 +450,42 @@ class _Handler(QuietHandler):
             yield "message_stop", {"type": "message_stop"}
 
         self._send_sse(events(), delay)
+
+    def _anthropic_tool_use(self, body: dict[str, Any], tool: dict[str, Any], model: str, delay: float) -> None:
+        """A reply that calls the request's first tool, with input fitting its schema (``stop_reason`` tool_use)."""
+        schema = tool.get("input_schema") or {}
+        tool_input = _schema_example(schema) if schema.get("properties") else {}
+        count = self.server.owner.count
+        block = {"type": "tool_use", "id": f"toolu_standin_{count}", "name": tool.get("name", ""), "input": tool_input}
+        in_tokens = sum(_tokens(str(m.get("content") or "")) for m in body.get("messages", []))
+        usage = {"input_tokens": in_tokens, "output_tokens": _tokens(json.dumps(tool_input))}
+        message = {"id": f"msg_standin_{count}", "type": "message", "role": "assistant", "model": model,
+                   "content": [block], "stop_reason": "tool_use", "stop_sequence": None, "usage": usage}
+        if not body.get("stream"):
+            self._send_json(200, message)
+            return
+
+        def events() -> Iterator[tuple[str | None, Any]]:
+            start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=0))
+            yield "message_start", {"type": "message_start", "message": start}
+            yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                          "content_block": dict(block, input={})}
+            arguments = json.dumps(tool_input)
+            for part in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2:]):
+                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                              "delta": {"type": "input_json_delta", "partial_json": part}}
+            yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+            stop = {"stop_reason": "tool_use", "stop_sequence": None}
+            yield "message_delta", {"type": "message_delta", "delta": stop,
+                                    "usage": {"output_tokens": usage["output_tokens"]}}
+            yield "message_stop", {"type": "message_stop"}
+
+        self._send_sse(events(), delay)
+
+
+def _holds_tool_result(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "tool_result" for p in content)
 
 
 class StandinModel(BackgroundHTTPServer):

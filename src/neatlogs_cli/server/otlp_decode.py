@@ -30,6 +30,17 @@ JSON_TYPES = frozenset({"application/json"})
 _ENCODINGS = frozenset({"", "identity", "gzip"})
 _SPAN_KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 _STATUS_CODES = ("UNSET", "OK", "ERROR")
+# OTLP ``SpanFlags``: bit 8 says whether bit 9 is known, bit 9 that the parent is remote
+# (https://github.com/open-telemetry/opentelemetry-proto/blob/v1.5.0/opentelemetry/proto/trace/v1/trace.proto#L299).
+_REMOTE_PARENT_FLAGS = 0x100 | 0x200
+
+
+def _remote_parent(flags: Any) -> bool:
+    """True when a span's OTLP flags say its parent is in another process."""
+    try:
+        return int(flags or 0) & _REMOTE_PARENT_FLAGS == _REMOTE_PARENT_FLAGS
+    except (TypeError, ValueError):
+        return False
 
 
 class OtlpError(Exception):
@@ -174,6 +185,7 @@ def _from_protobuf(body: bytes) -> list[SpanRecord]:
                         trace_id=trace_id,
                         span_id=span_id,
                         parent_span_id=parent,
+                        parent_is_remote=parent is not None and _remote_parent(span.flags),
                         name=span.name,
                         start_time_ns=span.start_time_unix_nano,
                         end_time_ns=span.end_time_unix_nano or span.start_time_unix_nano,
@@ -247,6 +259,7 @@ def _json_span(span: dict[str, Any], resource: dict[str, Any], position: int) ->
         trace_id=_json_id(span.get("traceId"), 16, "trace", position),
         span_id=_json_id(span.get("spanId"), 8, "span", position),
         parent_span_id=_json_id(parent, 8, "parent span", position) if parent else None,
+        parent_is_remote=bool(parent) and _remote_parent(span.get("flags")),
         name=str(span.get("name") or ""),
         start_time_ns=start,
         end_time_ns=int(span.get("endTimeUnixNano") or start),
