@@ -1,4 +1,4 @@
-"""The sessions and traces lists' filters: parsed and checked once, turned into SQL over the rollups.
+"""The sessions and traces lists' filters: parsed and checked once (``list_queries`` turns them into SQL).
 
 The dashboard's pages, the JSON API (``/api/sessions``, ``/api/traces``,
 ``/api/sessions.csv``) and the Overview take the same query parameters:
@@ -12,10 +12,11 @@ The dashboard's pages, the JSON API (``/api/sessions``, ``/api/traces``,
     user=ID  tag=TAG  meta=KEY=VALUE
     q=TEXT                      words of the turns' text (the newest 10,000 turns that have them);
                                 a part of a session, trace or user id, or of a root span's name
+                                (3 characters or more: through the span_ids index, the newest
+                                10,000 roots that have it)
     sort=COLUMN  (-COLUMN for descending)   limit=N
 
 A bad value raises :class:`FilterError` naming the parameter (the API answers 400 with it).
-Costs are priced in SQL by ``neatlogs_price`` (``neatlogs_cli.pricing.install``).
 """
 
 from __future__ import annotations
@@ -28,23 +29,15 @@ from typing import Mapping
 from urllib.parse import urlencode
 
 __all__ = [
-    "COST_SQL",
     "MAX_LIMIT",
     "PARAMETERS",
     "SEARCH_MATCHES",
-    "UNPRICED_SQL",
     "RANGES",
     "SESSION_SORTS",
     "TRACE_SORTS",
     "FilterError",
     "Filters",
-    "Query",
     "parse_filters",
-    "sessions_query",
-    "cost_of",
-    "priced",
-    "traces_query",
-    "unpriced_of",
 ]
 
 MAX_LIMIT = 1000
@@ -70,34 +63,6 @@ TRACE_SORTS = {
     "tokens": "t.token_count", "errors": "t.error_count", "user": "t.user_id", "cost": "cost",
 }
 """``sort`` columns of the traces list."""
-
-
-_JOIN_PRICES = " u LEFT JOIN temp.prices p ON p.provider = u.provider AND p.model = u.model"
-
-COST_SQL = ("SUM(CASE WHEN u.own_cost THEN u.cost ELSE"
-            " MAX(u.input_tokens - u.cache_read_tokens - u.cache_write_tokens, 0) * p.input"
-            " + u.output_tokens * p.output + u.cache_read_tokens * p.cache_read"
-            " + u.cache_write_tokens * p.cache_write END)")
-"""The cost in USD of a group of usage rows ``u`` joined to their prices ``p``; unpriced rows add nothing."""
-
-UNPRICED_SQL = ("SUM(CASE WHEN NOT u.own_cost AND u.input_tokens + u.output_tokens > 0 AND p.input IS NULL"
-                " THEN u.calls ELSE 0 END)")
-"""Calls of a group of usage rows that have tokens but no price (their model is unknown)."""
-
-
-def priced(table: str, where: str = "", columns: str = f"{COST_SQL}, {UNPRICED_SQL}") -> str:
-    """``SELECT columns FROM table u LEFT JOIN temp.prices p ... [WHERE where]`` (see ``pricing.install``)."""
-    return f"SELECT {columns} FROM {table}{_JOIN_PRICES}" + (f" WHERE {where}" if where else "")
-
-
-def cost_of(table: str, where: str) -> str:
-    """A scalar subquery: the cost of ``table``'s rows matching ``where``."""
-    return f"({priced(table, where, COST_SQL)})"
-
-
-def unpriced_of(table: str, where: str) -> str:
-    """A scalar subquery: the unpriced calls of ``table``'s rows matching ``where``."""
-    return f"({priced(table, where, UNPRICED_SQL)})"
 
 
 class FilterError(ValueError):
@@ -233,130 +198,3 @@ def parse_filters(params: Mapping[str, str], *, sorts: Mapping[str, str] = SESSI
         min_cost=_money("min_cost", raw["min_cost"]) if get("min_cost") else None,
         user=get("user"), tag=get("tag"), meta=meta, q=get("q"), sort=sort, limit=limit, raw=raw,
     )
-
-
-@dataclass
-class Query:
-    """SQL and its parameters."""
-
-    sql: str
-    params: list[object]
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _phrase(text: str) -> str:
-    """An FTS5 query: the words in order, the last one as a prefix ("order #10" finds "order #1042")."""
-    return '"' + text.replace('"', '""') + '"*'
-
-
-def _common(f: Filters, a: str, owner: str, where: list[str], params: list[object]) -> None:
-    """Conditions both lists share; ``a`` is the table alias, ``owner`` its key column in usage/labels."""
-    key = f"{a}.{owner}"
-    if f.workflow is not None:
-        where.append(f"{a}.service_name = ?")
-        params.append(f.workflow)
-    if f.model is not None or f.provider is not None:
-        cond = [f"u.{owner} = {key}"]
-        for column, value in (("model", f.model), ("provider", f.provider)):
-            if value is not None:
-                cond.append(f"u.{column} = ?")
-                params.append(value)
-        where.append(f"EXISTS (SELECT 1 FROM usage u WHERE {' AND '.join(cond)})")
-    if f.status == "error":
-        where.append(f"{a}.error_count > 0")
-    elif f.status == "ok":
-        where.append(f"{a}.error_count = 0")
-    if f.min_tokens is not None:
-        where.append(f"{a}.token_count >= ?")
-        params.append(f.min_tokens)
-    if f.user is not None:
-        where.append(f"{a}.user_id = ?")
-        params.append(f.user)
-    for label_key, value in ((("tag", f.tag),) if f.tag is not None else ()) + (
-            (("meta." + f.meta[0], f.meta[1]),) if f.meta is not None else ()):
-        where.append(f"EXISTS (SELECT 1 FROM labels l WHERE l.{owner} = {key} AND l.key = ? AND l.value = ?)")
-        params += [label_key, value]
-
-
-def _order(f: Filters, sorts: Mapping[str, str], default: str, tiebreak: str) -> str:
-    sort = f.sort or default
-    column = sorts[sort.lstrip("-")]
-    direction = "DESC" if sort.startswith("-") else "ASC"
-    nulls = " NULLS LAST" if direction == "ASC" else ""
-    return f" ORDER BY {column} {direction}{nulls}, {tiebreak} DESC LIMIT ?"
-
-
-def sessions_query(f: Filters) -> Query:
-    """The sessions list's query: ``sessions`` rows (aliased ``s``) plus ``cost`` and ``unpriced``."""
-    where: list[str] = []
-    params: list[object] = []
-    if f.since_ns is not None:
-        where.append("s.last_end_ns >= ?")
-        params.append(f.since_ns)
-    if f.until_ns is not None:
-        where.append("s.first_start_ns <= ?")
-        params.append(f.until_ns)
-    _common(f, "s", "session_id", where, params)
-    if f.min_latency_ns is not None:
-        where.append("s.max_latency_ns >= ?")
-        params.append(f.min_latency_ns)
-    cost = cost_of("session_usage", "u.session_id = s.session_id")
-    if f.min_cost is not None:
-        where.append(f"COALESCE({cost}, 0) >= ?")
-        params.append(f.min_cost)
-    if f.q:
-        where.append(
-            "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
-            " OR EXISTS (SELECT 1 FROM traces t WHERE t.session_id = s.session_id"
-            "            AND (t.trace_id LIKE ? ESCAPE '\\' OR t.name LIKE ? ESCAPE '\\'))"
-            " OR s.session_id IN (SELECT session_id FROM spans WHERE rowid IN"
-            "                     (SELECT rowid FROM span_text WHERE span_text MATCH ?"
-            f"                      ORDER BY rowid DESC LIMIT {SEARCH_MATCHES})))")
-        params += [_like(f.q)] * 4 + [_phrase(f.q)]
-    # Two steps: the page's rows first (a sort by cost prices every session), then the costs of
-    # those rows alone (SQLite would otherwise compute every selected column of every row it sorts).
-    order = _order(f, SESSION_SORTS, "-last", "s.last_end_ns")
-    chosen = ("SELECT s.session_id" + (f", {cost} AS cost" if "cost" in order else "") + " FROM sessions s"
-              + (" WHERE " + " AND ".join(where) if where else "") + order)
-    sql = (f"SELECT s.*, {cost} AS cost, {unpriced_of('session_usage', 'u.session_id = s.session_id')} AS unpriced"
-           f" FROM ({chosen}) c JOIN sessions s ON s.session_id = c.session_id"
-           + order.replace(" LIMIT ?", "").replace(" cost ", " c.cost "))
-    return Query(sql, [*params, f.limit])
-
-
-def traces_query(f: Filters) -> Query:
-    """The traces list's query: ``traces`` rows with their root (aliased ``t``) plus ``cost`` and ``unpriced``."""
-    where = ["t.latency_ns IS NOT NULL"]
-    params: list[object] = []
-    if f.since_ns is not None:
-        where.append("t.start_ns >= ?")
-        params.append(f.since_ns)
-    if f.until_ns is not None:
-        where.append("t.start_ns <= ?")
-        params.append(f.until_ns)
-    _common(f, "t", "trace_id", where, params)
-    if f.min_latency_ns is not None:
-        where.append("t.latency_ns >= ?")
-        params.append(f.min_latency_ns)
-    cost = cost_of("usage", "u.trace_id = t.trace_id")
-    if f.min_cost is not None:
-        where.append(f"COALESCE({cost}, 0) >= ?")
-        params.append(f.min_cost)
-    if f.q:
-        where.append(
-            "(t.trace_id LIKE ? ESCAPE '\\' OR t.session_id LIKE ? ESCAPE '\\' OR t.name LIKE ? ESCAPE '\\'"
-            " OR t.user_id LIKE ? ESCAPE '\\'"
-            " OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN"
-            "                   (SELECT rowid FROM span_text WHERE span_text MATCH ?"
-            f"                    ORDER BY rowid DESC LIMIT {SEARCH_MATCHES})))")
-        params += [_like(f.q)] * 4 + [_phrase(f.q)]
-    order = _order(f, TRACE_SORTS, "-started", "t.start_ns")
-    chosen = ("SELECT t.trace_id" + (f", {cost} AS cost" if "cost" in order else "") + " FROM traces t WHERE "
-              + " AND ".join(where) + order)
-    sql = (f"SELECT t.*, {cost} AS cost, {unpriced_of('usage', 'u.trace_id = t.trace_id')} AS unpriced"
-           f" FROM ({chosen}) c JOIN traces t ON t.trace_id = c.trace_id"
-           + order.replace(" LIMIT ?", "").replace(" cost ", " c.cost "))
-    return Query(sql, [*params, f.limit])

@@ -1,7 +1,7 @@
 """The dashboard's figures over the store's rollups: filtered lists, a session's totals, the Overview, users.
 
 Every function takes a connection on which :func:`neatlogs_cli.pricing.install` has run
-(costs are priced in SQL; each function first adds the prices of models new to the store)
+(costs are priced in SQL; each list first brings the cost cache up to date: ``costs.refresh``)
 and :class:`~neatlogs_cli.filters.Filters` from the request. Each record has ``to_json()``,
 the shape the JSON API and ``--json`` print.
 """
@@ -16,8 +16,9 @@ from typing import Any
 from neatlogs import store
 from neatlogs.store.rollup import HOUR_NS, LATENCY_BUCKETS_PER_DOUBLING
 
-from . import pricing
-from .filters import COST_SQL, UNPRICED_SQL, Filters, cost_of, priced, sessions_query, traces_query, unpriced_of
+from . import costs, pricing
+from .filters import Filters
+from .list_queries import COST_SQL, UNPRICED_SQL, cost_of, priced, sessions_query, traces_query, unpriced_of
 
 __all__ = ["Overview", "SessionRow", "TraceRow", "UserRow", "list_sessions", "list_traces", "list_users",
            "overview", "percentile", "session_totals"]
@@ -61,8 +62,8 @@ class SessionRow:
 
 
 def _cost(row: sqlite3.Row) -> tuple[float | None, int]:
-    unpriced = row["unpriced"] or 0
-    cost = row["cost"]
+    unpriced = row["unpriced_calls"] or 0
+    cost = row["cost_usd"]
     if cost is None or (not cost and unpriced):
         return (None if unpriced else 0.0 if cost is None else cost), unpriced
     return cost, unpriced
@@ -92,8 +93,8 @@ def _session_row(row: sqlite3.Row, latencies: list[float]) -> SessionRow:
 
 def list_sessions(conn: sqlite3.Connection, filters: Filters) -> list[SessionRow]:
     """The sessions matching ``filters``, in its sort order (most recent activity first by default)."""
-    pricing.refresh(conn)
-    query = sessions_query(filters)
+    cached = costs.refresh(conn)
+    query = sessions_query(filters, cached, cached and costs.few_costly(conn, "sessions", filters.min_cost))
     rows = conn.execute(query.sql, query.params).fetchall()
     latencies = _latencies(conn, [r["session_id"] for r in rows])
     return [_session_row(r, latencies[r["session_id"]]) for r in rows]
@@ -103,8 +104,8 @@ def session_totals(conn: sqlite3.Connection, session_id: str) -> SessionRow | No
     """One session's totals as the list shows them (its page's header), or None when unknown."""
     pricing.refresh(conn)
     row = conn.execute(
-        f"SELECT s.*, {cost_of('session_usage', 'u.session_id = s.session_id')} AS cost,"
-        f" {unpriced_of('session_usage', 'u.session_id = s.session_id')} AS unpriced"
+        f"SELECT s.*, {cost_of('session_usage', 'u.session_id = s.session_id')} AS cost_usd,"
+        f" {unpriced_of('session_usage', 'u.session_id = s.session_id')} AS unpriced_calls"
         " FROM sessions s WHERE s.session_id = ?", (session_id,)).fetchone()
     if row is None:
         return None
@@ -141,8 +142,8 @@ class TraceRow:
 
 def list_traces(conn: sqlite3.Connection, filters: Filters) -> list[TraceRow]:
     """The traces matching ``filters`` (those whose root has arrived), newest first by default."""
-    pricing.refresh(conn)
-    query = traces_query(filters)
+    cached = costs.refresh(conn)
+    query = traces_query(filters, cached, cached and costs.few_costly(conn, "traces", filters.min_cost))
     rows = []
     for r in conn.execute(query.sql, query.params):
         cost, unpriced = _cost(r)
@@ -174,7 +175,7 @@ class UserRow:
 
 def list_users(conn: sqlite3.Connection, filters: Filters) -> list[UserRow]:
     """End users by their sessions' most recent activity (``range``/``from``/``to``, ``q`` a part of the id)."""
-    pricing.refresh(conn)
+    cached = costs.refresh(conn)
     where: list[str] = ["s.user_id IS NOT NULL"]
     params: list[object] = []
     if filters.since_ns is not None:
@@ -189,21 +190,23 @@ def list_users(conn: sqlite3.Connection, filters: Filters) -> list[UserRow]:
     condition = " AND ".join(where)
     rows = conn.execute(
         "SELECT s.user_id, COUNT(*) AS sessions, SUM(s.turn_count) AS turns, MAX(s.last_end_ns) AS last,"
-        f" SUM(s.token_count) AS tokens FROM sessions s WHERE {condition}"
-        " GROUP BY s.user_id ORDER BY last DESC LIMIT ?", (*params, filters.limit)).fetchall()
-    costs: dict[str, tuple[Any, Any]] = {}
+        f" SUM(s.token_count) AS tokens, SUM(s.cost) AS cost, SUM(s.unpriced) AS unpriced FROM sessions s"
+        f" WHERE {condition} GROUP BY s.user_id ORDER BY last DESC LIMIT ?", (*params, filters.limit)).fetchall()
+    found_costs: dict[str, tuple[Any, Any]] = {}
     user_ids = [r["user_id"] for r in rows]
-    if user_ids:
+    if cached:  # the sessions' cached costs, summed with the rest
+        found_costs = {r["user_id"]: (r["cost"], r["unpriced"]) for r in rows}
+    elif user_ids:
         marks = ",".join("?" * len(user_ids))
         for found in conn.execute(
                 f"SELECT s.user_id, {COST_SQL} AS cost, {UNPRICED_SQL} AS unpriced FROM session_usage u"
                 " LEFT JOIN temp.prices p ON p.provider = u.provider AND p.model = u.model"
                 f" JOIN sessions s ON s.session_id = u.session_id WHERE s.user_id IN ({marks}) AND {condition}"
                 " GROUP BY s.user_id", (*user_ids, *params)):
-            costs[found["user_id"]] = (found["cost"], found["unpriced"])
+            found_costs[found["user_id"]] = (found["cost"], found["unpriced"])
     users = []
     for r in rows:
-        cost, unpriced = costs.get(r["user_id"], (None, 0))
+        cost, unpriced = found_costs.get(r["user_id"], (None, 0))
         unpriced = unpriced or 0
         users.append(UserRow(r["user_id"], r["sessions"], r["turns"] or 0, r["last"], r["tokens"] or 0,
                              None if (cost is None and unpriced) or (not cost and unpriced) else (cost or 0.0),

@@ -14,6 +14,7 @@ import urllib.parse
 from typing import Callable, TypeVar
 
 from neatlogs import store
+from neatlogs.store import backfill
 
 __all__ = ["StoreProblem", "describe", "is_writable", "open_for_reading", "readers_text_factory", "reading"]
 
@@ -105,11 +106,24 @@ def _check_schema(path: str, conn: sqlite3.Connection) -> int:
     return int(version)
 
 
+def _backfilled(path: str) -> sqlite3.Connection:
+    """A writable connection to the store, once the tables a migration left to fill are filled."""
+    conn = store.connect(path)
+    try:
+        backfill.run(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def open_for_reading(path: str) -> sqlite3.Connection | None:
     """A connection to read the store at ``path``, or None when there is no store there yet.
 
-    A store of an older schema is upgraded first when it can be written. Reads through the
-    connection repair invalid UTF-8 instead of failing.
+    A store of an older schema is upgraded first when it can be written, and what the
+    upgrade left to fill from its older spans is filled (``neatlogs.store.backfill``: the
+    reading side does it, never a traced program). Reads through the connection repair
+    invalid UTF-8 instead of failing.
 
     Raises:
         StoreProblem: the store cannot be read (the message says why and what to do).
@@ -131,6 +145,9 @@ def open_for_reading(path: str) -> sqlite3.Connection | None:
         elif version < store.SCHEMA_VERSION:
             conn.close()
             return None  # an empty file: nothing recorded yet
+        if backfill.pending(conn) and is_writable(path):
+            conn.close()
+            conn = _backfilled(path)
     except sqlite3.DatabaseError as error:
         raise StoreProblem(describe(path, error)) from None
     conn.row_factory = sqlite3.Row

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from neatlogs_cli.filters import TRACE_SORTS, FilterError, parse_filters, sessions_query, traces_query
+from neatlogs_cli.filters import TRACE_SORTS, FilterError, parse_filters
+from neatlogs_cli.list_queries import sessions_query, traces_query
 
 NOW = 1_800_000_000 * 10**9
 

@@ -1,4 +1,4 @@
-"""The store's rollups: a model call counted once however deeply wrapped, kept by the writer, backfilled by the migration."""
+"""The store's rollups: a model call counted once however deeply wrapped, kept by the writer, backfilled by readers."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import sqlite3
 from dashboard_data import ALPHA_CALL_COST, records
 
 from neatlogs import semconv, store
-from neatlogs.store import schema
+from neatlogs.store import backfill, schema
 from neatlogs_cli import pricing, reports
 from neatlogs_cli.filters import parse_filters
+from neatlogs_cli.store_open import open_for_reading
 
 NOW = 1_800_000_000 * 10**9
 ROLLUPS = ("traces", "usage", "labels", "trace_hours", "usage_hours")
@@ -82,8 +83,13 @@ def test_the_migration_backfills_the_rollups_as_the_writer_keeps_them(tmp_path):
     store.insert_spans(fresh, spans)
     old = str(tmp_path / "v3.db")
     _version_3_file(old, list(reversed(spans)))  # parents stored first: the backfill orders them itself
-    migrated = store.connect(old)
-    assert migrated.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    writer = store.connect(old)  # a traced program's writer migrates, and leaves the filling to readers
+    assert writer.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert _dump(writer)["traces"] == []
+    assert backfill.pending(writer) == ["rollups", "ids"]
+    writer.close()
+    migrated = open_for_reading(old)
+    assert migrated is not None and backfill.pending(migrated) == []
     expected, got = _dump(fresh), _dump(migrated)
     for table in ROLLUPS:
         assert got[table] == expected[table], table

@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .backfill import id_text, indexed_ids
 from .records import SpanRecord, token_counts
 from .rollup import HOUR_NS, forget
 from .schema import write_transaction
@@ -51,13 +52,18 @@ def stats(conn: sqlite3.Connection, path: str) -> StoreStats:
 
 
 def _forget_search_text(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> None:
-    """Remove the deleted roots' rows from the contentless search index (it needs their text back)."""
-    rows = conn.execute(f"SELECT rowid, attributes, events FROM spans WHERE parent_span_id IS NULL AND {where}",
-                        params).fetchall()
-    for rowid, attributes, events in rows:
-        text = search_text(json.loads(attributes), json.loads(events))
+    """Remove the deleted roots' rows from the contentless search indexes (they need their text back)."""
+    rows = conn.execute("SELECT rowid, attributes, events, trace_id, session_id, name FROM spans"
+                        f" WHERE parent_span_id IS NULL AND {where}", params).fetchall()
+    missing = indexed_ids(conn)  # roots the ids backfill has not reached: not in span_ids yet
+    for rowid, attributes, events, trace_id, session_id, name in rows:
+        decoded = json.loads(attributes)
+        text = search_text(decoded, json.loads(events))
         if text:
             conn.execute("INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)", (rowid, text))
+        if missing is None or not missing[0] <= rowid <= missing[1]:
+            conn.execute("INSERT INTO span_ids (span_ids, rowid, text) VALUES ('delete', ?, ?)",
+                         (rowid, id_text(trace_id, session_id, decoded, name)))
 
 
 def delete_session(conn: sqlite3.Connection, session_id: str) -> int:

@@ -212,8 +212,10 @@ class Rollup:
     def write(self, conn: sqlite3.Connection) -> None:
         """Apply the figures to the rollup tables (inside the caller's transaction)."""
         conn.executemany(
-            """INSERT INTO traces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(trace_id) DO UPDATE SET
+            """INSERT INTO traces (trace_id, session_id, name, service_name, start_ns, end_ns, latency_ns,
+                                  span_count, error_count, token_count, call_count, user_id, no_session)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(trace_id) DO UPDATE SET priced = 0,
                  name = COALESCE(excluded.name, traces.name),
                  service_name = COALESCE(traces.service_name, excluded.service_name),
                  start_ns = MIN(traces.start_ns, excluded.start_ns), end_ns = MAX(traces.end_ns, excluded.end_ns),
@@ -267,7 +269,7 @@ class Rollup:
             [(*key, *row[1:]) for key, row in self.session_usage.items()],
         )
         conn.executemany(
-            """UPDATE sessions SET user_id = COALESCE(user_id, ?), call_count = call_count + ?,
+            """UPDATE sessions SET priced = 0, user_id = COALESCE(user_id, ?), call_count = call_count + ?,
                                    max_latency_ns = MAX(max_latency_ns, ?) WHERE session_id = ?""",
             [(*s, session_id) for session_id, s in self.sessions.items()],
         )
@@ -303,7 +305,7 @@ def forget(conn: sqlite3.Connection, spans: list[SpanRecord], column: str, keys:
                                SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cost)
                         FROM usage WHERE session_id = ? GROUP BY provider, model, own_cost""", (sid,))
     conn.executemany(
-        """UPDATE sessions SET
+        """UPDATE sessions SET priced = 0,
              user_id = (SELECT MAX(user_id) FROM traces WHERE traces.session_id = sessions.session_id),
              call_count = (SELECT COALESCE(SUM(call_count), 0) FROM traces
                            WHERE traces.session_id = sessions.session_id),
@@ -330,16 +332,17 @@ def _deepest_first(spans: Iterable[SpanRecord]) -> Iterable[tuple[str, list[Span
         yield trace_id, sorted(members, key=depth, reverse=True)
 
 
-def rebuild(conn: sqlite3.Connection, spans: Iterable[SpanRecord], session_of: dict[str, str]) -> None:
+def rebuild(conn: sqlite3.Connection, spans: Iterable[SpanRecord], session_of: dict[str, str],
+            flags: dict[tuple[str, str], int] | None = None) -> None:
     """Add stored spans to the rollups, as the writer would have when they arrived.
 
-    Used by the migration that creates the tables and by deletes. ``session_of`` maps a
-    trace id to its session key. Each trace's spans are taken deepest first, so a parent
-    comes after its children whatever their start times.
+    Used to fill the tables from spans stored before they existed (``store.backfill``).
+    ``session_of`` maps a trace id to its session key. Each trace's spans are taken deepest
+    first, so a parent comes after its children whatever their start times; ``flags`` (as
+    :class:`Rollup` takes them) carries children's marks over to parents in a later call.
     """
-    rollup = Rollup()
+    rollup = Rollup(flags if flags is not None else {})
     for trace_id, members in _deepest_first(spans):
         for span in members:
             rollup.add(span, session_of.get(trace_id, trace_id))
-    rollup.flags.clear()
     rollup.write(conn)

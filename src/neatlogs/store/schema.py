@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .. import semconv
 from .._files import private_file, private_folder
 
 __all__ = ["SCHEMA_VERSION", "NewerSchemaError", "connect", "write_transaction"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -102,7 +102,7 @@ CREATE INDEX IF NOT EXISTS spans_roots ON spans (start_time_ns) WHERE parent_spa
 # spans reported themselves), ``labels`` (tags and metadata entries), and hourly figures
 # (``trace_hours`` with a latency histogram, ``usage_hours``) for the Overview. Sessions
 # gain their user, model calls and longest trace. Old files are backfilled from their spans
-# in Python, by the same rules as the writer (``_backfill_v4``).
+# in Python, by the same rules as the writer (``store.backfill``, on the reading side).
 _SCHEMA_V4 = """
 ALTER TABLE sessions ADD COLUMN user_id TEXT;
 ALTER TABLE sessions ADD COLUMN call_count INTEGER NOT NULL DEFAULT 0;
@@ -188,31 +188,36 @@ CREATE TABLE IF NOT EXISTS usage_hours (
 """
 
 
-def _backfill_v4(conn: sqlite3.Connection) -> None:
-    """Fill version 4's rollups from the stored spans, trace by trace (events are not needed: not read)."""
-    import json
-
-    from .records import SpanRecord
-    from .rollup import rebuild
-
-    _exec_script(conn, _SCHEMA_V4)
-    rows = conn.execute("SELECT trace_id, span_id, parent_span_id, name, kind, span_kind, start_time_ns, end_time_ns,"
-                        " status_code, attributes, resource, session_id FROM spans ORDER BY trace_id")
-    batch: list[SpanRecord] = []
-    sessions: dict[str, str] = {}
-    resources: dict[str, dict] = {}  # the spans of one program share their resource: decoded once
-    for (trace_id, span_id, parent, name, kind, span_kind, start, end, status, attributes, resource,
-         session_id) in rows:
-        if batch and trace_id != batch[-1].trace_id and len(batch) >= 5000:
-            rebuild(conn, batch, sessions)
-            batch, sessions = [], {}
-        decoded = resources.get(resource)
-        if decoded is None:
-            decoded = resources[resource] = json.loads(resource)
-        batch.append(SpanRecord(trace_id, span_id, parent, name, start, end, kind=kind, span_kind=span_kind,
-                                status_code=status, attributes=json.loads(attributes), resource=decoded))
-        sessions[trace_id] = session_id
-    rebuild(conn, batch, sessions)
+# Version 5: a cost cache the reading side keeps (``neatlogs_cli.costs``: the writer cannot
+# price), so the lists filter and sort by cost through an index. Each session and trace row
+# has its ``cost`` (USD; NULL: nothing priced) and ``unpriced`` calls, and ``priced`` = 0 when
+# its usage changed since (the writer clears it on every row it touches, and new rows start
+# at 0); ``cost_cache`` names the price table the cached costs were priced with.
+# ``span_ids``: a trigram index of each root span's trace id, session, user id and name
+# (``write.id_text``), so a part of an id is found without scanning (short texts: cheap to
+# write). ``backfill``: what the reading side still has to fill from spans stored before a
+# migration (``store.backfill``): a traced program's writer never spends its exit on that.
+_SCHEMA_V5 = """
+ALTER TABLE sessions ADD COLUMN cost REAL;
+ALTER TABLE sessions ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN priced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE traces ADD COLUMN cost REAL;
+ALTER TABLE traces ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE traces ADD COLUMN priced INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS sessions_cost ON sessions (cost, last_end_ns);
+CREATE INDEX IF NOT EXISTS sessions_to_price ON sessions (session_id) WHERE priced = 0;
+CREATE INDEX IF NOT EXISTS traces_cost ON traces (cost, start_ns) WHERE latency_ns IS NOT NULL;
+CREATE INDEX IF NOT EXISTS traces_to_price ON traces (trace_id) WHERE priced = 0;
+CREATE TABLE IF NOT EXISTS cost_cache (
+    prices  TEXT NOT NULL            -- the price table's version the cached costs were priced with
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS span_ids USING fts5(text, content='', tokenize='trigram');
+CREATE TABLE IF NOT EXISTS backfill (
+    job          TEXT PRIMARY KEY,   -- "rollups" (version 4's tables) or "ids" (span_ids)
+    last_rowid   INTEGER NOT NULL,   -- the spans stored before the migration: rowid up to this
+    done_rowid   INTEGER NOT NULL DEFAULT 0  -- the spans up to this rowid are done
+)
+"""
 
 
 class NewerSchemaError(Exception):
@@ -226,8 +231,8 @@ class NewerSchemaError(Exception):
 
 
 # _MIGRATIONS[n] takes a file at version n to n + 1.
-_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
-    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _backfill_v4,
+_MIGRATIONS: dict[int, str] = {
+    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4, 4: _SCHEMA_V5,
 }
 
 
@@ -301,11 +306,12 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise NewerSchemaError(path, version)
+        jobs = [job for job, before in (("rollups", 4), ("ids", 5)) if version < before]
         while version < SCHEMA_VERSION:
-            step = _MIGRATIONS[version]
-            if isinstance(step, str):
-                _exec_script(conn, step)
-            else:
-                step(conn)
+            _exec_script(conn, _MIGRATIONS[version])
             version += 1
+        # What older spans need is filled later, by the reading side (store.backfill).
+        conn.executemany("INSERT OR IGNORE INTO backfill (job, last_rowid)"
+                         " SELECT ?, m FROM (SELECT MAX(rowid) AS m FROM spans) WHERE m IS NOT NULL",
+                         [(job,) for job in jobs])
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -1,4 +1,4 @@
-"""Writing to the local store: spans in one transaction per batch, session totals, search text."""
+"""Writing to the local store: spans in one transaction per batch, session totals, search text and ids."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sqlite3
 from typing import Any, Iterable
 
 from .. import semconv
+from .backfill import id_text
 from .chat import chat_text
 from .records import SpanRecord
 from .rollup import Rollup
@@ -61,11 +62,13 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
                 continue
             added += 1
             root = r.is_local_root
+            key = session_id if session_id is not None else r.trace_id
             if root:
                 text = search_text(r.attributes, r.events)
                 if text:
                     conn.execute("INSERT INTO span_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, text))
-            key = session_id if session_id is not None else r.trace_id
+                conn.execute("INSERT INTO span_ids (rowid, text) VALUES (?, ?)",
+                             (cursor.lastrowid, id_text(r.trace_id, key, r.attributes, r.name)))
             t = totals.setdefault(key, [r.service_name, r.start_time_ns, r.end_time_ns, 0, 0, 0, 0, 0,
                                         int(session_id is None)])
             t[0] = t[0] or r.service_name

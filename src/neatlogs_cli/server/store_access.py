@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from neatlogs import store
 
-from .. import pricing
+from .. import costs, pricing
 from ..store_open import StoreProblem, is_writable, open_for_reading, readers_text_factory
 
 __all__ = ["ReadOnlyStore", "StoreAccess", "request_reader"]
@@ -51,6 +51,7 @@ class StoreAccess:
                 checked.close()
             try:
                 self._writer = store.connect(db_path)  # creates and migrates the file up front
+                costs.refresh(pricing.install(self._writer))  # what the store holds priced before the first page
             except sqlite3.DatabaseError as error:
                 from ..store_open import describe
 
