@@ -125,13 +125,18 @@ LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "
 """The levels ``log()`` and ``init(log_level=...)`` take, lowest first."""
 
 
+_LOG_OWN_NAMES = frozenset({"body", "template", "level", "data"})
+"""Data keys that would land on a record's own key (``log.body``, ...): they go under ``log.data.``."""
+
+
 def log(template: str, /, level: str = "info", **data: Any) -> None:
     """Record ``template`` filled with ``data`` as a log event of the current span.
 
     Args:
         template: the message, with ``{name}`` placeholders for ``data``.
         level: debug, info, warning or error; below the ``log_level`` setting it is dropped.
-        **data: the values; each is recorded as ``log.data.<key>``.
+        **data: the values; each is recorded as ``log.<key>`` (``log.data.<key>`` for a key
+            named body, template or level, which the record's own keys hold).
     """
     settings = tracing.settings()
     if settings is None or not settings.capture_logs or not tracing.is_enabled():
@@ -160,7 +165,8 @@ def log(template: str, /, level: str = "info", **data: Any) -> None:
         for key, value in data.items():
             recorded = policy.masked(value)
             if recorded is not None:
-                attributes[f"{semconv.LOG_DATA_PREFIX}.{key}"] = policy.attribute(recorded)
+                prefix = semconv.LOG_DATA_PREFIX if key in _LOG_OWN_NAMES else semconv.LOG_EVENT
+                attributes[f"{prefix}.{key}"] = policy.attribute(recorded)
         span.add_event(semconv.LOG_EVENT, attributes)
     except Exception:
         _log.internal_error("recording a log record failed")

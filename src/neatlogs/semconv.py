@@ -585,7 +585,9 @@ LOG_LEVEL: Final[str] = "log.level"
 """The record's level: debug, info, warning, error (the neatlogs SDK's key, in neither spec)."""
 
 LOG_DATA_PREFIX: Final[str] = "log.data"
-"""Prefix of each data value of a record: ``log.data.<key>`` (the neatlogs SDK's key, in neither spec)."""
+"""Prefix of a record's data value whose key is one of the record's own (body, template, level,
+data): ``log.data.<key>``; every other value is ``log.<key>``, as the neatlogs SDK records it
+(its keys, in neither spec)."""
 
 # --- neatlogs SDK resource attributes -------------------------------------------------
 NEATLOGS_PII_ENABLED: Final[str] = "neatlogs.pii.enabled"

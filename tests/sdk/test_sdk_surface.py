@@ -140,12 +140,17 @@ def test_log_records_an_event_only_with_capture_logs():
     with neatlogs.trace("work"):
         neatlogs.log("charged {amount} to {who}", amount=3, who="bob")
         neatlogs.log("noise", level="debug")
+        neatlogs.log("a {template} of its own", template="word")
     neatlogs.log("outside any span")
-    [event] = by_name(exporter)["work"].events
+    event, own_names = by_name(exporter)["work"].events
     assert event.name == sc.LOG_EVENT
     assert event.attributes[sc.LOG_BODY] == "charged 3 to bob"
     assert event.attributes[sc.LOG_TEMPLATE] == "charged {amount} to {who}"
-    assert (event.attributes[sc.LOG_LEVEL], event.attributes["log.data.amount"]) == ("info", 3)
+    assert (event.attributes[sc.LOG_LEVEL], event.attributes["log.amount"]) == ("info", 3)
+    assert event.attributes["log.who"] == "bob"
+    # A data key named like the record's own keys does not overwrite them.
+    assert own_names.attributes[sc.LOG_TEMPLATE] == "a {template} of its own"
+    assert own_names.attributes["log.data.template"] == "word"
     _testing.reset()
     exporter = _testing.init_in_memory()
     with neatlogs.trace("quiet"):
