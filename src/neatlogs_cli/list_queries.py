@@ -126,6 +126,43 @@ def _cost_filter(cost: str, minimum: float, where: list[str], params: list[objec
     params.append(minimum)
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """Where one list's filters look: its table alias, key, usage table and time and latency columns."""
+
+    alias: str
+    owner: str
+    usage: str
+    ends: str
+    starts: str
+    latency: str
+
+
+def _filtered(f: Filters, c: _Columns, cached: bool, where: list[str], params: list[object]) -> str:
+    """Add the conditions both lists share, cheapest first; returns the list's cost expression.
+
+    A row's own columns come before the lookups in other tables (SQLite tests the conditions
+    in the order written), and the cached cost, a bare column, before them too.
+    """
+    if f.since_ns is not None:
+        where.append(f"{c.ends} >= ?")
+        params.append(f.since_ns)
+    if f.until_ns is not None:
+        where.append(f"{c.starts} <= ?")
+        params.append(f.until_ns)
+    lookups = _common(f, c.alias, c.owner, c.usage, where, params)
+    if f.min_latency_ns is not None:
+        where.append(f"{c.latency} >= ?")
+        params.append(f.min_latency_ns)
+    cost = f"{c.alias}.cost" if cached else cost_of(c.usage, f"u.{c.owner} = {c.alias}.{c.owner}")
+    if f.min_cost is not None and cached:
+        _cost_filter(cost, f.min_cost, where, params)
+    _add(lookups, where, params)
+    if f.min_cost is not None and not cached:
+        _cost_filter(cost, f.min_cost, where, params)
+    return cost
+
+
 def _two_steps(table: str, key: str, usage: str, cost: str, cached: bool, where: list[str], order: str,
                index: str | None = None) -> str:
     """The page's keys chosen first (a sort by cost prices every row unless ``cached``), then its rows priced.
@@ -156,22 +193,8 @@ def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False) -
     """
     where: list[str] = []
     params: list[object] = []
-    if f.since_ns is not None:
-        where.append("s.last_end_ns >= ?")
-        params.append(f.since_ns)
-    if f.until_ns is not None:
-        where.append("s.first_start_ns <= ?")
-        params.append(f.until_ns)
-    lookups = _common(f, "s", "session_id", "session_usage", where, params)
-    if f.min_latency_ns is not None:
-        where.append("s.max_latency_ns >= ?")
-        params.append(f.min_latency_ns)
-    cost = "s.cost" if cached else cost_of("session_usage", "u.session_id = s.session_id")
-    if f.min_cost is not None and cached:
-        _cost_filter(cost, f.min_cost, where, params)
-    _add(lookups, where, params)
-    if f.min_cost is not None and not cached:
-        _cost_filter(cost, f.min_cost, where, params)
+    cost = _filtered(f, _Columns("s", "session_id", "session_usage", "s.last_end_ns", "s.first_start_ns",
+                                 "s.max_latency_ns"), cached, where, params)
     if f.q and len(f.q) >= 3:
         where.append(
             "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
@@ -198,22 +221,8 @@ def traces_query(f: Filters, cached: bool = False, few_costly: bool = False) -> 
     """
     where = ["t.latency_ns IS NOT NULL"]
     params: list[object] = []
-    if f.since_ns is not None:
-        where.append("t.start_ns >= ?")
-        params.append(f.since_ns)
-    if f.until_ns is not None:
-        where.append("t.start_ns <= ?")
-        params.append(f.until_ns)
-    lookups = _common(f, "t", "trace_id", "usage", where, params)
-    if f.min_latency_ns is not None:
-        where.append("t.latency_ns >= ?")
-        params.append(f.min_latency_ns)
-    cost = "t.cost" if cached else cost_of("usage", "u.trace_id = t.trace_id")
-    if f.min_cost is not None and cached:
-        _cost_filter(cost, f.min_cost, where, params)
-    _add(lookups, where, params)
-    if f.min_cost is not None and not cached:
-        _cost_filter(cost, f.min_cost, where, params)
+    cost = _filtered(f, _Columns("t", "trace_id", "usage", "t.start_ns", "t.start_ns", "t.latency_ns"),
+                     cached, where, params)
     if f.q and len(f.q) >= 3:
         where.append(
             f"(t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_ids')}))"
