@@ -18,8 +18,10 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-SECRET = "4242"
-"""Appears in every request (and so in the stand-in's echoed reply): it must never reach the wire masked or off."""
+SECRET = "plum4242"
+"""Appears in every request (and so in the stand-in's echoed reply): it must never reach the wire masked or off.
+
+Not digits alone: "4242" also turned up in a loopback port (an error message naming port 42423)."""
 
 USER_TEXT = f"please keep my secret {SECRET} safe"
 
