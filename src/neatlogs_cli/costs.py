@@ -26,7 +26,7 @@ from .list_queries import cost_of, unpriced_of
 
 __all__ = ["COST_RULES", "FEW", "few_costly", "prices_version", "refresh"]
 
-COST_RULES = 1
+COST_RULES = 2
 """Bumped when how a cost is computed changes (``pricing``'s lookups, ``list_queries.COST_SQL``): all is repriced."""
 
 FEW = 1000

@@ -13,6 +13,7 @@ know has no price (None), never 0. Calls that carried their own cost are taken a
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from decimal import Decimal
 
 from neatlogs import _log
 
-__all__ = ["KINDS", "UnitPrices", "format_cost", "install", "price_call", "refresh", "unit_prices"]
+__all__ = ["KINDS", "UnitPrices", "format_cost", "install", "model_names", "price_call", "refresh", "unit_prices"]
 
 KINDS = ("input", "output", "cache_read", "cache_write")
 """The token kinds priced separately, in the order of :class:`UnitPrices`' fields."""
@@ -54,6 +55,29 @@ class UnitPrices:
                 + cache_write * self.cache_write)
 
 
+_VERSION_SUFFIX = re.compile(r"(?:[-@](?:\d{3,8}|latest|preview)|:\d+)$")
+"""A release tag after a model's name: ``-001``, ``-20240307``, ``@20240620``, ``-latest``, Bedrock's ``:0``."""
+
+
+def model_names(model: str) -> list[str]:
+    """The names a model is looked up by, most specific first.
+
+    The name as the call reported it, then without a path (``models/gemini-2.5-flash``) and
+    without the release tags providers append to a model the price tables list by its
+    family name (``gemini-2.5-flash-001`` is priced as ``gemini-2.5-flash``). Only dates,
+    numbers, ``latest`` and ``preview`` are taken off, never a name's own words (``-mini``).
+    """
+    names = [model]
+    name = model.rsplit("/", 1)[-1] if model.startswith("models/") else model
+    while True:
+        if name not in names:
+            names.append(name)
+        shorter = _VERSION_SUFFIX.sub("", name)
+        if shorter == name or not shorter:
+            return names
+        name = shorter
+
+
 _cache: dict[tuple[str, str], UnitPrices | None] = {}
 _lock = threading.Lock()
 
@@ -62,12 +86,13 @@ def _lookup(provider: str, model: str) -> UnitPrices | None:
     import genai_prices  # the reading side only: never imported by a traced program
 
     provider_id = _PROVIDER_IDS.get(provider, provider or None)
-    attempts = [provider_id, None] if provider_id else [None]
-    for candidate in attempts:
+    attempts = [(name, candidate) for name in model_names(model)
+                for candidate in ([provider_id, None] if provider_id else [None])]
+    for model_name, candidate in attempts:
         try:
-            def price(candidate: str | None = candidate, **tokens: int) -> float:
+            def price(candidate: str | None = candidate, model_name: str = model_name, **tokens: int) -> float:
                 usage = genai_prices.Usage(**tokens)
-                calc = genai_prices.calc_price(usage, model, provider_id=candidate)
+                calc = genai_prices.calc_price(usage, model_name, provider_id=candidate)
                 return float(calc.total_price / Decimal(_PROBE))
 
             prices = UnitPrices(

@@ -59,3 +59,13 @@ def test_costs_print_in_dollars():
     assert pricing.format_cost(0.0) == "$0"
     assert pricing.format_cost(0.00825) == "$0.0083"
     assert pricing.format_cost(12.5) == "$12.50"
+
+
+def test_a_model_with_a_release_tag_is_priced_as_its_family():
+    assert pricing.model_names("gemini-2.5-flash-001") == ["gemini-2.5-flash-001", "gemini-2.5-flash"]
+    assert pricing.model_names("models/gemini-2.5-flash") == ["models/gemini-2.5-flash", "gemini-2.5-flash"]
+    assert pricing.model_names("gpt-4o-mini") == ["gpt-4o-mini"]  # a name's own words stay
+    tagged = pricing.unit_prices("google", "gemini-2.5-flash-001")
+    assert tagged is not None
+    assert tagged == pricing.unit_prices("google", "gemini-2.5-flash")
+    assert pricing.unit_prices("acme", "acme-unknown-1-001") is None
