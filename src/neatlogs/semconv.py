@@ -29,6 +29,8 @@ __all__ = [
     "MCP_METHOD_NAME",
     "GEN_AI_TOOL_CALL_ID",
     "GEN_AI_OPERATION_KINDS",
+    "EXPLICIT_CONTENT_KEYS",
+    "EXPLICIT_CONTENT_PREFIXES",
     "GEN_AI_CONTENT_KEYS",
     "AGENT_NAME",
     "ALL_KEYS",
@@ -558,6 +560,27 @@ NEATLOGS_RERANKER_INPUT_DOCUMENTS: Final[str] = "neatlogs.reranker.input_documen
 
 NEATLOGS_RERANKER_OUTPUT_DOCUMENTS: Final[str] = "neatlogs.reranker.output_documents"
 """A reranker's output documents, a JSON list (neatlogs SDK)."""
+
+EXPLICIT_CONTENT_KEYS: Final[frozenset[str]] = GEN_AI_CONTENT_KEYS | {
+    INPUT_VALUE,
+    OUTPUT_VALUE,
+    RETRIEVAL_QUERY,
+    RERANKER_QUERY,
+    RERANKER_INPUT_DOCUMENTS,
+    RERANKER_OUTPUT_DOCUMENTS,
+    NEATLOGS_RETRIEVAL_QUERY,
+    NEATLOGS_RETRIEVAL_DOCUMENTS,
+    NEATLOGS_RERANKER_QUERY,
+    NEATLOGS_RERANKER_INPUT_DOCUMENTS,
+    NEATLOGS_RERANKER_OUTPUT_DOCUMENTS,
+}
+"""Keys holding content when a program sets them itself (``SpanHandle.set_attribute``): masked; off, left out."""
+
+EXPLICIT_CONTENT_PREFIXES: Final[tuple[str, ...]] = (
+    LLM_INPUT_MESSAGES + ".", LLM_OUTPUT_MESSAGES + ".", RETRIEVAL_DOCUMENTS + ".",
+    RERANKER_INPUT_DOCUMENTS + ".", RERANKER_OUTPUT_DOCUMENTS + ".",
+)
+"""Flattened content keys (messages, documents) under the same rule as :data:`EXPLICIT_CONTENT_KEYS`."""
 
 NEATLOGS_WORKFLOW_PREFIX: Final[str] = "neatlogs.workflow"
 """Prefix of the attributes ``neatlogs.wrap(client, **attributes)`` stamps on trace roots."""

@@ -389,11 +389,21 @@ class SpanHandle:
             self._active.set_output(value)
 
     def set_attribute(self, key: str, value: Any) -> None:
-        """Set one attribute; objects are stored as JSON strings."""
+        """Set one attribute; objects are stored as JSON strings.
+
+        A key that holds content (``input.value``, retrieval and reranker queries and
+        documents, messages: ``semconv.EXPLICIT_CONTENT_KEYS``) goes through the content
+        policy: masked, and not recorded when content capture is off.
+        """
         if self._active is None or self._active.span is None:
             return
         try:
-            self._active.span.set_attribute(key, _policy().attribute(value))
+            policy = self._active.policy or _policy()
+            if key in semconv.EXPLICIT_CONTENT_KEYS or key.startswith(semconv.EXPLICIT_CONTENT_PREFIXES):
+                value = policy.masked(value)
+                if value is None:
+                    return
+            self._active.span.set_attribute(key, policy.attribute(value))
         except Exception:
             _log.internal_error("set_attribute failed")
 

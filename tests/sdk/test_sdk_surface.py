@@ -187,3 +187,27 @@ def test_the_sdks_init_arguments_and_environment(tmp_path, monkeypatch):
     assert isinstance(trace_api.get_tracer_provider(), trace_api.ProxyTracerProvider)  # isolate: not global
     neatlogs.flush()
     assert not (tmp_path / "neatlogs-home" / "traces.db").exists()  # nothing exported to the local store
+
+
+@pytest.mark.parametrize("capture", [True, False])
+def test_content_a_program_sets_itself_is_masked_or_left_out(capture):
+    exporter = _testing.init_in_memory(capture_content=capture,
+                                       mask=lambda v: v.replace("secret", "***") if isinstance(v, str) else v)
+    documents = [{"id": "d1", "content": "the secret plan", "score": 0.9}]
+    with neatlogs.trace("rerank", kind="RERANKER") as span:
+        span.set_attribute(sc.NEATLOGS_RERANKER_QUERY, "which secret?")
+        span.set_attribute(sc.NEATLOGS_RERANKER_OUTPUT_DOCUMENTS, json.dumps(documents))
+        span.set_attribute(f"{sc.RETRIEVAL_DOCUMENTS}.0.{sc.DOCUMENT_CONTENT}", "a secret document")
+        span.set_attribute(sc.NEATLOGS_RERANKER_TOP_K, 1)
+        span.set_attribute("app.note", "not content: my secret label")
+    a = by_name(exporter)["rerank"].attributes
+    assert a[sc.NEATLOGS_RERANKER_TOP_K] == 1
+    assert a["app.note"] == "not content: my secret label"  # the program's own key, as it set it
+    if capture:
+        assert a[sc.NEATLOGS_RERANKER_QUERY] == "which ***?"
+        assert json.loads(a[sc.NEATLOGS_RERANKER_OUTPUT_DOCUMENTS])[0]["content"] == "the *** plan"
+        assert a[f"{sc.RETRIEVAL_DOCUMENTS}.0.{sc.DOCUMENT_CONTENT}"] == "a *** document"
+    else:
+        assert sc.NEATLOGS_RERANKER_QUERY not in a
+        assert sc.NEATLOGS_RERANKER_OUTPUT_DOCUMENTS not in a
+        assert f"{sc.RETRIEVAL_DOCUMENTS}.0.{sc.DOCUMENT_CONTENT}" not in a
