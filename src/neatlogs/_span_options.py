@@ -28,7 +28,7 @@ _MAX_DOCUMENTS = 100
 class SpanBehaviour:
     """What a span does beyond its static attributes: its own mask, the identity it gives its trace."""
 
-    __slots__ = ("mask", "session_id", "end_user_id", "end_user_metadata", "retriever")
+    __slots__ = ("mask", "session_id", "end_user_id", "end_user_metadata", "retriever", "capture_stdout")
 
     def __init__(self) -> None:
         self.mask: Callable[[Any], Any] | None = None
@@ -36,6 +36,7 @@ class SpanBehaviour:
         self.end_user_id: str | None = None
         self.end_user_metadata: Any = None
         self.retriever = False
+        self.capture_stdout = False
 
     @property
     def identity(self) -> bool:
@@ -52,7 +53,7 @@ def split(kind: str, options: dict[str, Any]) -> tuple[dict[str, Any], SpanBehav
     behaviour.end_user_id = _text(options.pop("end_user_id", None))
     behaviour.end_user_metadata = options.pop("end_user_metadata", None)
     behaviour.retriever = kind == "RETRIEVER"
-    options.pop("capture_stdout", None)  # accepted; a program's printed output is not recorded
+    behaviour.capture_stdout = bool(options.pop("capture_stdout", False))
     attributes: dict[str, Any] = {}
     role, goal = options.pop("role", None), options.pop("goal", None)
     if role is not None:

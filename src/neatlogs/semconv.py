@@ -137,6 +137,7 @@ __all__ = [
     "NEATLOGS_RETRIEVAL_DOCUMENTS",
     "NEATLOGS_RETRIEVAL_QUERY",
     "NEATLOGS_RETRIEVAL_TOP_K",
+    "NEATLOGS_STDOUT",
     "NEATLOGS_STREAM_INCOMPLETE",
     "NEATLOGS_USER_PROMPT_TEMPLATE",
     "NEATLOGS_USER_PROMPT_TEMPLATE_VARIABLES",
@@ -500,6 +501,9 @@ TOOL_JSON_SCHEMA: Final[str] = "tool.json_schema"
 
 NEATLOGS_DESCRIPTION: Final[str] = "neatlogs.description"
 """A span's description, for kinds other than tools (``description=``) (neatlogs)."""
+
+NEATLOGS_STDOUT: Final[str] = "neatlogs.stdout"
+"""What the span's code printed to stdout (``capture_stdout=True``; content, under the policy) (neatlogs)."""
 
 NEATLOGS_VERSION: Final[str] = "neatlogs.version"
 """A span's version (``version=``) (neatlogs)."""

@@ -81,7 +81,7 @@ class _Active:
     own, an identity (session, end user) for the trace it roots, and retriever recording.
     """
 
-    __slots__ = ("span", "token", "policy", "behaviour", "arguments", "identity")
+    __slots__ = ("span", "token", "policy", "behaviour", "arguments", "identity", "stdout", "printed")
 
     def __init__(self, name: str, attributes: dict[str, Any], input_value: Any = None,
                  behaviour: Any = None) -> None:
@@ -92,6 +92,8 @@ class _Active:
         self.behaviour = behaviour
         self.arguments = input_value
         self.identity: Any = None
+        self.stdout: Any = None  # a capture of what the code prints (capture_stdout=True), while attached
+        self.printed: list[str] = []
         try:
             tracer = tracing.get_tracer()
             if tracer is None:
@@ -120,10 +122,22 @@ class _Active:
             return
         try:
             self.token = _context.attach(_set_span_in_context(self.span))
+            if self.behaviour is not None and self.behaviour.capture_stdout:
+                from . import _stdout
+
+                self.stdout = _stdout.start()
         except Exception:
             _log.internal_error("attaching span context failed")
 
     def detach(self) -> None:
+        if self.stdout is not None:
+            from . import _stdout
+
+            capture, self.stdout = self.stdout, None
+            try:
+                self.printed.append(_stdout.stop(capture))
+            except Exception:
+                _log.internal_error("ending the capture of printed output failed")
         if self.token is None:
             return
         token, self.token = self.token, None
@@ -144,6 +158,11 @@ class _Active:
         if span is None:
             return
         try:
+            printed = "".join(self.printed)
+            if printed:
+                text = self.policy.text(printed)
+                if text is not None:
+                    span.set_attribute(semconv.NEATLOGS_STDOUT, text)
             if error is not None:
                 _record_error(span, error)
             else:
@@ -447,12 +466,14 @@ class trace:
         self._templates = (system, user_prompt_template, system_variables, user_prompt_variables, version)
         self._attributes = attributes
         self._behaviour: Any = None
-        if mask is not None or session_id is not None or end_user_id is not None or end_user_metadata is not None:
+        if (mask is not None or session_id is not None or end_user_id is not None or end_user_metadata is not None
+                or capture_stdout):
             from ._span_options import split
 
             _, self._behaviour = split(self._kind, {"mask": mask, "session_id": session_id,
                                                     "end_user_id": end_user_id,
-                                                    "end_user_metadata": end_user_metadata})
+                                                    "end_user_metadata": end_user_metadata,
+                                                    "capture_stdout": capture_stdout})
         self._stack: list[tuple[_Active, Any]] = []
 
     def __enter__(self) -> SpanHandle:

@@ -2,7 +2,8 @@
 
 The view model (``timeline.SpanRow``) shows these above a span's raw attributes, in the
 dashboard and in ``neatlogs show``: a TOOL span's tool name, parameters and arguments, an AGENT span's
-name, role and goal, a RETRIEVER or RERANKER span's query and documents (content, score, id).
+name, role and goal, a RETRIEVER or RERANKER span's query and documents (content, score, id),
+and what any span's code printed when it was asked to capture that.
 Documents come from OpenInference's flattened ``retrieval.documents.{i}.document.*`` /
 ``reranker.*_documents.{i}.document.*`` keys or from the neatlogs SDK's JSON attributes
 (``neatlogs.retrieval.documents``, ``neatlogs.reranker.output_documents``).
@@ -51,7 +52,18 @@ class SpanFacts:
 
 
 def span_facts(span: SpanRecord) -> SpanFacts:
-    """The facts the views show for ``span``; empty for kinds that have none."""
+    """The facts the views show for ``span``; empty for kinds that have none.
+
+    Any span that captured what its code printed (``capture_stdout=True``) shows it last.
+    """
+    facts = _kind_facts(span)
+    printed = _first(span.attributes, semconv.NEATLOGS_STDOUT)
+    if printed is None:
+        return facts
+    return SpanFacts((*facts.facts, ("printed", printed.rstrip())), facts.documents, facts.documents_label)
+
+
+def _kind_facts(span: SpanRecord) -> SpanFacts:
     kind = span.kind
     attributes = span.attributes
     if kind in _TOOL_KINDS or (kind is None and semconv.GEN_AI_TOOL_NAME in attributes):

@@ -211,3 +211,43 @@ def test_content_a_program_sets_itself_is_masked_or_left_out(capture):
         assert sc.NEATLOGS_RERANKER_QUERY not in a
         assert sc.NEATLOGS_RERANKER_OUTPUT_DOCUMENTS not in a
         assert f"{sc.RETRIEVAL_DOCUMENTS}.0.{sc.DOCUMENT_CONTENT}" not in a
+
+
+def test_capture_stdout_records_what_the_code_printed_and_still_prints_it(capsys):
+    import threading
+
+    exporter = _testing.init_in_memory(mask=lambda v: v.replace("secret", "***") if isinstance(v, str) else v)
+
+    @neatlogs.span(kind="TOOL", name="printer", tool_name="printer", capture_stdout=True)
+    def printer(x: str) -> str:
+        print("printing", x)
+        worker = threading.Thread(target=print, args=("from another thread",))
+        worker.start()
+        worker.join()
+        return x
+
+    @neatlogs.span(kind="TOOL", name="quiet")
+    def quiet() -> None:
+        print("not captured")
+
+    printer("my secret")
+    quiet()
+    with neatlogs.trace("block", capture_stdout=True):
+        print("inside the block")
+    spans = by_name(exporter)
+    assert spans["printer"].attributes[sc.NEATLOGS_STDOUT] == "printing my ***\n"
+    assert sc.NEATLOGS_STDOUT not in spans["quiet"].attributes
+    assert spans["block"].attributes[sc.NEATLOGS_STDOUT] == "inside the block\n"
+    out = capsys.readouterr().out
+    assert "printing my secret" in out and "from another thread" in out and "not captured" in out
+
+
+def test_capture_stdout_records_nothing_with_capture_off():
+    exporter = _testing.init_in_memory(capture_content=False)
+
+    @neatlogs.span(name="talk", capture_stdout=True)
+    def talk() -> None:
+        print("hello")
+
+    talk()
+    assert sc.NEATLOGS_STDOUT not in by_name(exporter)["talk"].attributes

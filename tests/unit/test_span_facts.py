@@ -54,3 +54,11 @@ def test_retriever_documents_from_the_sdk_json_even_when_malformed():
     broken = span_facts(_span("RETRIEVER", **{"neatlogs.retrieval.documents": "[" * 3000}))
     assert broken.documents == (Document(content="[" * 3000),)
     assert not span_facts(_span("CHAIN"))
+
+
+def test_what_a_span_printed_shows_last_on_any_kind():
+    tool = span_facts(_span("TOOL", **{"tool.name": "printer", "neatlogs.stdout": "line one\nline two\n"}))
+    assert tool.facts[-1] == ("printed", "line one\nline two")
+    chain = span_facts(_span("CHAIN", **{"neatlogs.stdout": "hello\n"}))
+    assert chain.facts == (("printed", "hello"),)
+    assert not span_facts(_span("CHAIN"))
