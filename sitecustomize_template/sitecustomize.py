@@ -125,12 +125,15 @@ def _no_llm_calls_line():
     return "no LLM calls were traced: the program imported none of %s" % ", ".join(sorted(registry.REGISTRY))
 
 
-def _program_endpoint_line(settings, session_id):
+def _program_endpoint_line(settings, session_id, spooled=0):
     """When the program's own ``init(endpoint=...)`` sent the spans away: where, and how to keep them."""
     if settings is None or settings.disabled or not settings.endpoint:
         return None
     if settings.sources.get("endpoint") != "argument":
         return None
+    if spooled:
+        return ("session %s is for %s, the endpoint the program passes to init(), which did not take it "
+                "(see above); `neatlogs run --local` keeps a run in the local store" % (session_id, settings.endpoint))
     return ("session %s went to %s, the endpoint the program passes to init(); "
             "`neatlogs run --local` keeps it in the local store" % (session_id, settings.endpoint))
 
@@ -143,8 +146,13 @@ def _session_hint():
 
             settings = tracing.settings()
             session_id = os.environ.get("NEATLOGS_SESSION_ID") or (settings and settings.session_id)
-            redirected = _program_endpoint_line(settings, session_id)
-            if redirected:
+            if _program_endpoint_line(settings, session_id):
+                # Flush first (the same bounded shutdown as at exit; the later one is a no-op),
+                # so the line can tell whether the endpoint took the session.
+                router = tracing.runtime.router  # shutdown lets go of it
+                tracing.shutdown(timeout_millis=tracing.EXIT_BUDGET_MILLIS)
+                spooled = getattr(router, "spooled", 0) if router is not None else 0
+                redirected = _program_endpoint_line(settings, session_id, spooled)
                 sys.stderr.write("neatlogs: " + redirected + "\n")
                 sys.stderr.flush()
                 return

@@ -65,6 +65,16 @@ def test_without_an_option_the_program_decides_and_the_exit_line_says_where_span
         "`neatlogs run --local` keeps it in the local store")
 
 
+def test_the_exit_line_never_says_the_session_went_to_an_endpoint_that_refused_it(traced_venv, tmp_path):
+    env = traced_venv.env(NEATLOGS_HOME=str(tmp_path / "home"), PROGRAM_ENDPOINT="http://127.0.0.1:9")
+    result = _run(traced_venv, env, tmp_path, "--session-id", "own-2")
+    assert result.returncode == 0, result.stderr
+    *before, last = result.stderr.strip().splitlines()
+    assert any("1 spans kept in the spool" in line for line in before), result.stderr
+    assert last == ("neatlogs: session own-2 is for http://127.0.0.1:9, the endpoint the program passes to init(), "
+                    "which did not take it (see above); `neatlogs run --local` keeps a run in the local store")
+
+
 def test_max_value_chars_setting_cuts_where_it_is_told(traced_venv, otlp_receiver, tmp_path):
     home = tmp_path / "home"
     env = traced_venv.env(NEATLOGS_HOME=str(home), PROGRAM_ENDPOINT=otlp_receiver.endpoint,
