@@ -26,6 +26,7 @@ import tempfile
 import time
 
 from neatlogs import semconv, store
+from neatlogs.store.schema import LOCAL_ROOT_SQL
 from neatlogs_cli.ui import DashboardServer
 
 TARGET = "bench-target-session"
@@ -162,7 +163,7 @@ def long_session(folder: str, turns: int, runs: int) -> None:
         later = statistics.median(_get(port, "/sessions/long-session")[0] for _ in range(runs))
         conn = store.connect(path)
         last_root = conn.execute("SELECT MAX(start_time_ns) FROM spans WHERE session_id = 'long-session' "
-                                 "AND parent_span_id IS NULL").fetchone()[0]
+                                 f"AND {LOCAL_ROOT_SQL}").fetchone()[0]
         conn.close()
         live = statistics.median(_get(port, f"/sessions/long-session?after={last_root}&from={turns}&fragment=1")[0]
                                  for _ in range(runs))

@@ -344,8 +344,9 @@ def _tree(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[Spa
 
 
 def _root(trace: TraceSpans) -> SpanRecord:
-    """The trace's root span: the one without a parent, else the earliest (its parent never arrived)."""
-    return next((s for s in trace.spans if s.parent_span_id is None), trace.spans[0])
+    """The trace's root span here: the first without a parent or with a remote one (another process's),
+    else the earliest (its parent never arrived)."""
+    return next((s for s in trace.spans if s.is_local_root), trace.spans[0])
 
 
 def _turn(index: int, traces: list[TraceSpans]) -> Turn:

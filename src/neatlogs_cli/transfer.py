@@ -15,7 +15,7 @@ from typing import Any, Iterable, Protocol
 
 from neatlogs import semconv, store
 
-from .server.otlp_decode import OtlpError, decode_request
+from .server.otlp_decode import REMOTE_PARENT_FLAGS, OtlpError, decode_request
 
 __all__ = ["ImportError_", "otlp_json", "read_import", "sessions_csv"]
 
@@ -66,6 +66,8 @@ def _otlp_span(span: store.SpanRecord) -> dict[str, Any]:
     }
     if span.parent_span_id:
         encoded["parentSpanId"] = span.parent_span_id
+        if span.parent_is_remote:  # so an import keeps it the root of its process
+            encoded["flags"] = REMOTE_PARENT_FLAGS
     return encoded
 
 

@@ -125,6 +125,36 @@ def test_a_back_end_continuing_a_trace_under_its_own_conversation_counts_its_tur
     assert "1 turn " in text and "You: What is the refund policy?" in text, text
     found = json.loads(_neatlogs(traced_venv, env, "show", "conv-carol", "--json"))
     assert found["turn_count"] == len(found["turns"]) == 1
+    # The back end's root is the span its trace context arrived on, and says so.
+    assert [(s["name"], s["parent_is_remote"]) for t in found["traces"] for s in t["spans"]
+            if s["parent_is_remote"]] == [("backend.answer", True)]
+
+
+def _get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_back_end_session_counts_the_same_trace_and_turn_in_every_view(traced_venv, sdk_env, way):
+    env, db = sdk_env
+    _run(traced_venv, env, "two_services.py", way)
+    listed = {s["session_id"]: s for s in json.loads(_neatlogs(traced_venv, env, "sessions", "--json"))}
+    assert (listed["conv-carol"]["trace_count"], listed["conv-carol"]["turn_count"]) == (1, 1)
+    # The traces list: one trace in the back end's session, named by the back end's own root.
+    traces = [t for t in json.loads(_neatlogs(traced_venv, env, "traces", "--json")) if t["session_id"] == "conv-carol"]
+    assert [t["name"] for t in traces] == ["backend.answer"], traces
+    shown = json.loads(_neatlogs(traced_venv, env, "show", "conv-carol", "--json"))
+    assert (len(shown["traces"]), shown["turn_count"], len(shown["turns"])) == (1, 1, 1)
+    assert shown["turns"][0]["trace_ids"] == [traces[0]["trace_id"]]
+    with DashboardServer(str(db)) as dashboard:
+        api = _get_json(f"{dashboard.url}/api/sessions/conv-carol")
+        assert (api["trace_count"], api["turn_count"], len(api["traces"])) == (1, 1, 1)
+        listed_api = [t for t in _get_json(f"{dashboard.url}/api/traces")["traces"] if t["session_id"] == "conv-carol"]
+        assert [(t["trace_id"], t["name"]) for t in listed_api] == [(traces[0]["trace_id"], "backend.answer")]
+        with urllib.request.urlopen(f"{dashboard.url}/sessions/conv-carol", timeout=30) as reply:
+            page = reply.read().decode()
+    assert page.count('<li class="turn') == 1 and "1 turn<" in page, page
 
 
 @pytest.mark.parametrize("way", WAYS)

@@ -89,6 +89,7 @@ ROOT_SPAN = {
                    semconv.INPUT_VALUE: "str", semconv.OUTPUT_VALUE: "str", "tag.tags": ["str", "str"]},
     "events": [],
     "resource": {semconv.SERVICE_NAME: "str", "telemetry.sdk.name": "str"},
+    "parent_is_remote": "bool",  # the parent is another process's: this span is a root here
 }
 CHILD_SPAN = {
     **ROOT_SPAN, "parent_span_id": "str", "status_message": "str",

@@ -26,7 +26,7 @@ def _traces(conn: sqlite3.Connection, **params: str) -> list[str]:
 
 
 def _version_4_file(path: str) -> None:
-    """A file as version 4 left it: the spans and their rollups, without version 5's columns and tables."""
+    """A file as version 4 left it: the spans and their rollups, without version 5's and 6's columns and tables."""
     conn = store.connect(path)
     store.insert_spans(conn, records(NOW))
     conn.close()
@@ -38,6 +38,8 @@ def _version_4_file(path: str) -> None:
     for table in ("sessions", "traces"):
         for column in ("cost", "unpriced", "priced"):
             raw.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    raw.execute("DROP INDEX spans_local_roots")
+    raw.execute("ALTER TABLE spans DROP COLUMN parent_remote")
     raw.execute("PRAGMA user_version = 4")
     raw.close()
 
@@ -47,7 +49,7 @@ def test_a_version_4_file_is_priced_and_searchable_by_part_of_an_id(tmp_path):
     _version_4_file(path)
     conn = open_for_reading(path)
     assert conn is not None
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 6
     assert backfill.pending(conn) == []
     pricing.install(conn)
     assert _sessions(conn, sort="-cost") == [("gamma-session", GAMMA_OWN_COST), ("beta-session", BETA_COST),
@@ -61,7 +63,7 @@ def test_the_writer_migrating_a_version_4_file_leaves_the_filling_to_readers(tmp
     path = str(tmp_path / "v4.db")
     _version_4_file(path)
     writer = store.connect(path)  # as a traced program's exporter opens it
-    assert backfill.pending(writer) == ["ids"]
+    assert backfill.pending(writer) == ["roots", "ids"]
     assert writer.execute("SELECT COUNT(*) FROM span_ids WHERE span_ids MATCH '\"alpha\"'").fetchone()[0] == 0
     writer.close()
     reader = open_for_reading(path)

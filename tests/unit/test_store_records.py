@@ -15,7 +15,7 @@ def test_a_span_record_to_json_is_its_fields():
     as_json = span.to_json()
     assert list(as_json) == ["trace_id", "span_id", "parent_span_id", "name", "kind", "span_kind", "start_time_ns",
                              "end_time_ns", "status_code", "status_message", "session_id", "service_name",
-                             "attributes", "events", "resource"]
+                             "attributes", "events", "resource", "parent_is_remote"]
     assert all(getattr(span, key) == value for key, value in as_json.items())
     assert (as_json["session_id"], as_json["service_name"]) == ("s", "bot")
     assert "token_count" not in as_json  # a property, not part of the JSON

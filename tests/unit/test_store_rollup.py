@@ -86,7 +86,7 @@ def test_the_migration_backfills_the_rollups_as_the_writer_keeps_them(tmp_path):
     writer = store.connect(old)  # a traced program's writer migrates, and leaves the filling to readers
     assert writer.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert _dump(writer)["traces"] == []
-    assert backfill.pending(writer) == ["rollups", "ids"]
+    assert backfill.pending(writer) == ["roots", "rollups", "ids"]
     writer.close()
     migrated = open_for_reading(old)
     assert migrated is not None and backfill.pending(migrated) == []

@@ -9,7 +9,11 @@ from where it stopped the next time. Two jobs:
 
 * ``rollups`` (version 4): the spans, in the order they were stored (as the writer met them),
   added to the rollup tables by :func:`neatlogs.store.rollup.rebuild`;
-* ``ids`` (version 5): each root span's ids and name into the ``span_ids`` search index.
+* ``ids`` (version 5): each root span's ids and name into the ``span_ids`` search index;
+* ``roots`` (version 6, done first): ``parent_remote`` = 1 on each span whose parent is not in its
+  session (the rows of a store from before are complete, so a missing parent is another
+  process's), and a trace row still without a root gets that span's name and latency. Their
+  session totals and search text are left as the writer of the time made them.
 
 Spans written after the migration were already counted by the writer. A trace whose spans
 were being written across the upgrade may count a wrapper's tokens twice (its children's
@@ -24,7 +28,7 @@ import sqlite3
 from .. import semconv
 from .records import SpanRecord
 from .rollup import rebuild
-from .schema import write_transaction
+from .schema import LOCAL_ROOT_SQL, write_transaction
 
 __all__ = ["CHUNK", "ID_TEXT_SQL", "id_text", "indexed_ids", "pending", "run"]
 
@@ -43,7 +47,7 @@ def id_text(trace_id: str, session_key: str, attributes: dict, name: str) -> str
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:
-    """The jobs not finished yet (an empty list for a store without any)."""
+    """The jobs not finished yet, in the order they run: ``roots``, ``rollups``, ``ids`` (the others read roots)."""
     try:
         return [r[0] for r in conn.execute("SELECT job FROM backfill ORDER BY job DESC")]
     except sqlite3.OperationalError:  # no backfill table: a store not migrated yet, read-only
@@ -58,18 +62,19 @@ def indexed_ids(conn: sqlite3.Connection) -> tuple[int, int] | None:
 
 def _rollups_chunk(conn: sqlite3.Connection, after: int, last: int, flags: dict[tuple[str, str], int]) -> int:
     rows = conn.execute("SELECT rowid, trace_id, span_id, parent_span_id, name, kind, span_kind, start_time_ns,"
-                        " end_time_ns, status_code, attributes, resource, session_id FROM spans"
+                        " end_time_ns, status_code, attributes, resource, session_id, parent_remote FROM spans"
                         " WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?", (after, last, CHUNK)).fetchall()
     spans: list[SpanRecord] = []
     sessions: dict[str, str] = {}
     resources: dict[str, dict] = {}  # the spans of one program share their resource: decoded once
     for (rowid, trace_id, span_id, parent, name, kind, span_kind, start, end, status, attributes, resource,
-         session_id) in rows:
+         session_id, remote) in rows:
         decoded = resources.get(resource)
         if decoded is None:
             decoded = resources[resource] = json.loads(resource)
         spans.append(SpanRecord(trace_id, span_id, parent, name, start, end, kind=kind, span_kind=span_kind,
-                                status_code=status, attributes=json.loads(attributes), resource=decoded))
+                                status_code=status, attributes=json.loads(attributes), resource=decoded,
+                                parent_is_remote=bool(remote)))
         sessions[trace_id] = session_id
         after = rowid
     rebuild(conn, spans, sessions, flags)
@@ -79,7 +84,24 @@ def _rollups_chunk(conn: sqlite3.Connection, after: int, last: int, flags: dict[
 def _ids_chunk(conn: sqlite3.Connection, after: int, last: int) -> int:
     upto = min(after + CHUNK * 4, last)  # roots only: a few of each chunk's spans
     conn.execute(f"INSERT INTO span_ids (rowid, text) SELECT rowid, {ID_TEXT_SQL} FROM spans"
-                 " WHERE parent_span_id IS NULL AND rowid > ? AND rowid <= ?", (after, upto))
+                 f" WHERE {LOCAL_ROOT_SQL} AND rowid > ? AND rowid <= ?", (after, upto))
+    return upto
+
+
+def _roots_chunk(conn: sqlite3.Connection, after: int, last: int) -> int:
+    upto = min(after + CHUNK, last)
+    found = conn.execute(
+        """SELECT rowid, trace_id, session_id, name, end_time_ns - start_time_ns FROM spans s
+           WHERE rowid > ? AND rowid <= ? AND parent_span_id IS NOT NULL AND parent_remote = 0
+             AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id
+                             AND p.span_id = s.parent_span_id AND p.session_id = s.session_id)""",
+        (after, upto)).fetchall()
+    conn.executemany("UPDATE spans SET parent_remote = 1 WHERE rowid = ?", [(r[0],) for r in found])
+    # As the writer's rollup does for a root: the trace's name and latency, the session's longest trace.
+    conn.executemany("UPDATE traces SET name = ?, latency_ns = ? WHERE trace_id = ? AND session_id = ?"
+                     " AND name IS NULL", [(name, latency, trace_id, sid) for _, trace_id, sid, name, latency in found])
+    conn.executemany("UPDATE sessions SET max_latency_ns = MAX(max_latency_ns, ?) WHERE session_id = ?",
+                     [(latency, sid) for _, _, sid, _, latency in found])
     return upto
 
 
@@ -98,7 +120,10 @@ def run(conn: sqlite3.Connection) -> int:
                     break  # another process finished it
                 done, last = row
                 if done < last:
-                    done = _rollups_chunk(conn, done, last, flags) if job == "rollups" else _ids_chunk(conn, done, last)
+                    if job == "rollups":
+                        done = _rollups_chunk(conn, done, last, flags)
+                    else:
+                        done = _ids_chunk(conn, done, last) if job == "ids" else _roots_chunk(conn, done, last)
                 if done >= last:
                     conn.execute("DELETE FROM backfill WHERE job = ?", (job,))
                 else:

@@ -15,7 +15,7 @@ from typing import Any
 from .backfill import id_text, indexed_ids
 from .records import SpanRecord, token_counts
 from .rollup import HOUR_NS, forget
-from .schema import write_transaction
+from .schema import LOCAL_ROOT_SQL, write_transaction
 from .turns import starts_turn
 from .write import search_text
 
@@ -46,7 +46,7 @@ def stats(conn: sqlite3.Connection, path: str) -> StoreStats:
     size = sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
     spans, oldest, newest = conn.execute(
         "SELECT COUNT(*), MIN(start_time_ns), MAX(end_time_ns) FROM spans").fetchone()
-    traces = conn.execute("SELECT COUNT(*) FROM spans WHERE parent_span_id IS NULL").fetchone()[0]
+    traces = conn.execute(f"SELECT COUNT(*) FROM spans WHERE {LOCAL_ROOT_SQL}").fetchone()[0]
     sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     return StoreStats(path, size, spans, traces, sessions, oldest, newest)
 
@@ -54,7 +54,7 @@ def stats(conn: sqlite3.Connection, path: str) -> StoreStats:
 def _forget_search_text(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> None:
     """Remove the deleted roots' rows from the contentless search indexes (they need their text back)."""
     rows = conn.execute("SELECT rowid, attributes, events, trace_id, session_id, name FROM spans"
-                        f" WHERE parent_span_id IS NULL AND {where}", params).fetchall()
+                        f" WHERE {LOCAL_ROOT_SQL} AND {where}", params).fetchall()
     missing = indexed_ids(conn)  # roots the ids backfill has not reached: not in span_ids yet
     for rowid, attributes, events, trace_id, session_id, name in rows:
         decoded = json.loads(attributes)
@@ -116,9 +116,7 @@ def _recount(conn: sqlite3.Connection, session_id: str, spans: list[SpanRecord])
         conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
         return
     tokens = _innermost_tokens(spans)
-    # Rows read back do not know a remote parent: a span whose parent is not in the session is its root here.
-    ids = {s.span_id for s in spans}
-    roots = [s for s in spans if s.parent_span_id is None or s.parent_span_id not in ids]
+    roots = [s for s in spans if s.is_local_root]
     conn.execute(
         """UPDATE sessions SET first_start_ns = ?, last_end_ns = ?, span_count = ?, trace_count = ?,
                                error_count = ?, token_count = ?, turn_count = ? WHERE session_id = ?""",

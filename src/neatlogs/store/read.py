@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from ..semconv import GEN_AI_CONVERSATION_ID, SESSION_ID
 from . import bounded_json
 from .records import SessionDetail, SessionSummary, SpanRecord, TraceSpans, TraceSummary
+from .schema import LOCAL_ROOT_SQL, local_root_sql
 from .turns import starts_turn
 
 __all__ = [
@@ -71,6 +72,7 @@ def _span(row: sqlite3.Row) -> SpanRecord:
         attributes=_loads(row["attributes"], {}),
         events=_loads(row["events"], []),
         resource=_loads(row["resource"], {}),
+        parent_is_remote=bool(row["parent_remote"]),
     )
 
 
@@ -159,7 +161,7 @@ def get_session(conn: sqlite3.Connection, session_id: str) -> SessionDetail | No
     return SessionDetail(**_summary_values(summary), traces=ordered)  # type: ignore[arg-type]
 
 
-_ROOTS = "SELECT * FROM spans WHERE session_id = ? AND parent_span_id IS NULL"
+_ROOTS = f"SELECT * FROM spans WHERE session_id = ? AND {LOCAL_ROOT_SQL}"
 _IN_CHUNK = 500  # trace ids per IN (...) query, well under SQLite's parameter limit
 
 
@@ -193,7 +195,8 @@ def get_session_page(
     if not roots and before_ns is None and after_ns is None:
         whole = get_session(conn, session_id)
         return (whole, False) if whole is not None else None
-    trace_ids = [root.trace_id for root in roots]
+    # A trace may have several roots here (a back end called twice in one trace): read it once.
+    trace_ids = list(dict.fromkeys(root.trace_id for root in roots))
     traces = {trace_id: TraceSpans(trace_id) for trace_id in trace_ids}
     for i in range(0, len(trace_ids), _IN_CHUNK):
         chunk = trace_ids[i:i + _IN_CHUNK]
@@ -259,7 +262,7 @@ def find_trace_ids(conn: sqlite3.Connection, prefix: str, limit: int = 2) -> lis
 def list_traces(conn: sqlite3.Connection, limit: int = 50) -> list[TraceSummary]:
     """Return the most recent traces (by their root's start), newest first, with or without a session."""
     rows = conn.execute(
-        """SELECT r.trace_id, r.session_id, r.name, r.service_name, r.start_time_ns,
+        f"""SELECT r.trace_id, r.session_id, r.name, r.service_name, r.start_time_ns,
                   CASE WHEN json_valid(r.attributes)  -- a damaged row lists, it does not fail the list
                        THEN json_extract(r.attributes, '$."' || ?2 || '"') END AS session_attribute,
                   CASE WHEN json_valid(r.attributes)
@@ -268,7 +271,7 @@ def list_traces(conn: sqlite3.Connection, limit: int = 50) -> list[TraceSummary]
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id) AS span_count,
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id AND s.status_code = 'ERROR')
                       AS error_count
-           FROM spans r WHERE r.parent_span_id IS NULL ORDER BY r.start_time_ns DESC LIMIT ?1""",
+           FROM spans r WHERE {local_root_sql('r')} ORDER BY r.start_time_ns DESC LIMIT ?1""",
         (limit, SESSION_ID, GEN_AI_CONVERSATION_ID),
     ).fetchall()
     return [

@@ -99,7 +99,7 @@ class SpanRecord:
     parent_is_remote: bool = False
     """The parent span lives in another process (a W3C trace context carried it here), so this span
     is its trace's root in this process and in its session. Known when the span arrives (the SDK's
-    exporter, OTLP's span flags); rows read back from the store leave it False."""
+    exporter, OTLP's span flags) and stored (``spans.parent_remote``), so rows read back keep it."""
 
     @property
     def is_local_root(self) -> bool:
@@ -142,6 +142,7 @@ class SpanRecord:
             "attributes": self.attributes,
             "events": self.events,
             "resource": self.resource,
+            "parent_is_remote": self.parent_is_remote,
         }
 
 

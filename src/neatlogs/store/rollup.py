@@ -160,7 +160,7 @@ class Rollup:
             self.flags[key] = self.flags.get(key, 0) | mine
         tokens = counts.total if reports and counts is not None and not below & TOKENS else 0
         counted_call = call and not below & CALL
-        root = r.parent_span_id is None
+        root = r.is_local_root
         service_name = r.service_name
         service = service_name or ""
         hour = r.start_time_ns // HOUR_NS
@@ -178,7 +178,9 @@ class Rollup:
         t[8] += tokens
         t[9] += counted_call
         t[10] = t[10] or user
-        if root:
+        if root and t[0] == session_key:
+            # A trace crossing sessions (a back end continuing it under its own conversation) has one
+            # row, in the session of its first span: its name and latency are that session's root's.
             t[1], t[2], t[5] = r.name, service_name or t[2], r.end_time_ns - r.start_time_ns
         s = self.sessions.setdefault(session_key, [None, 0, 0])  # user, calls, longest trace
         s[0] = s[0] or user
@@ -216,10 +218,12 @@ class Rollup:
                                   span_count, error_count, token_count, call_count, user_id, no_session)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(trace_id) DO UPDATE SET priced = 0,
-                 name = COALESCE(excluded.name, traces.name),
+                 name = CASE WHEN excluded.session_id = traces.session_id
+                             THEN COALESCE(excluded.name, traces.name) ELSE traces.name END,
                  service_name = COALESCE(traces.service_name, excluded.service_name),
                  start_ns = MIN(traces.start_ns, excluded.start_ns), end_ns = MAX(traces.end_ns, excluded.end_ns),
-                 latency_ns = COALESCE(excluded.latency_ns, traces.latency_ns),
+                 latency_ns = CASE WHEN excluded.session_id = traces.session_id
+                                   THEN COALESCE(excluded.latency_ns, traces.latency_ns) ELSE traces.latency_ns END,
                  span_count = traces.span_count + excluded.span_count,
                  error_count = traces.error_count + excluded.error_count,
                  token_count = traces.token_count + excluded.token_count,

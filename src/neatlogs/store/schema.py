@@ -17,9 +17,9 @@ from typing import Iterator
 from .. import semconv
 from .._files import private_file, private_folder
 
-__all__ = ["SCHEMA_VERSION", "NewerSchemaError", "connect", "write_transaction"]
+__all__ = ["LOCAL_ROOT_SQL", "SCHEMA_VERSION", "NewerSchemaError", "connect", "local_root_sql", "write_transaction"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -220,6 +220,35 @@ CREATE TABLE IF NOT EXISTS backfill (
 """
 
 
+def local_root_sql(alias: str = "") -> str:
+    """The condition a ``spans`` row (of ``alias``, e.g. ``"r"``) meets when it is a root of its process.
+
+    No parent, or a parent in another process: :attr:`SpanRecord.is_local_root` in SQL. Every
+    query that decides roots uses this, so the store's views count the same roots.
+    """
+    prefix = f"{alias}." if alias else ""
+    return f"({prefix}parent_span_id IS NULL OR {prefix}parent_remote = 1)"
+
+
+LOCAL_ROOT_SQL = local_root_sql()
+""":func:`local_root_sql` without an alias (the partial index ``spans_local_roots`` has the same condition)."""
+
+
+# Version 6: ``spans.parent_remote`` = 1 for a span whose parent lives in another process (a W3C
+# trace context carried it; OTLP's span flags say so): that span is a root of its process, so
+# everything that reads roots back (the traces rollup, the session page, the turns, ``show``,
+# the traces list, the backfills) takes it as one, by :data:`LOCAL_ROOT_SQL`. The writer knows
+# the flag as a span arrives; a missing parent says nothing then (children end first, so it may
+# still come). Spans stored before: the ``roots`` backfill marks those whose parent is not in
+# their session (those older stores' rows are complete) and gives their traces rows the root's
+# name and latency. A partial index serves the newest-first roots, as ``spans_roots`` did.
+_SCHEMA_V6 = f"""
+ALTER TABLE spans ADD COLUMN parent_remote INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS spans_roots;
+CREATE INDEX IF NOT EXISTS spans_local_roots ON spans (start_time_ns) WHERE {LOCAL_ROOT_SQL}
+"""
+
+
 class NewerSchemaError(Exception):
     """The file was written by a newer neatlogs (a schema above :data:`SCHEMA_VERSION`): never write to it."""
 
@@ -232,7 +261,7 @@ class NewerSchemaError(Exception):
 
 # _MIGRATIONS[n] takes a file at version n to n + 1.
 _MIGRATIONS: dict[int, str] = {
-    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4, 4: _SCHEMA_V5,
+    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4, 4: _SCHEMA_V5, 5: _SCHEMA_V6,
 }
 
 
@@ -306,7 +335,7 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise NewerSchemaError(path, version)
-        jobs = [job for job, before in (("rollups", 4), ("ids", 5)) if version < before]
+        jobs = [job for job, before in (("rollups", 4), ("ids", 5), ("roots", 6)) if version < before]
         while version < SCHEMA_VERSION:
             _exec_script(conn, _MIGRATIONS[version])
             version += 1

@@ -50,12 +50,12 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
                 resource = resources[id(r.resource)] = (r.resource, _dumps(r.resource))
             session_id = r.session_id
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r.trace_id, r.span_id, r.parent_span_id, r.name, r.kind, r.span_kind,
                     r.start_time_ns, r.end_time_ns, r.status_code, r.status_message,
                     session_id if session_id is not None else r.trace_id, r.service_name, _dumps(r.attributes),
-                    _dumps(r.events) if r.events else "[]", resource[1],
+                    _dumps(r.events) if r.events else "[]", resource[1], int(r.parent_is_remote),
                 ),
             )
             if cursor.rowcount != 1:

@@ -16,6 +16,7 @@ __all__ = [
     "JSON_TYPES",
     "OtlpError",
     "PROTOBUF_TYPES",
+    "REMOTE_PARENT_FLAGS",
     "decode_request",
     "encode_success",
     "stated_size",
@@ -32,13 +33,14 @@ _SPAN_KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSU
 _STATUS_CODES = ("UNSET", "OK", "ERROR")
 # OTLP ``SpanFlags``: bit 8 says whether bit 9 is known, bit 9 that the parent is remote
 # (https://github.com/open-telemetry/opentelemetry-proto/blob/v1.5.0/opentelemetry/proto/trace/v1/trace.proto#L299).
-_REMOTE_PARENT_FLAGS = 0x100 | 0x200
+REMOTE_PARENT_FLAGS = 0x100 | 0x200
+"""OTLP span flags of a span whose parent is known to be remote (what ``neatlogs export`` writes for one)."""
 
 
 def _remote_parent(flags: Any) -> bool:
     """True when a span's OTLP flags say its parent is in another process."""
     try:
-        return int(flags or 0) & _REMOTE_PARENT_FLAGS == _REMOTE_PARENT_FLAGS
+        return int(flags or 0) & REMOTE_PARENT_FLAGS == REMOTE_PARENT_FLAGS
     except (TypeError, ValueError):
         return False
 
