@@ -176,3 +176,14 @@ def test_an_index_building_root_is_a_step_of_the_query_turn_after_it():
     ]
     [turn] = build_turns(_traces(spans))
     assert turn.user_text == "What does neatlogs do?" and len(turn.trace_ids) == 2
+
+
+def test_mcp_protocol_traffic_is_a_step_of_the_turn_not_a_turn():
+    # mcp 2.x makes spans of its own for initialize and tools/list: roots that are not conversation.
+    chat = record("a", "1", None, 100, kind="LLM", **oi_messages(IN, ("user", "weather in Lisbon?")))
+    initialize = record("b", "2", None, 200, span_kind="CLIENT", **{semconv.MCP_METHOD_NAME: "initialize"})
+    listing = record("c", "3", None, 300, span_kind="CLIENT", **{semconv.MCP_METHOD_NAME: "tools/list"})
+    assert store.is_step(initialize) and store.is_step(listing) and not store.is_step(chat)
+    (turn,) = build_turns([store.TraceSpans("a" * 32, [chat]), store.TraceSpans("b" * 32, [initialize]),
+                           store.TraceSpans("c" * 32, [listing])])
+    assert turn.user_text == "weather in Lisbon?"

@@ -271,7 +271,14 @@ def list_traces(conn: sqlite3.Connection, limit: int = 50) -> list[TraceSummary]
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id) AS span_count,
                   (SELECT COUNT(*) FROM spans s WHERE s.trace_id = r.trace_id AND s.status_code = 'ERROR')
                       AS error_count
-           FROM spans r WHERE {local_root_sql('r')} ORDER BY r.start_time_ns DESC LIMIT ?1""",
+           FROM spans r WHERE {local_root_sql('r')}
+             -- a trace with roots in several processes lists once, by its first root (a true root first)
+             AND NOT EXISTS (SELECT 1 FROM spans o WHERE o.trace_id = r.trace_id AND o.rowid != r.rowid
+                             AND {local_root_sql('o')}
+                             AND ((o.parent_span_id IS NULL) > (r.parent_span_id IS NULL)
+                                  OR ((o.parent_span_id IS NULL) = (r.parent_span_id IS NULL)
+                                      AND (o.start_time_ns, o.rowid) < (r.start_time_ns, r.rowid))))
+           ORDER BY r.start_time_ns DESC LIMIT ?1""",
         (limit, SESSION_ID, GEN_AI_CONVERSATION_ID),
     ).fetchall()
     return [

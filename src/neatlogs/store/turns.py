@@ -4,8 +4,9 @@ Written once, here, because the writer keeps session totals with them and the vi
 (``neatlogs_cli.timeline``) draws turns with them: the list, the header and the turns agree.
 
 - A root span **starts a turn** unless it is a step (embeddings, retrieval, reranking, a tool,
-  moderation) or a model call whose request does not end in a new user message (a tool
-  loop's next call: its request ends in tool results).
+  moderation, MCP protocol traffic such as ``initialize`` and ``tools/list``) or a model
+  call whose request does not end in a new user message (a tool loop's next call: its
+  request ends in tool results).
 - **"You:"** of a model-call root is the last user message of its request, or
   ``tool result: ...`` when the request ends in one.
 - A span's **tokens** come from OpenInference keys, else from OTel GenAI keys; a call counts
@@ -50,6 +51,8 @@ def is_model_call(span: SpanRecord) -> bool:
 def is_step(span: SpanRecord) -> bool:
     """True for a root that is not conversation: embeddings, retrieval, a tool, moderation."""
     if span.kind in STEP_KINDS:
+        return True
+    if semconv.MCP_METHOD_NAME in span.attributes:  # MCP traffic (initialize, tools/list, a call) is not conversation
         return True
     operation = span.attributes.get(semconv.GEN_AI_OPERATION_NAME)
     return isinstance(operation, str) and operation.lower() in STEP_OPERATIONS
