@@ -94,3 +94,16 @@ def test_a_trace_crossing_sessions_is_named_by_the_root_of_the_session_it_is_lis
         "SELECT trace_id, session_id, name, latency_ns FROM traces").fetchall()
     assert (trace_id, session_id, name, latency) == (front.trace_id, "backend", "handle", 10)
     assert {s.session_id: s.trace_count for s in store.list_sessions(conn)} == {"backend": 1, "frontend": 1}
+
+
+def test_a_trace_rooted_in_two_processes_lists_and_counts_once(tmp_path):
+    # A client's tool call and the traced server it called (mcp stdio under neatlogs run): one trace.
+    conn = store.connect(str(tmp_path / "t.db"))
+    trace, common = "c" * 32, {semconv.SESSION_ID: "run"}
+    client = store.SpanRecord(trace, "1" * 16, None, "tools/call forecast", NOW, NOW + 10, kind="TOOL",
+                              attributes=common)
+    server = store.SpanRecord(trace, "2" * 16, "9" * 16, "tools/call forecast (server)", NOW + 2, NOW + 8,
+                              kind="TOOL", attributes=common, parent_is_remote=True)
+    store.insert_spans(conn, [server, client])
+    assert [(t.trace_id, t.name) for t in store.list_traces(conn)] == [(trace, "tools/call forecast")]
+    assert store.stats(conn, ":memory:").trace_count == 1

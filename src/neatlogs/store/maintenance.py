@@ -46,7 +46,7 @@ def stats(conn: sqlite3.Connection, path: str) -> StoreStats:
     size = sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
     spans, oldest, newest = conn.execute(
         "SELECT COUNT(*), MIN(start_time_ns), MAX(end_time_ns) FROM spans").fetchone()
-    traces = conn.execute(f"SELECT COUNT(*) FROM spans WHERE {LOCAL_ROOT_SQL}").fetchone()[0]
+    traces = conn.execute(f"SELECT COUNT(DISTINCT trace_id) FROM spans WHERE {LOCAL_ROOT_SQL}").fetchone()[0]
     sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     return StoreStats(path, size, spans, traces, sessions, oldest, newest)
 
