@@ -392,6 +392,11 @@ class _Handler(QuietHandler):
             self._send_json(200, message)
 
 
+_EMPTY_BLOCK_FIELDS: dict[str, dict[str, Any]] = {
+    "thinking": {"thinking": "", "signature": ""}, "text": {"text": ""}, "tool_use": {"input": {}}}
+"""What a streamed block starts with in place of its content, by block type (the deltas bring the rest)."""
+
+
 def _anthropic_events(message: dict[str, Any]) -> Iterator[tuple[str | None, Any]]:
     """A whole anthropic message as its SSE events: each content block started, sent in deltas, stopped."""
     usage = message["usage"]
@@ -399,9 +404,8 @@ def _anthropic_events(message: dict[str, Any]) -> Iterator[tuple[str | None, Any
     yield "message_start", {"type": "message_start", "message": start}
     for index, block in enumerate(message["content"]):
         kind = block["type"]
-        empty = {"thinking": {"thinking": "", "signature": ""}, "text": {"text": ""}, "tool_use": {"input": {}}}
         yield "content_block_start", {"type": "content_block_start", "index": index,
-                                      "content_block": dict(block, **empty.get(kind, {}))}
+                                      "content_block": {**block, **_EMPTY_BLOCK_FIELDS.get(kind, {})}}
         deltas: list[dict[str, Any]] = []
         if kind == "thinking":
             thought = block["thinking"]
