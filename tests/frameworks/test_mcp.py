@@ -48,7 +48,10 @@ def _spans() -> list[store.SpanRecord]:
     """Every span in the local store (client's and server's), waiting for the server's to land."""
     conn = store.connect(os.path.join(os.environ["NEATLOGS_HOME"], "traces.db"))
     try:
-        traces = [store.get_trace(conn, t.trace_id) for t in store.list_traces(conn, limit=100)]
+        # list_traces has a row for each root of a process (schema 6), so a trace the server's
+        # spans joined is listed once per process: read each trace once.
+        trace_ids = dict.fromkeys(t.trace_id for t in store.list_traces(conn, limit=100))
+        traces = [store.get_trace(conn, trace_id) for trace_id in trace_ids]
     finally:
         conn.close()
     return [s for t in traces if t is not None for s in t.spans]
@@ -167,8 +170,9 @@ CLIENT = """
     from mcp.client.stdio import stdio_client
 
     async def main():
-        # No env: the mcp client gives the server only its short list of inherited variables.
-        params = StdioServerParameters(command=sys.executable, args=[{server!r}])
+        # env=None: the mcp client gives the server only its short list of inherited variables;
+        # an env of the program's own is merged over that list (its PYTHONPATH replacing ours).
+        params = StdioServerParameters(command=sys.executable, args=[{server!r}], env={env!r})
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
@@ -179,10 +183,35 @@ CLIENT = """
 """
 
 
-def test_a_server_the_client_starts_under_neatlogs_run_is_traced_in_its_session_and_trace(tmp_path):
+OWN_PATH_SERVER = """
+import runpy
+
+import weather_units  # found only on the PYTHONPATH the program gives the server
+
+runpy.run_path({server!r}, run_name="__main__")
+"""
+
+
+def _server_needing_its_own_path(tmp_path: Path) -> tuple[Path, str]:
+    """A server that imports a module found only on its own PYTHONPATH (two folders), then runs SERVER."""
+    first, second = tmp_path / "own-libs", tmp_path / "more-libs"
+    first.mkdir()
+    second.mkdir()
+    (second / "weather_units.py").write_text("UNIT = 'celsius'\n")
+    script = tmp_path / "own_path_server.py"
+    script.write_text(OWN_PATH_SERVER.format(server=str(SERVER)))
+    return script, os.pathsep.join([str(first), str(second)])
+
+
+@pytest.mark.parametrize("own_env", [False, True], ids=["env-None", "env-with-own-PYTHONPATH"])
+def test_a_server_the_client_starts_under_neatlogs_run_is_traced_in_its_session_and_trace(tmp_path, own_env):
     from adopted_support import neatlogs_run
 
-    done, detail, _turns = neatlogs_run(CLIENT.format(server=str(SERVER)), tmp_path, "http://127.0.0.1:9/unused",
+    server, env = str(SERVER), None
+    if own_env:
+        script, own_path = _server_needing_its_own_path(tmp_path)
+        server, env = str(script), {"PYTHONPATH": own_path, "WEATHER_REGION": "south"}
+    done, detail, _turns = neatlogs_run(CLIENT.format(server=server, env=env), tmp_path, "http://127.0.0.1:9/unused",
                                         session="mcp-run")
     assert "Tool: sunny in Lisbon" in done.stdout
     spans = [s for t in detail["traces"] for s in t["spans"]]
@@ -218,3 +247,21 @@ def test_inside_a_run_the_server_gets_the_bootstrap_folder_and_the_settings_only
     assert run_environment(environ) == {"PYTHONPATH": str(bootstrap), "NEATLOGS_SESSION_ID": "s-1",
                                         "NEATLOGS_HOME": "/h"}
     assert run_environment({**environ, "PYTHONPATH": "/the/clients/own/libs"}) == {}  # bootstrap taken off
+
+
+def test_a_servers_own_pythonpath_gets_the_bootstrap_first_and_keeps_its_entries(monkeypatch, tmp_path):
+    from neatlogs.instrumentation.mcp.stdio_environment import BOOTSTRAP_FOLDER_NAME, with_bootstrap_first
+
+    bootstrap = tmp_path / BOOTSTRAP_FOLDER_NAME
+    bootstrap.mkdir()
+    (bootstrap / "sitecustomize.py").write_text("")
+    environ = {"PYTHONPATH": os.pathsep.join([str(bootstrap), "/the/clients/own/libs"]), "NEATLOGS_HOME": "/h"}
+    own = os.pathsep.join(["/server/libs", "/more/libs"])
+    server_env = {"PYTHONPATH": own, "HOME": "/home/x"}
+    assert with_bootstrap_first(server_env, environ) == server_env  # outside a run: as the program gave it
+    monkeypatch.setattr(sys, "_neatlogs_bootstrapped", True, raising=False)
+    assert with_bootstrap_first(server_env, environ) == {
+        "PYTHONPATH": os.pathsep.join([str(bootstrap), "/server/libs", "/more/libs"]), "HOME": "/home/x"}
+    assert with_bootstrap_first({"HOME": "/home/x", "PYTHONPATH": ""}, environ)["PYTHONPATH"] == str(bootstrap)
+    already = {"PYTHONPATH": os.pathsep.join(["/server/libs", str(bootstrap)])}
+    assert with_bootstrap_first(already, environ) == already  # the program put it there itself: not twice

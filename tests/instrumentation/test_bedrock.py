@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 from standins.bedrock import BedrockStandin
+from standins.tool_schema import FORECAST, assert_fits
 
 from neatlogs import _testing
 from neatlogs import semconv as sc
@@ -204,7 +205,7 @@ def test_invoke_anthropic_tool_use_streamed_and_cache_tokens(memory: Any, standi
     a = _spans(memory)["chat anthropic.claude-tools"].attributes
     call = _out(f"{sc.MESSAGE_TOOL_CALLS}.0.")
     assert a[call + sc.TOOL_CALL_FUNCTION_NAME] == "lookup"
-    assert json.loads(a[call + sc.TOOL_CALL_FUNCTION_ARGUMENTS]) == {"query": "stand-in"}
+    assert json.loads(a[call + sc.TOOL_CALL_FUNCTION_ARGUMENTS]) == {}  # the tool declares no properties
     assert a[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_use",)
     assert a[sc.LLM_TOKEN_COUNT_PROMPT_CACHE_READ] == 2 and a[sc.LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE] == 1
 
@@ -318,3 +319,26 @@ def test_content_off_records_no_content(memory: Any, standin: BedrockStandin) ->
         a = span.attributes
         assert not [k for k in a if k in (sc.INPUT_VALUE, sc.OUTPUT_VALUE) or k.endswith(sc.MESSAGE_CONTENT)]
         assert a[sc.LLM_TOKEN_COUNT_PROMPT] > 0
+
+
+def test_converse_tool_call_arguments_fit_the_tools_schema_plain_and_streamed(memory: Any,
+                                                                               standin: BedrockStandin) -> None:
+    client = _client(standin)
+    config = {"tools": [{"toolSpec": {"name": "forecast", "inputSchema": {"json": FORECAST}}}]}
+    reply = client.converse(modelId="tool-plain", messages=USER, toolConfig=config)
+    use = reply["output"]["message"]["content"][0]["toolUse"]
+    assert use["name"] == "forecast"
+    assert_fits(use["input"])
+    events = client.converse_stream(modelId="tool-stream", messages=USER, toolConfig=config)["stream"]
+    pieces = [e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events
+              if "toolUse" in e.get("contentBlockDelta", {}).get("delta", {})]
+    assert_fits(json.loads("".join(pieces)))
+
+
+def test_invoke_anthropic_tool_use_input_fits_the_tools_schema(memory: Any, standin: BedrockStandin) -> None:
+    client = _client(standin)
+    body = _anthropic_body(tools=[{"name": "forecast", "input_schema": FORECAST}])
+    reply = json.loads(client.invoke_model(modelId="anthropic.claude-tools", body=body)["body"].read())
+    [block] = reply["content"]
+    assert block["type"] == "tool_use" and block["name"] == "forecast"
+    assert_fits(block["input"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from typing import Any, Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from neatlogs import semconv as sc
 
 cohere = pytest.importorskip("cohere")
 from standins.cohere import CohereStandin  # noqa: E402
+from standins.tool_schema import FORECAST, assert_fits  # noqa: E402
 
 USER = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello cohere"}]
 TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "look it up",
@@ -203,3 +205,17 @@ def test_patched_once_and_undone(memory, make) -> None:
     instrumentation.uninstrument()
     make().chat(model="command-untraced", messages=USER)  # a client binds its methods when it is made
     assert [s.name for s in memory.get_finished_spans()] == ["chat command-once", "chat command-once-stream"]
+
+
+def test_tool_call_arguments_fit_the_tools_schema_plain_and_streamed(memory, make) -> None:
+    client = make()
+    tools = [{"type": "function", "function": {"name": "forecast", "parameters": FORECAST}}]
+    reply = client.chat(model="command-tools", messages=USER, tools=tools)
+    [call] = reply.message.tool_calls
+    assert call.function.name == "forecast"
+    assert_fits(json.loads(call.function.arguments))
+    pieces = [e.delta.message.tool_calls.function.arguments
+              for e in client.chat_stream(model="command-tools-stream", messages=USER, tools=tools)
+              if e.type == "tool-call-delta"]
+    assert len(pieces) > 1
+    assert_fits(json.loads("".join(pieces)))

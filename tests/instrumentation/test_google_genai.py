@@ -14,6 +14,7 @@ from neatlogs import semconv as sc
 genai = pytest.importorskip("google.genai")
 from google.genai import errors, types  # noqa: E402
 from standins.google_genai import GeminiStandin  # noqa: E402
+from standins.tool_schema import FORECAST, assert_fits  # noqa: E402
 
 IN = sc.LLM_INPUT_MESSAGES
 OUT = sc.LLM_OUTPUT_MESSAGES
@@ -124,7 +125,7 @@ def test_tool_call_reply_plain_and_streamed(memory, gemini) -> None:
     for name in ("generate_content gemini-tools", "generate_content gemini-tools-stream"):
         a = spans[name].attributes
         assert a[_key(OUT, 0, sc.MESSAGE_TOOL_CALLS, "0", sc.TOOL_CALL_FUNCTION_NAME)] == "get_weather"
-        assert a[_key(OUT, 0, sc.MESSAGE_TOOL_CALLS, "0", sc.TOOL_CALL_FUNCTION_ARGUMENTS)] == '{"query": "stand-in"}'
+        assert a[_key(OUT, 0, sc.MESSAGE_TOOL_CALLS, "0", sc.TOOL_CALL_FUNCTION_ARGUMENTS)] == '{"city": "stand-in"}'
         assert '"name": "get_weather"' in a[sc.OUTPUT_VALUE]
         assert a[sc.LLM_INVOCATION_PARAMETERS] == '{"tools": ["get_weather"]}'
     # A list of strings is one user turn, as the client sends it.
@@ -204,7 +205,7 @@ def test_automatic_function_calling_is_one_span(memory, gemini) -> None:
     calls = []
 
     def get_weather(query: str) -> str:
-        """Weather of a place (the stand-in asks with ``query``)."""
+        """Weather of a place (the stand-in fills ``query`` from the function's schema)."""
         calls.append(query)
         return "sunny"
 
@@ -347,3 +348,22 @@ def test_chat_stream_left_early_is_one_incomplete_span(memory, gemini) -> None:
     for span in spans:
         assert span.attributes[sc.NEATLOGS_STREAM_INCOMPLETE] is True
         assert span.attributes[_key(IN, 0, sc.MESSAGE_CONTENT)] == "stop early"
+
+
+@pytest.mark.parametrize("declaration", [
+    types.FunctionDeclaration(name="forecast", parameters_json_schema=FORECAST),
+    types.FunctionDeclaration(name="forecast", parameters=types.Schema(
+        type="OBJECT", required=["city", "days"],
+        properties={"city": types.Schema(type="STRING"), "days": types.Schema(type="INTEGER")})),
+], ids=["json-schema", "openapi-schema"])
+def test_tool_call_arguments_fit_the_tools_schema_plain_and_streamed(memory, gemini, declaration) -> None:
+    client = _client(gemini)
+    config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[declaration])])
+    reply = client.models.generate_content(model="gemini-tools", contents="weather in Rome?", config=config)
+    [call] = reply.function_calls
+    assert call.name == "forecast"
+    assert_fits(call.args)
+    chunks = list(client.models.generate_content_stream(model="gemini-tools-stream", contents="weather in Rome?",
+                                                        config=config))
+    [streamed] = [c for chunk in chunks for c in chunk.function_calls or ()]
+    assert_fits(streamed.args)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
 from neatlogs import semconv as sc
 
 groq = pytest.importorskip("groq")
+from standins.tool_schema import FORECAST, assert_fits  # noqa: E402
 
 TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
 
@@ -49,3 +51,13 @@ def test_api_error_is_recorded_and_reraised(memory, base_url) -> None:
         client.chat.completions.create(model="error-500", messages=[{"role": "user", "content": "hi"}])
     [span] = memory.get_finished_spans()
     assert span.status.status_code.name == "ERROR" and span.attributes[sc.ERROR_TYPE] == "InternalServerError"
+
+
+def test_tool_call_arguments_fit_the_tools_schema(memory, base_url) -> None:
+    client = groq.Groq(base_url=base_url, api_key="x", max_retries=0)
+    tools = [{"type": "function", "function": {"name": "forecast", "parameters": FORECAST}}]
+    reply = client.chat.completions.create(model="llama-3.3-70b", tools=tools,
+                                           messages=[{"role": "user", "content": "weather in Rome?"}])
+    [call] = reply.choices[0].message.tool_calls
+    assert call.function.name == "forecast"
+    assert_fits(json.loads(call.function.arguments))

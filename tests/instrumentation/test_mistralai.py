@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from typing import Any, Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from neatlogs import semconv as sc
 pytest.importorskip("mistralai.client")
 from mistralai.client import Mistral, errors  # noqa: E402
 from standins.mistralai import MistralStandin  # noqa: E402
+from standins.tool_schema import FORECAST, assert_fits  # noqa: E402
 
 USER = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello mistral"}]
 TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "look it up",
@@ -189,3 +191,14 @@ def test_patched_once_and_undone(memory, client) -> None:
     instrumentation.uninstrument()
     client.chat.complete(model="mistral-untraced", messages=USER)
     assert [s.name for s in memory.get_finished_spans()] == ["chat mistral-once"]
+
+
+def test_tool_call_arguments_fit_the_tools_schema_plain_and_streamed(memory, client) -> None:
+    tools = [{"type": "function", "function": {"name": "forecast", "parameters": FORECAST}}]
+    reply = client.chat.complete(model="mistral-tools", messages=USER, tools=tools)
+    [call] = reply.choices[0].message.tool_calls
+    assert call.function.name == "forecast"
+    assert_fits(json.loads(call.function.arguments))
+    events = list(client.chat.stream(model="mistral-tools-stream", messages=USER, tools=tools))
+    [streamed] = [c for e in events for c in e.data.choices[0].delta.tool_calls or ()]
+    assert_fits(json.loads(streamed.function.arguments))

@@ -17,6 +17,7 @@ from neatlogs import semconv as sc
 
 ollama = pytest.importorskip("ollama")
 from standins.ollama import OllamaStandin  # noqa: E402
+from standins.tool_schema import FORECAST, assert_fits  # noqa: E402
 
 USER = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello ollama"}]
 TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "look it up",
@@ -84,8 +85,8 @@ def test_tool_call_answered_plain_and_streamed(memory, standin) -> None:
     for span in memory.get_finished_spans():
         a = span.attributes
         assert a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_NAME}"] == "lookup"
-        assert json.loads(a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_ARGUMENTS}"]) == \
-            {"query": "stand-in"}
+        # The tool declares no properties, so the stand-in calls it with none.
+        assert json.loads(a[f"{OUT}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_ARGUMENTS}"]) == {}
         assert json.loads(a[sc.OUTPUT_VALUE])[0]["name"] == "lookup"
         assert "lookup" in a[sc.LLM_INVOCATION_PARAMETERS]
 
@@ -232,3 +233,15 @@ def test_same_request_headers_traced_and_untraced(standin) -> None:
     assert _headers(standin, lambda: client.chat("llama3.2", USER)) == untraced
     assert _headers(standin, lambda: list(client.chat("llama3.2", USER, stream=True))) == untraced_stream
     assert len(memory.get_finished_spans()) == 2
+
+
+def test_tool_call_arguments_fit_the_tools_schema_plain_and_streamed(memory, standin) -> None:
+    client = ollama.Client(host=standin.base_url)
+    tools = [{"type": "function", "function": {"name": "forecast", "parameters": FORECAST}}]
+    reply = client.chat(model="llama3.2", messages=USER, tools=tools)
+    [call] = reply.message.tool_calls
+    assert call.function.name == "forecast"
+    assert_fits(dict(call.function.arguments))
+    parts = list(client.chat(model="llama3.2", messages=USER, tools=tools, stream=True))
+    [streamed] = [c for p in parts for c in p.message.tool_calls or ()]
+    assert_fits(dict(streamed.function.arguments))

@@ -27,6 +27,7 @@ import zlib
 from typing import Any, Iterator
 
 from neatlogs_cli.demo.loopback import BackgroundHTTPServer, QuietHandler
+from neatlogs_cli.demo.schema_examples import tool_arguments
 from neatlogs_cli.demo.standin_model import reply_text
 
 __all__ = ["BedrockStandin", "event_message"]
@@ -35,8 +36,6 @@ _ERRORS = {400: "ValidationException", 403: "AccessDeniedException", 404: "Resou
            408: "ModelTimeoutException", 424: "ModelErrorException", 429: "ThrottlingException",
            500: "InternalServerException", 503: "ServiceUnavailableException"}
 """Bedrock's modelled error code for each HTTP status (botocore raises the class of that name)."""
-
-_TOOL_ARGUMENTS = {"query": "stand-in"}
 
 
 def _header(name: str, value: str) -> bytes:
@@ -151,8 +150,10 @@ class _Handler(QuietHandler):
         text = reply_text(messages)
         tool_use = None
         if _wants_tool(tools, messages, "toolResult"):
-            name = tools[0].get("toolSpec", {}).get("name", "tool")
-            tool_use = {"toolUseId": f"tooluse_{self.server.owner.count}", "name": name, "input": _TOOL_ARGUMENTS}
+            spec = tools[0].get("toolSpec", {})
+            arguments = tool_arguments((spec.get("inputSchema") or {}).get("json"))
+            tool_use = {"toolUseId": f"tooluse_{self.server.owner.count}", "name": spec.get("name", "tool"),
+                        "input": arguments}
         prompt = sum(_tokens(json.dumps(m.get("content"))) for m in messages)
         completion = _tokens(text)
         usage = {"inputTokens": prompt, "outputTokens": completion, "totalTokens": prompt + completion + 3,
@@ -203,9 +204,9 @@ class _Handler(QuietHandler):
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
         stop = "end_turn"
         if _wants_tool(body.get("tools"), messages, "tool_result"):
-            name = body["tools"][0].get("name", "tool")
-            content = [{"type": "tool_use", "id": f"toolu_{self.server.owner.count}", "name": name,
-                        "input": _TOOL_ARGUMENTS}]
+            tool = body["tools"][0]
+            content = [{"type": "tool_use", "id": f"toolu_{self.server.owner.count}", "name": tool.get("name", "tool"),
+                        "input": tool_arguments(tool.get("input_schema"))}]
             stop = "tool_use"
         prompt = sum(_tokens(json.dumps(m.get("content"))) for m in messages)
         return {"id": f"msg_bdrk_{self.server.owner.count}", "type": "message", "role": "assistant",

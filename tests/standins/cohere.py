@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
+from neatlogs_cli.demo.schema_examples import tool_arguments
 from neatlogs_cli.demo.standin_model import reply_text
 
 from ._json_handler import JsonHandler, JsonStandin, sse_event, tokens
@@ -44,7 +45,7 @@ class _Handler(JsonHandler):
                  "tokens": {"input_tokens": in_tokens + 7, "output_tokens": out_tokens}}
         rid = f"standin-{len(self.server.owner.requests)}"
         calls = [{"id": f"lookup_{i}", "type": "function",
-                  "function": {"name": tool["function"]["name"], "arguments": json.dumps({"query": "stand-in"})}}
+                  "function": {"name": tool["function"]["name"], "arguments": json.dumps(tool_arguments(tool["function"].get("parameters")))}}
                  for i, tool in enumerate(tools[:1])] if wants_tool else []
         finish = "TOOL_CALL" if calls else "COMPLETE"
         plan = "I will look it up."

@@ -21,6 +21,7 @@ import threading
 from typing import Any, Iterator
 
 from neatlogs_cli.demo.loopback import BackgroundHTTPServer, QuietHandler
+from neatlogs_cli.demo.schema_examples import tool_arguments
 from neatlogs_cli.demo.standin_model import reply_text
 
 __all__ = ["GeminiStandin"]
@@ -114,7 +115,12 @@ class _Handler(QuietHandler):
                     "responseId": response_id}
 
         if wants_tool:
-            call = {"functionCall": {"name": declarations[0]["name"], "args": {"query": "stand-in"}}}
+            declaration = declarations[0]
+            # A JSON schema comes as ``parametersJsonSchema`` or, from a Python function given as a
+            # tool, ``parameters_json_schema`` (as google-genai 3.6 sends it); a ``Schema`` as ``parameters``.
+            schema = (declaration.get("parametersJsonSchema") or declaration.get("parameters_json_schema")
+                      or declaration.get("parameters"))
+            call = {"functionCall": {"name": declaration["name"], "args": tool_arguments(schema)}}
             return [event([call], True, 3)]
         if not streamed:
             return [event([{"text": text}], True, _tokens(text))]

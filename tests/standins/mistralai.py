@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any, Iterator
 
+from neatlogs_cli.demo.schema_examples import tool_arguments
 from neatlogs_cli.demo.standin_model import reply_text
 
 from ._json_handler import JsonHandler, JsonStandin, sse_event, tokens
@@ -43,7 +44,7 @@ class _Handler(JsonHandler):
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
         rid, created = f"cmpl-standin-{len(self.server.owner.requests)}", int(time.time())
         calls = [{"id": f"call{i}", "type": "function", "index": i,
-                  "function": {"name": tool["function"]["name"], "arguments": json.dumps({"query": "stand-in"})}}
+                  "function": {"name": tool["function"]["name"], "arguments": json.dumps(tool_arguments(tool["function"].get("parameters")))}}
                  for i, tool in enumerate(tools[:1])] if wants_tool else []
         finish = "tool_calls" if calls else "stop"
         if not body.get("stream"):

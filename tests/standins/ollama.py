@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from neatlogs_cli.demo.schema_examples import tool_arguments
 from neatlogs_cli.demo.standin_model import reply_text
 
 from ._json_handler import JsonHandler, JsonStandin, ndjson_line, tokens
@@ -49,7 +50,7 @@ class _Handler(JsonHandler):
         wants_tool = bool(tools) and bool(messages) and messages[-1].get("role") == "user"
         text = reply_text(messages)
         prompt = sum(tokens(str(m.get("content") or "")) for m in messages)
-        calls = [{"function": {"name": tool["function"]["name"], "arguments": {"query": "stand-in"}}}
+        calls = [{"function": {"name": tool["function"]["name"], "arguments": tool_arguments(tool["function"].get("parameters"))}}
                  for tool in tools[:1]] if wants_tool else []
         completion = 1 if calls else tokens(text)
         head = {"model": model, "created_at": _CREATED}

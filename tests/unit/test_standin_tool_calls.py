@@ -13,7 +13,7 @@ import json
 import openai
 import pytest
 
-from neatlogs_cli.demo.standin_model import tool_arguments
+from neatlogs_cli.demo.schema_examples import tool_arguments
 
 # What pydantic writes for ``def forecast(city: str, days: int, units: Units, note: str | None,
 # where: Place)``: a nested model behind a $ref, an Optional as anyOf with null, an enum.

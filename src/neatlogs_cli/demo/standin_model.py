@@ -5,7 +5,8 @@ benchmarks. It answers ``/v1/chat/completions`` (plain and SSE streaming, with u
 tool calls), ``/v1/responses`` (plain and streaming, with function calls), ``/v1/embeddings`` and, for anthropic
 clients, ``/v1/messages``. Every reply says it comes from a stand-in. Asked with tools (the
 last message the user's), it calls the first one with arguments that fit the tool's JSON
-schema (``tool_arguments``), so a framework parses and validates them as it would a model's.
+schema (``schema_examples.tool_arguments``, the helper every stand-in shares), so a framework
+parses and validates them as it would a model's.
 
 Behaviour on demand, chosen by the request's model name:
 
@@ -27,8 +28,9 @@ import time
 from typing import Any, Iterator
 
 from .loopback import BackgroundHTTPServer, QuietHandler
+from .schema_examples import schema_example, tool_arguments
 
-__all__ = ["CACHE_READ_TOKENS", "CACHE_WRITE_TOKENS", "StandinModel", "THINKING_TEXT", "reply_text", "tool_arguments"]
+__all__ = ["CACHE_READ_TOKENS", "CACHE_WRITE_TOKENS", "StandinModel", "THINKING_TEXT", "reply_text"]
 
 REPLY_PREFIX = "[stand-in model] "
 
@@ -54,47 +56,6 @@ def reply_text(messages: list[dict[str, Any]]) -> str:
 
 def _tokens(text: str) -> int:
     return max(1, len(text.split()))
-
-
-def _schema_example(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
-    """A value matching a JSON schema, for structured-output requests and tool-call arguments.
-
-    Follows local ``$ref``s (``#/$defs/...``, as pydantic writes them), takes the first
-    non-null choice of an ``anyOf``/``oneOf`` (an ``Optional[...]`` field) and a ``const``
-    or the first ``enum`` value as it is.
-    """
-    root = schema if root is None else root
-    reference = schema.get("$ref")
-    if isinstance(reference, str) and reference.startswith("#/"):
-        target: Any = root
-        for part in reference[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        return _schema_example(target if isinstance(target, dict) else {}, root)
-    choices = schema.get("anyOf") or schema.get("oneOf")
-    if isinstance(choices, list) and choices:
-        typed = [c for c in choices if isinstance(c, dict) and c.get("type") != "null"] or choices
-        return _schema_example(typed[0], root)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if isinstance(kind, list):  # {"type": ["string", "null"]}
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or (kind is None and "properties" in schema):
-        return {k: _schema_example(v, root) for k, v in schema.get("properties", {}).items()}
-    if kind == "array":
-        return [_schema_example(schema.get("items", {}), root)]
-    examples: dict[Any, Any] = {"integer": 1, "number": 1.5, "boolean": True, "null": None}
-    return examples.get(kind, "stand-in")
-
-
-def tool_arguments(parameters: Any) -> dict[str, Any]:
-    """The arguments the stand-in calls a tool with: a value for each property of its JSON schema."""
-    if not isinstance(parameters, dict):
-        return {}
-    arguments = _schema_example(parameters)
-    return arguments if isinstance(arguments, dict) else {}
 
 
 class _Handler(QuietHandler):
@@ -158,7 +119,7 @@ class _Handler(QuietHandler):
         text = reply_text(messages)
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":
-            text = json.dumps(_schema_example(fmt["json_schema"].get("schema", {})))
+            text = json.dumps(schema_example(fmt["json_schema"].get("schema", {})))
         prompt_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
         completion_tokens = _tokens(text)
         usage = {
@@ -232,7 +193,7 @@ class _Handler(QuietHandler):
         text = reply_text(messages)
         fmt = (body.get("text") or {}).get("format") or {}
         if fmt.get("type") == "json_schema":
-            text = json.dumps(_schema_example(fmt.get("schema", {})))
+            text = json.dumps(schema_example(fmt.get("schema", {})))
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
         out_tokens = _tokens(text)
         rid = f"resp_standin_{self.server.owner.count}"
@@ -399,88 +360,70 @@ class _Handler(QuietHandler):
 
     # --- anthropic messages ---------------------------------------------------------------------
     def _anthropic(self, body: dict[str, Any], model: str, delay: float) -> None:
+        """A text reply, or a ``tool_use`` of the first tool when the user's message asks with tools."""
         messages = body.get("messages", [])
         tools = body.get("tools") or []
-        if tools and messages and messages[-1].get("role") == "user" and not _holds_tool_result(messages[-1]):
-            self._anthropic_tool_use(body, tools[0], model, delay)
-            return
-        text = reply_text(messages)
         in_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
-        out_tokens = _tokens(text)
-        usage: dict[str, Any] = {"input_tokens": in_tokens, "output_tokens": out_tokens}
-        if "cache" in model:
-            usage.update(cache_read_input_tokens=CACHE_READ_TOKENS, cache_creation_input_tokens=CACHE_WRITE_TOKENS)
-        thinking = "think" in model
-        blocks: list[dict[str, Any]] = [
-            {"type": "thinking", "thinking": THINKING_TEXT, "signature": "c2lnbmVk"},
-            {"type": "redacted_thinking", "data": "ZW5jcnlwdGVk"},
-        ] if thinking else []
-        mid = f"msg_standin_{self.server.owner.count}"
-        message = {"id": mid, "type": "message", "role": "assistant", "model": model,
-                   "content": [*blocks, {"type": "text", "text": text}], "stop_reason": "end_turn",
-                   "stop_sequence": None, "usage": usage}
-        if not body.get("stream"):
-            self._send_json(200, message)
-            return
-
-        def events() -> Iterator[tuple[str | None, Any]]:
-            start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=0))
-            yield "message_start", {"type": "message_start", "message": start}
-            if thinking:
-                yield "content_block_start", {"type": "content_block_start", "index": 0,
-                                              "content_block": {"type": "thinking", "thinking": "", "signature": ""}}
-                for part in (THINKING_TEXT[:10], THINKING_TEXT[10:]):
-                    yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                                  "delta": {"type": "thinking_delta", "thinking": part}}
-                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                              "delta": {"type": "signature_delta", "signature": "c2lnbmVk"}}
-                yield "content_block_stop", {"type": "content_block_stop", "index": 0}
-                yield "content_block_start", {"type": "content_block_start", "index": 1, "content_block": blocks[1]}
-                yield "content_block_stop", {"type": "content_block_stop", "index": 1}
-            index = len(blocks)
-            yield "content_block_start", {"type": "content_block_start", "index": index,
-                                          "content_block": {"type": "text", "text": ""}}
-            for i, word in enumerate(text.split(" ")):
-                yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                              "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}}
-            yield "content_block_stop", {"type": "content_block_stop", "index": index}
-            stop = {"stop_reason": "end_turn", "stop_sequence": None}
-            yield "message_delta", {"type": "message_delta", "delta": stop,
-                                    "usage": {"output_tokens": out_tokens}}
-            yield "message_stop", {"type": "message_stop"}
-
-        self._send_sse(events(), delay)
-
-    def _anthropic_tool_use(self, body: dict[str, Any], tool: dict[str, Any], model: str, delay: float) -> None:
-        """A reply that calls the request's first tool, with input fitting its schema (``stop_reason`` tool_use)."""
-        schema = tool.get("input_schema") or {}
-        tool_input = _schema_example(schema) if schema.get("properties") else {}
         count = self.server.owner.count
-        block = {"type": "tool_use", "id": f"toolu_standin_{count}", "name": tool.get("name", ""), "input": tool_input}
-        in_tokens = sum(_tokens(str(m.get("content") or "")) for m in body.get("messages", []))
-        usage = {"input_tokens": in_tokens, "output_tokens": _tokens(json.dumps(tool_input))}
+        blocks: list[dict[str, Any]]
+        if tools and messages and messages[-1].get("role") == "user" and not _holds_tool_result(messages[-1]):
+            tool = tools[0]
+            tool_input = tool_arguments(tool.get("input_schema"))
+            blocks = [{"type": "tool_use", "id": f"toolu_standin_{count}", "name": tool.get("name", ""),
+                       "input": tool_input}]
+            usage: dict[str, Any] = {"input_tokens": in_tokens, "output_tokens": _tokens(json.dumps(tool_input))}
+            stop_reason = "tool_use"
+        else:
+            text = reply_text(messages)
+            usage = {"input_tokens": in_tokens, "output_tokens": _tokens(text)}
+            if "cache" in model:
+                usage.update(cache_read_input_tokens=CACHE_READ_TOKENS, cache_creation_input_tokens=CACHE_WRITE_TOKENS)
+            blocks = [
+                {"type": "thinking", "thinking": THINKING_TEXT, "signature": "c2lnbmVk"},
+                {"type": "redacted_thinking", "data": "ZW5jcnlwdGVk"},
+            ] if "think" in model else []
+            blocks.append({"type": "text", "text": text})
+            stop_reason = "end_turn"
         message = {"id": f"msg_standin_{count}", "type": "message", "role": "assistant", "model": model,
-                   "content": [block], "stop_reason": "tool_use", "stop_sequence": None, "usage": usage}
-        if not body.get("stream"):
+                   "content": blocks, "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
+        if body.get("stream"):
+            self._send_sse(_anthropic_events(message), delay)
+        else:
             self._send_json(200, message)
-            return
 
-        def events() -> Iterator[tuple[str | None, Any]]:
-            start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=0))
-            yield "message_start", {"type": "message_start", "message": start}
-            yield "content_block_start", {"type": "content_block_start", "index": 0,
-                                          "content_block": dict(block, input={})}
-            arguments = json.dumps(tool_input)
-            for part in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2:]):
-                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                              "delta": {"type": "input_json_delta", "partial_json": part}}
-            yield "content_block_stop", {"type": "content_block_stop", "index": 0}
-            stop = {"stop_reason": "tool_use", "stop_sequence": None}
-            yield "message_delta", {"type": "message_delta", "delta": stop,
-                                    "usage": {"output_tokens": usage["output_tokens"]}}
-            yield "message_stop", {"type": "message_stop"}
 
-        self._send_sse(events(), delay)
+_EMPTY_BLOCK_FIELDS: dict[str, dict[str, Any]] = {
+    "thinking": {"thinking": "", "signature": ""}, "text": {"text": ""}, "tool_use": {"input": {}}}
+"""What a streamed block starts with in place of its content, by block type (the deltas bring the rest)."""
+
+
+def _anthropic_events(message: dict[str, Any]) -> Iterator[tuple[str | None, Any]]:
+    """A whole anthropic message as its SSE events: each content block started, sent in deltas, stopped."""
+    usage = message["usage"]
+    start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=0))
+    yield "message_start", {"type": "message_start", "message": start}
+    for index, block in enumerate(message["content"]):
+        kind = block["type"]
+        yield "content_block_start", {"type": "content_block_start", "index": index,
+                                      "content_block": {**block, **_EMPTY_BLOCK_FIELDS.get(kind, {})}}
+        deltas: list[dict[str, Any]] = []
+        if kind == "thinking":
+            thought = block["thinking"]
+            deltas = [{"type": "thinking_delta", "thinking": part} for part in (thought[:10], thought[10:])]
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+        elif kind == "text":
+            deltas = [{"type": "text_delta", "text": word if i == 0 else " " + word}
+                      for i, word in enumerate(block["text"].split(" "))]
+        elif kind == "tool_use":
+            arguments = json.dumps(block["input"])
+            deltas = [{"type": "input_json_delta", "partial_json": part}
+                      for part in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2:])]
+        for delta in deltas:
+            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
+    stop = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    yield "message_delta", {"type": "message_delta", "delta": stop, "usage": {"output_tokens": usage["output_tokens"]}}
+    yield "message_stop", {"type": "message_stop"}
 
 
 def _holds_tool_result(message: dict[str, Any]) -> bool:
