@@ -93,7 +93,7 @@ class _Active:
         self.arguments = input_value
         self.identity: Any = None
         self.stdout: Any = None  # a capture of what the code prints (capture_stdout=True), while attached
-        self.printed: list[str] = []
+        self.printed = ""  # what it printed so far (a generator's steps add up); no object per span
         try:
             tracer = tracing.get_tracer()
             if tracer is None:
@@ -135,7 +135,7 @@ class _Active:
 
             capture, self.stdout = self.stdout, None
             try:
-                self.printed.append(_stdout.stop(capture))
+                self.printed += _stdout.stop(capture)
             except Exception:
                 _log.internal_error("ending the capture of printed output failed")
         if self.token is None:
@@ -158,9 +158,8 @@ class _Active:
         if span is None:
             return
         try:
-            printed = "".join(self.printed)
-            if printed:
-                text = self.policy.text(printed)
+            if self.printed:
+                text = self.policy.text(self.printed)
                 if text is not None:
                     span.set_attribute(semconv.NEATLOGS_STDOUT, text)
             if error is not None:
