@@ -173,6 +173,33 @@ def test_a_two_turn_tool_agent_is_two_traces_in_the_threads_session(model):
         assert token_counts(dict(client.attributes)) == token_counts(dict(_parent(client, spans).attributes))
 
 
+def test_the_session_id_a_chain_is_configured_with_is_the_session_of_its_trace(model):
+    """``RunnableWithMessageHistory`` is told its conversation in ``configurable``, not in metadata."""
+    from langchain_core.chat_history import InMemoryChatMessageHistory
+    from langchain_core.prompts import MessagesPlaceholder
+    from langchain_core.runnables.history import RunnableWithMessageHistory
+
+    memory = _testing.init_in_memory(auto_session=True)
+    histories: dict[str, Any] = {}
+    prompt = ChatPromptTemplate.from_messages([("system", "Be brief."), MessagesPlaceholder("history"),
+                                               ("human", "{question}")])
+    chain = RunnableWithMessageHistory(prompt | model | StrOutputParser(),
+                                       lambda sid: histories.setdefault(sid, InMemoryChatMessageHistory()),
+                                       input_messages_key="question", history_messages_key="history")
+    for session in ("alice", "bob"):
+        chain.invoke({"question": "Hello"}, config={"configurable": {"session_id": session}})
+    asyncio.run(chain.ainvoke({"question": "Again"}, config={"configurable": {"session_id": "alice"}}))
+    spans = memory.get_finished_spans()
+    by_trace: dict[int, set[Any]] = {}
+    for span in spans:
+        by_trace.setdefault(span.context.trace_id, set()).add(span.attributes.get(semconv.SESSION_ID))
+    # each run's every span (the model call and the client call beneath it too) is in its own session
+    assert sorted(sessions.pop() for sessions in by_trace.values() if len(sessions) == 1) == ["alice", "alice", "bob"]
+    assert len(by_trace) == 3
+    roots = [s for s in spans if s.parent is None]
+    assert [r.attributes[semconv.GEN_AI_CONVERSATION_ID] for r in roots] == ["alice", "bob", "alice"]
+
+
 def test_async_agent_runs_nest_the_same_and_leave_no_context_behind(memory, standin_model, caplog):
     async def main() -> None:
         agent = create_agent(_async_model(standin_model.base_url), tools=[lookup], system_prompt="You track orders.")

@@ -6,7 +6,10 @@ parent is the span of the run's ``parent_run_id`` (a map run id -> run, bounded)
 parent is whatever is current (a ``@span`` around the call, or a framework run of
 ``_framework_runs``). Every span ends exactly once, on the run's end or error callback (or
 when the map is full and the oldest run is dropped). A root run whose metadata carries
-LangGraph's ``thread_id`` names the session of its whole trace.
+LangGraph's ``thread_id`` names the session of its whole trace; so does a ``session_id`` (or
+``thread_id`` / ``conversation_id``) the program put in the run's ``configurable``, which is
+how ``RunnableWithMessageHistory`` is told the conversation (LangChain does not copy it to
+the callbacks' metadata, so it is read from the config the root hands its first child).
 
 The class is built on first use (:func:`handler_class`), so importing this module does not
 import LangChain. Its callbacks run inline in the caller's context (``run_inline``): that is
@@ -45,7 +48,7 @@ _class: Any = None
 class _Run(_framework_runs.FrameworkRun):
     """One LangChain run with a span; ``run_id`` tells a run from the alias a hidden child left."""
 
-    __slots__ = ("run_id", "kind", "agent", "policy")
+    __slots__ = ("run_id", "kind", "agent", "policy", "root", "conversation_known")
 
     def __init__(self, span: Any, parent: _Run | None, run_id: Any, kind: str, agent: bool,
                  policy: _content.ContentPolicy) -> None:
@@ -54,6 +57,9 @@ class _Run(_framework_runs.FrameworkRun):
         self.kind = kind
         self.agent = agent
         self.policy = policy
+        self.root: _Run = parent.root if parent is not None else self
+        self.conversation_known = False
+        """On a root: its session is settled (named by metadata, or its first child has looked)."""
 
 
 def _name(serialized: Any, kwargs: dict[str, Any], default: str) -> str:
@@ -70,6 +76,14 @@ def _name(serialized: Any, kwargs: dict[str, Any], default: str) -> str:
     return default
 
 
+def _conversation_of(values: Any) -> str | None:
+    """The conversation id a run's metadata or ``configurable`` names, if any."""
+    if not isinstance(values, dict):
+        return None
+    found = next((values[k] for k in _SESSION_KEYS if values.get(k)), None)
+    return str(found) if isinstance(found, (str, int)) else None
+
+
 def _is_control_flow(error: BaseException) -> bool:
     return any(cls.__name__ in _CONTROL_FLOW for cls in type(error).__mro__)
 
@@ -84,6 +98,7 @@ def handler_class() -> Any:
 
 def _build() -> Any:
     from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.runnables.config import var_child_runnable_config
     from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
     ok = Status(StatusCode.OK)
@@ -121,15 +136,19 @@ def _build() -> Any:
                 policy = _content.current()
                 metadata = metadata or {}
                 start = {semconv.OPENINFERENCE_SPAN_KIND: kind}
+                session = None
                 if parent is None:
                     context = _framework_runs.parent_context()
-                    session = next((metadata[k] for k in _SESSION_KEYS if metadata.get(k)), None)
+                    session = _conversation_of(metadata)
                     if session is not None:
-                        start[semconv.SESSION_ID] = start[semconv.GEN_AI_CONVERSATION_ID] = str(session)
+                        start[semconv.SESSION_ID] = start[semconv.GEN_AI_CONVERSATION_ID] = session
                 else:
                     context = set_span_in_context(parent.span)
+                    if not parent.root.conversation_known:
+                        self._name_conversation(parent.root)
                 span = tracer.start_span(name, context=context, attributes=start)
                 run = _Run(span, parent, run_id, kind, agent, policy)
+                run.conversation_known = session is not None
                 set_clean_attributes(span, attributes_of(policy))
                 if len(runs) >= MAX_RUNS:
                     self._drop_oldest()
@@ -137,6 +156,20 @@ def _build() -> Any:
                 _framework_runs.enter(run)
             except Exception:
                 _log.internal_error("starting the span of LangChain run %s failed", name)
+
+        def _name_conversation(self, root: _Run) -> None:
+            """Give ``root`` the conversation its ``configurable`` names, before its first child starts.
+
+            The config the root runs its children with is in LangChain's context variable
+            while a child starts:
+            https://github.com/langchain-ai/langchain/blob/langchain-core%3D%3D1.8.3/libs/core/langchain_core/runnables/config.py#L174-L199
+            The children then take the root's session as they start (``SessionSpanProcessor``).
+            """
+            root.conversation_known = True
+            config = var_child_runnable_config.get()
+            session = _conversation_of(config.get("configurable") if isinstance(config, dict) else None)
+            if session is not None:
+                root.span.set_attributes({semconv.SESSION_ID: session, semconv.GEN_AI_CONVERSATION_ID: session})
 
         def _drop_oldest(self) -> None:
             with self._lock:
