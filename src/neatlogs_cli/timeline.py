@@ -343,6 +343,17 @@ def _tree(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[Spa
     return roots, children
 
 
+def _steps_ahead_of(turn: list[TraceSpans], steps: list[TraceSpans], next_start_ns: int) -> list[TraceSpans]:
+    """The tail of ``steps`` that ran nearer to the next turn's start than to the end of ``turn``."""
+    turn_end = max(s.end_time_ns for t in turn for s in t.spans)
+    for index, step in enumerate(steps):
+        start = min(s.start_time_ns for s in step.spans)
+        end = max(s.end_time_ns for s in step.spans)
+        if next_start_ns - end < start - turn_end:
+            return steps[index:]
+    return []
+
+
 def _root(trace: TraceSpans) -> SpanRecord:
     """The trace's root span here: the first without a parent or with a remote one (another process's),
     else the earliest (its parent never arrived)."""
@@ -381,21 +392,38 @@ def _turn(index: int, traces: list[TraceSpans]) -> Turn:
 def build_turns(traces: list[TraceSpans]) -> list[Turn]:
     """Return the turns of a session's traces (``get_session().traces``, in start order).
 
-    A trace whose root starts a turn opens one; any other trace (a step, a tool loop's next
-    call) joins the turn before it, or the first turn when it comes before any.
+    A trace whose root starts a turn opens one. A tool loop's next call joins the turn before
+    it. A step (an embedding, a retrieval, a tool run on its own) joins the turn nearest in
+    time: the one before it, unless it ran closer to the start of the next one (a RAG bot
+    embeds the user's question just before asking the model about it). Anything before the
+    first turn joins the first turn.
     """
     groups: list[list[TraceSpans]] = []
     leading: list[TraceSpans] = []
+    pending: list[TraceSpans] = []  # steps after the last turn's start, not yet placed
     for trace in traces:
         if not trace.spans:
             continue
-        if starts_turn(_root(trace)):
-            groups.append([*leading, trace] if not groups else [trace])
-            leading = []
-        elif groups:
-            groups[-1].append(trace)
-        else:
+        root = _root(trace)
+        if starts_turn(root):
+            if not groups:
+                groups.append([*leading, trace])
+                leading = []
+                continue
+            ahead = _steps_ahead_of(groups[-1], pending, root.start_time_ns)
+            groups[-1].extend(pending[:len(pending) - len(ahead)])
+            groups.append([*ahead, trace])
+            pending = []
+        elif not groups:
             leading.append(trace)
+        elif is_step(root):
+            pending.append(trace)
+        else:
+            groups[-1].extend(pending)
+            groups[-1].append(trace)
+            pending = []
+    if groups:
+        groups[-1].extend(pending)
     if leading:  # nothing in the session started a turn: it is still shown, as one
         groups.append(leading)
     return [_turn(i + 1, group) for i, group in enumerate(groups)]

@@ -187,3 +187,15 @@ def test_mcp_protocol_traffic_is_a_step_of_the_turn_not_a_turn():
     (turn,) = build_turns([store.TraceSpans("a" * 32, [chat]), store.TraceSpans("b" * 32, [initialize]),
                            store.TraceSpans("c" * 32, [listing])])
     assert turn.user_text == "weather in Lisbon?"
+
+
+def test_a_step_joins_the_turn_nearest_in_time():
+    # A RAG bot: the user's question is embedded just before the model is asked about it, long after
+    # the previous answer; a memory write right after an answer stays with that answer.
+    first = record("a", "1", None, 1_000, kind="LLM", **oi_messages(IN, ("user", "refunds?")))
+    remember = record("b", "2", None, 1_200, kind="EMBEDDING")
+    question = record("c", "3", None, 9_000, kind="EMBEDDING")
+    second = record("d", "4", None, 9_150, kind="LLM", **oi_messages(IN, ("user", "shipping?")))
+    turns = build_turns([store.TraceSpans(s.trace_id, [s]) for s in (first, remember, question, second)])
+    assert [(t.user_text, len(t.trace_ids)) for t in turns] == [("refunds?", 2), ("shipping?", 2)]
+    assert turns[1].trace_ids[0] == question.trace_id
