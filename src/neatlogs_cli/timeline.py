@@ -203,12 +203,16 @@ def _is_object_repr(text: str) -> bool:
     return _OBJECT_REPR.fullmatch(text.strip()) is not None
 
 
-def _said(value: Any, keys: tuple[str, ...], roles: tuple[str, ...]) -> str | None:
+def _said(value: Any, keys: tuple[str, ...], roles: tuple[str, ...], depth: int = 0) -> str | None:
     """The message-like text of an input or output value; None when it holds none (only objects, JSON)."""
     if isinstance(value, str):
         return None if _is_object_repr(value) else value
     if not isinstance(value, dict):
         return None
+    if len(value) == 1 and depth < 2:
+        (inner,) = value.values()
+        if isinstance(inner, dict):  # keyword arguments recorded as one (DSPy's ``forward(**input_args)``)
+            return _said(inner, keys, roles, depth + 1)
     said = _last_message_text(value.get("messages"), roles) if roles else None
     if said is not None:  # a LangGraph agent's state: the user's last message, the agent's last reply
         return said

@@ -199,3 +199,13 @@ def test_a_step_joins_the_turn_nearest_in_time():
     turns = build_turns([store.TraceSpans(s.trace_id, [s]) for s in (first, remember, question, second)])
     assert [(t.user_text, len(t.trace_ids)) for t in turns] == [("refunds?", 2), ("shipping?", 2)]
     assert turns[1].trace_ids[0] == question.trace_id
+
+
+def test_keyword_arguments_recorded_as_one_argument_still_say_what_the_user_asked():
+    # DSPy's ReAct.forward(**input_args) is recorded as {"input_args": {"question": ...}}.
+    root = record("a", "1", None, 100, "CHAIN", "INTERNAL", **{
+        semconv.INPUT_VALUE: json.dumps({"input_args": {"question": "Weather in Paris?"}}),
+        semconv.INPUT_MIME_TYPE: semconv.MIME_JSON})
+    call = record("a", "2", "1", 200, "LLM", **oi_messages(IN, ("user", "[[ ## question ## ]]\nWeather in Paris?")))
+    (turn,) = build_turns([store.TraceSpans(root.trace_id, [root, call])])
+    assert turn.user_text == "Weather in Paris?"
