@@ -65,6 +65,11 @@ def test_the_provider_is_where_the_call_goes(memory, standin_model) -> None:
     ("OpenAI", "api.deepseek.com", 443, ("deepseek", "deepseek")),
     ("OpenAI", "api.groq.com", 443, ("groq", "groq")),
     ("OpenAI", "generativelanguage.googleapis.com", 443, ("gcp.gemini", "google")),
+    ("OpenAI", "us-central1-aiplatform.googleapis.com", 443, ("gcp.vertex_ai", "google")),
+    ("OpenAI", "bedrock-runtime.us-west-2.amazonaws.com", 443, ("aws.bedrock", "aws")),
+    ("OpenAI", "bedrock-mantle.eu-west-1.api.aws", 443, ("aws.bedrock", "aws")),
+    ("OpenAI", "api.cerebras.ai", 443, ("cerebras", "cerebras")),
+    ("OpenAI", "router.huggingface.co", 443, ("huggingface", "huggingface")),
     ("OpenAI", "localhost", 11434, ("ollama", "ollama")),
     ("OpenAI", "10.0.0.5", 8000, ("openai", "openai")),  # vLLM and the like: server.address tells
 ])

@@ -36,12 +36,23 @@ _BY_HOST_SUFFIX: tuple[tuple[str, tuple[str, str]], ...] = (
     ("groq.com", ("groq", "groq")),
     ("mistral.ai", ("mistral_ai", "mistralai")),
     ("generativelanguage.googleapis.com", ("gcp.gemini", "google")),
+    ("cohere.ai", ("cohere", "cohere")),
+    ("cohere.com", ("cohere", "cohere")),
+    ("cerebras.ai", ("cerebras", "cerebras")),
+    ("deepinfra.com", ("deepinfra", "deepinfra")),
+    ("huggingface.co", ("huggingface", "huggingface")),
     ("x.ai", ("x_ai", "xai")),
     ("perplexity.ai", ("perplexity", "perplexity")),
     ("fireworks.ai", ("fireworks_ai", "fireworks_ai")),
     ("anthropic.com", ("anthropic", "anthropic")),
 )
 """Hosts of OpenAI-compatible APIs, by the end of their name."""
+
+_BEDROCK_SERVICES = ("bedrock-runtime.", "bedrock-runtime-fips.", "bedrock-mantle.")
+"""Host prefixes of Amazon Bedrock's OpenAI-compatible endpoints (``openai.providers.bedrock``), any AWS partition.
+
+See ``_parse_bedrock_endpoint_hostname`` in
+https://github.com/openai/openai-python/blob/main/src/openai/providers/bedrock.py"""
 
 OLLAMA_PORT = 11434
 """Ollama's own port: its OpenAI-compatible endpoint on localhost is Ollama's."""
@@ -58,6 +69,10 @@ def provider_names(client_class: str, host: str | None, port: int | None) -> tup
         for suffix, names in _BY_HOST_SUFFIX:
             if host == suffix or host.endswith("." + suffix):
                 return names
+        if host.startswith(_BEDROCK_SERVICES):
+            return ("aws.bedrock", "aws")
+        if host.endswith("aiplatform.googleapis.com"):  # Vertex AI, {location}-aiplatform: openai.providers.vertex
+            return ("gcp.vertex_ai", "google")
     if port == OLLAMA_PORT:
         return ("ollama", "ollama")
     return OPENAI
