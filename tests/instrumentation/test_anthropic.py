@@ -120,6 +120,50 @@ def test_stream_helper_sync_and_async(wire, base_url) -> None:
     assert sc.NEATLOGS_STREAM_INCOMPLETE not in spans["chat claude-helper-async"]["attributes"]
 
 
+def test_beta_messages_create_stream_and_the_tool_runner(wire, base_url) -> None:
+    # Tool runners, threads, fallbacks and the other beta features send through client.beta.messages.
+    w = wire(instrumentations=["anthropic"])
+    client = anthropic.Anthropic(base_url=base_url, api_key="x", max_retries=0)
+    reply = client.beta.messages.create(model="claude-beta", max_tokens=64, messages=USER)
+    with client.beta.messages.stream(model="claude-beta-helper", max_tokens=64, messages=USER) as stream:
+        final = stream.get_final_message()
+
+    @anthropic.beta_tool
+    def get_weather(location: str) -> str:
+        """The weather in a city.
+
+        Args:
+            location: the city
+        """
+        return f"sunny in {location}"
+
+    runner = client.beta.messages.tool_runner(model="claude-beta-runner", max_tokens=64, tools=[get_weather],
+                                              messages=[{"role": "user", "content": "weather in SF?"}])
+    replies = list(runner)
+
+    async def main() -> str:
+        async with anthropic.AsyncAnthropic(base_url=base_url, api_key="x", max_retries=0) as aclient:
+            async with aclient.beta.messages.stream(model="claude-beta-async", max_tokens=64, messages=USER) as s:
+                return "".join([text async for text in s.text_stream])
+
+    async_text = asyncio.run(main())
+    spans = w.spans(5, scope="neatlogs")
+    by_name: dict[str, list] = {}
+    for span in spans:
+        by_name.setdefault(span["name"], []).append(span)
+    assert by_name["chat claude-beta"][0]["attributes"][sc.OUTPUT_VALUE] == reply.content[0].text
+    assert by_name["chat claude-beta-helper"][0]["attributes"][sc.OUTPUT_VALUE] == final.content[0].text
+    assert by_name["chat claude-beta-async"][0]["attributes"][sc.OUTPUT_VALUE] == async_text
+    first, second = by_name["chat claude-beta-runner"]  # the runner's tool loop: two model calls
+    assert first["attributes"][f"{sc.LLM_OUTPUT_MESSAGES}.0.{sc.MESSAGE_TOOL_CALLS}.0.{sc.TOOL_CALL_FUNCTION_NAME}"] \
+        == "get_weather"
+    results = [v for k, v in second["attributes"].items() if k.startswith(sc.LLM_INPUT_MESSAGES)]
+    assert "sunny in stand-in" in results and len(replies) == 2
+    for span in spans:
+        assert span["attributes"][sc.LLM_PROVIDER] == "anthropic"
+        assert span["attributes"][sc.LLM_TOKEN_COUNT_COMPLETION] > 0
+
+
 def test_stream_helper_is_patched_once_and_undone(memory, base_url) -> None:
     from neatlogs.instrumentation import anthropic as instrumentation
 

@@ -1,5 +1,8 @@
 """Anthropic instrumentation: ``messages.create`` (sync, async, streamed), ``parse`` and ``stream()``, one span each.
 
+The same for ``beta.messages`` (tool runners, threads, fallbacks, the MCP connector and other
+beta features send through it).
+
 A provider folder like any other: the methods to patch are listed here, the request,
 response and stream extraction is in ``_extract.py``, the ``stream()`` helper's own wrapper
 in ``_stream_helper.py``; the engine (``instrumentation/_llm``) does the rest. While
@@ -22,10 +25,13 @@ from ._stream_helper import wrap_stream_helper
 __all__ = ["instrument", "uninstrument"]
 
 _MODULE = "anthropic.resources.messages"
+_BETA_MODULE = "anthropic.resources.beta.messages.messages"
 _CLASSES = ("Messages", "AsyncMessages")
 TARGETS = (
     PatchTarget(_MODULE, _CLASSES, ("create", "parse"), "chat"),
     PatchTarget(_MODULE, _CLASSES, ("stream",), "chat", wrap_stream_helper),
+    PatchTarget(_BETA_MODULE, _CLASSES, ("create", "parse"), "chat"),
+    PatchTarget(_BETA_MODULE, _CLASSES, ("stream",), "chat", wrap_stream_helper),
     # Not traced calls: the SDK's own tracing, off for clients given no open_telemetry option.
     PatchTarget("anthropic._base_client", ("BaseClient",), ("_set_open_telemetry",), "chat", wrap_set_open_telemetry),
     PatchTarget("anthropic._base_client", ("BaseClient",), ("_copy_open_telemetry",), "chat", wrap_copy_open_telemetry),

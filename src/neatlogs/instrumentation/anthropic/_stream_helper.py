@@ -22,8 +22,9 @@ from .._llm.patching import traced_wrapper
 
 __all__ = ["wrap_stream_helper"]
 
-# Where MessageStreamManager / AsyncMessageStreamManager keep the request they will send.
-_REQUEST_ATTRIBUTES = ("_MessageStreamManager__api_request", "_AsyncMessageStreamManager__api_request")
+_REQUEST_ATTRIBUTE = "__api_request"
+"""Where the stream managers (``MessageStreamManager``, ``BetaMessageStreamManager`` and their async twins)
+keep the request they will send: a private attribute, so its name is mangled with the defining class's."""
 
 
 def wrap_stream_helper(original: Callable[..., Any], operation: Any, is_async: bool) -> Callable[..., Any]:
@@ -42,7 +43,8 @@ def wrap_stream_helper(original: Callable[..., Any], operation: Any, is_async: b
 
 
 def _trace_request(manager: Any, operation: Any, is_async: bool, kwargs: dict[str, Any]) -> None:
-    attribute = _REQUEST_ATTRIBUTES[1 if is_async else 0]
+    attribute = next(name for name in (f"_{cls.__name__}{_REQUEST_ATTRIBUTE}" for cls in type(manager).__mro__)
+                     if hasattr(manager, name))
     request = getattr(manager, attribute)
     # The request is a zero-argument callable (sync) or an awaitable (async); the traced
     # wrapper takes the call's keyword arguments, as a client method would, and ignores them.
