@@ -219,3 +219,37 @@ def test_tool_call_arguments_fit_the_tools_schema_plain_and_streamed(memory, mak
               if e.type == "tool-call-delta"]
     assert len(pieces) > 1
     assert_fits(json.loads("".join(pieces)))
+
+
+def test_rerank_is_a_reranker_span_with_the_documents_in_and_out(wire, make, standin) -> None:
+    w = wire(instrumentations=["cohere"])
+    documents = ["Paris is in France", "Refunds take five days", "Orders ship in two days"]
+    result = make().rerank(model="rerank-v3.5", query="how long do refunds take", documents=documents, top_n=2)
+
+    async def main() -> None:
+        aclient = cohere.AsyncClientV2(api_key="x", base_url=standin.base_url, max_retries=0)
+        await aclient.rerank(model="rerank-async", query="ship", documents=documents)
+
+    asyncio.run(main())
+    spans = _by_name(w.spans(2, scope="neatlogs"))
+    a = spans["rerank rerank-v3.5"]["attributes"]
+    assert a[sc.OPENINFERENCE_SPAN_KIND] == "RERANKER"
+    assert (a[sc.RERANKER_QUERY], a[sc.RERANKER_MODEL_NAME], a[sc.RERANKER_TOP_K]) == \
+        ("how long do refunds take", "rerank-v3.5", 2)
+    assert [a[f"{sc.RERANKER_INPUT_DOCUMENTS}.{i}.{sc.DOCUMENT_CONTENT}"] for i in range(3)] == documents
+    best = result.results[0]
+    assert a[f"{sc.RERANKER_OUTPUT_DOCUMENTS}.0.{sc.DOCUMENT_CONTENT}"] == documents[best.index] == documents[1]
+    assert a[f"{sc.RERANKER_OUTPUT_DOCUMENTS}.0.{sc.DOCUMENT_SCORE}"] == best.relevance_score
+    assert a[f"{sc.RERANKER_OUTPUT_DOCUMENTS}.0.{sc.DOCUMENT_ID}"] == "1"
+    assert f"{sc.RERANKER_OUTPUT_DOCUMENTS}.2.{sc.DOCUMENT_ID}" not in a  # top_n=2
+    assert spans["rerank rerank-async"]["attributes"][f"{sc.RERANKER_OUTPUT_DOCUMENTS}.2.{sc.DOCUMENT_ID}"]
+
+
+@pytest.mark.parametrize("settings", [{"capture_content": False}, {"mask": lambda text: text.replace("refund", "***")}])
+def test_rerank_content_follows_the_policy_on_the_wire(wire, make, settings) -> None:
+    w = wire(instrumentations=["cohere"], **settings)
+    make().rerank(model="rerank-v3.5", query="my refund", documents=["a refund note", "other"])
+    [span] = w.spans(1, scope="neatlogs")
+    text = json.dumps(span["attributes"])
+    assert "refund" not in text
+    assert span["attributes"][f"{sc.RERANKER_OUTPUT_DOCUMENTS}.0.{sc.DOCUMENT_SCORE}"] > 0  # scores are not content

@@ -1,4 +1,4 @@
-"""A stand-in Cohere v2 API on loopback: ``/v2/chat`` (JSON, or SSE events when ``stream``) and ``/v2/embed``.
+"""A stand-in Cohere v2 API on loopback: ``/v2/chat`` (JSON, or SSE events when ``stream``), ``/v2/embed``, ``/v2/rerank``.
 
 The real ``cohere`` client (``ClientV2`` / ``AsyncClientV2``) talks to it unchanged
 (``base_url=``). Its stream is server-sent events whose data carry the event ``type``
@@ -31,6 +31,8 @@ class _Handler(JsonHandler):
             self._chat(body, model, delay)
         elif path == "/v2/embed":
             self._embed(body, model)
+        elif path == "/v2/rerank":
+            self._rerank(body)
         else:
             self.send_json(404, self.error_body(404))
 
@@ -91,6 +93,18 @@ class _Handler(JsonHandler):
         self.send_json(200, {"id": "embed-standin", "response_type": "embeddings_by_type",
                              "embeddings": {"float": vectors}, "texts": texts,
                              "meta": {"api_version": {"version": "2"}, "billed_units": {"input_tokens": count}}})
+
+
+    def _rerank(self, body: dict[str, Any]) -> None:
+        """Documents ranked by how many of the query's words they share (ties: in the order given)."""
+        words = set(str(body.get("query", "")).lower().split())
+        documents = [str(d) for d in body.get("documents") or []]
+        scored = sorted(((len(words & set(d.lower().split())) / (len(words) or 1), i) for i, d in enumerate(documents)),
+                        key=lambda pair: (-pair[0], pair[1]))
+        top = scored[:body["top_n"]] if isinstance(body.get("top_n"), int) else scored
+        self.send_json(200, {"id": "rerank-standin", "results": [{"index": i, "relevance_score": round(score, 3)}
+                                                                 for score, i in top],
+                             "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}}})
 
 
 class CohereStandin(JsonStandin):

@@ -1,4 +1,4 @@
-"""Cohere instrumentation: the v2 client's ``chat``, ``chat_stream`` and ``embed``, sync and async, one span each.
+"""Cohere instrumentation: the v2 client's ``chat``, ``chat_stream``, ``embed`` and ``rerank``, sync and async.
 
 ``ClientV2`` / ``AsyncClientV2`` get these methods from ``V2Client`` / ``AsyncV2Client``
 in ``cohere.v2.client``, which we patch. ``chat_stream`` is a generator function (an async
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 
     from .._llm.operation import LLMOperation
 
+from ... import _log
 from .._llm.patching import ClientInstrumentor, PatchTarget
 
 __all__ = ["instrument", "uninstrument"]
@@ -52,6 +53,7 @@ TARGETS = (
     PatchTarget(_MODULE, ("V2Client",), ("chat_stream",), "chat_stream"),
     PatchTarget(_MODULE, ("AsyncV2Client",), ("chat_stream",), "chat_stream", _async_generator),
     PatchTarget(_MODULE, ("V2Client", "AsyncV2Client"), ("embed",), "embeddings"),
+    PatchTarget(_MODULE, ("V2Client", "AsyncV2Client"), ("rerank",), "rerank"),
 )
 """Every client method traced, by the module that defines it."""
 
@@ -60,11 +62,30 @@ def _operation(name: str, library: Any) -> LLMOperation:
     from .._llm.operation import LLMOperation
     from ._extract import ChatStreamAccumulator, chat_request, chat_response, embed_request, embed_response
 
+    if name == "rerank":
+        return _rerank_operation()
     if name == "chat":
         return LLMOperation("chat", chat_request, chat_response)
     if name == "chat_stream":
         return LLMOperation("chat", chat_request, chat_response, ChatStreamAccumulator)
     return LLMOperation("embeddings", embed_request, embed_response)
+
+
+def _rerank_operation() -> LLMOperation:
+    """``rerank``: its result names documents by their place in the request, so its end reads the request too."""
+    from .._llm.operation import LLMOperation
+    from ._extract import rerank_request, rerank_response
+
+    class RerankOperation(LLMOperation):
+        def end(self, call: Any, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+            try:
+                call.finish(rerank_response(result, kwargs, call.policy))
+            except Exception:
+                _log.internal_error("recording the rerank result failed")
+                call.finish()
+            return result
+
+    return RerankOperation("rerank", rerank_request, lambda result, policy: {})
 
 
 _instrumentor = ClientInstrumentor("cohere", TARGETS, _operation)

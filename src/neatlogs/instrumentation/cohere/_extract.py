@@ -1,4 +1,4 @@
-"""Cohere v2 chat and embed requests, responses and stream events as span attributes.
+"""Cohere v2 chat, embed and rerank requests, responses and stream events as span attributes.
 
 Messages carry a role and content (text, or a list of content blocks); assistant turns may
 carry ``tool_calls`` (``function.name`` / ``arguments``) and tool results are ``tool``
@@ -27,7 +27,8 @@ from .._llm.attributes import (
 )
 from .._llm.messages import flatten_messages, get, is_given, text_of
 
-__all__ = ["ChatStreamAccumulator", "chat_request", "chat_response", "embed_request", "embed_response"]
+__all__ = ["ChatStreamAccumulator", "chat_request", "chat_response", "embed_request", "embed_response",
+           "rerank_request", "rerank_response"]
 
 PROVIDER = "cohere"
 """``gen_ai.provider.name`` (GenAI conventions' well-known value, https://github.com/open-telemetry/
@@ -179,3 +180,60 @@ def embed_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
         counted = getattr(meta, "billed_units", None)
     usage_attributes(attributes, _count(getattr(counted, "input_tokens", None)), None)
     return attributes
+
+
+_RERANK_SKIPPED = frozenset({"model", "query", "documents", "request_options"})
+
+
+def rerank_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
+    """Start attributes of ``rerank`` (kind RERANKER): the query, the model, top-n and the documents given."""
+    attributes: dict[str, Any] = {
+        semconv.OPENINFERENCE_SPAN_KIND: "RERANKER",
+        semconv.GEN_AI_OPERATION_NAME: "rerank",
+        semconv.LLM_PROVIDER: PROVIDER,
+        semconv.GEN_AI_PROVIDER_NAME: PROVIDER,
+        semconv.LLM_INVOCATION_PARAMETERS: invocation_parameters(kwargs, _RERANK_SKIPPED),
+    }
+    if isinstance(kwargs.get("model"), str):
+        attributes[semconv.RERANKER_MODEL_NAME] = attributes[semconv.GEN_AI_REQUEST_MODEL] = kwargs["model"]
+    if isinstance(kwargs.get("top_n"), int):
+        attributes[semconv.RERANKER_TOP_K] = kwargs["top_n"]
+    query = policy.text(kwargs["query"]) if isinstance(kwargs.get("query"), str) else None
+    if query is not None:
+        attributes[semconv.RERANKER_QUERY] = query
+    documents = kwargs.get("documents")
+    if isinstance(documents, (list, tuple)):
+        for i, document in enumerate(documents[:_MAX_DOCUMENTS]):
+            _document(attributes, f"{semconv.RERANKER_INPUT_DOCUMENTS}.{i}", str(i), document, None, policy)
+    return attributes
+
+
+def rerank_response(response: Any, kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
+    """Final attributes of a ``V2RerankResponse``: the documents in their new order, with their scores."""
+    attributes: dict[str, Any] = {}
+    documents = kwargs.get("documents")
+    documents = documents if isinstance(documents, (list, tuple)) else ()
+    for rank, result in enumerate(list(getattr(response, "results", None) or ())[:_MAX_DOCUMENTS]):
+        index = getattr(result, "index", None)
+        given = documents[index] if isinstance(index, int) and 0 <= index < len(documents) else None
+        _document(attributes, f"{semconv.RERANKER_OUTPUT_DOCUMENTS}.{rank}", str(index), given,
+                  getattr(result, "relevance_score", None), policy)
+    if getattr(response, "id", None):
+        attributes[semconv.GEN_AI_RESPONSE_ID] = str(response.id)
+    return attributes
+
+
+_MAX_DOCUMENTS = 100
+"""Documents of one rerank call recorded, in and out."""
+
+
+def _document(attributes: dict[str, Any], base: str, index: str, document: Any, score: Any,
+              policy: ContentPolicy) -> None:
+    """One ``{base}.document.*`` group: id (the document's position in the request), content, score."""
+    attributes[f"{base}.{semconv.DOCUMENT_ID}"] = index
+    if isinstance(score, (int, float)):
+        attributes[f"{base}.{semconv.DOCUMENT_SCORE}"] = float(score)
+    if document is not None:
+        content = policy.text(document) if isinstance(document, str) else policy.json_text(document)
+        if content is not None:
+            attributes[f"{base}.{semconv.DOCUMENT_CONTENT}"] = content
