@@ -165,6 +165,30 @@ def test_streams_sync_and_async(wire, openai_kwargs) -> None:
     assert spans["chat openai/gpt-early-exit"][sc.NEATLOGS_STREAM_INCOMPLETE] is True
 
 
+def test_responses_plain_streamed_and_async(wire, openai_kwargs) -> None:
+    w = wire(instrumentations=["litellm", "openai"])
+    reply = litellm.responses(model="openai/gpt-resp", input="hello responses", instructions="be brief",
+                              **openai_kwargs)
+    events = list(litellm.responses(model="openai/gpt-resp-stream", input="stream it", stream=True, **openai_kwargs))
+    streamed = "".join(e.delta for e in events if getattr(e, "type", "") == "response.output_text.delta")
+
+    async def main() -> str:
+        answer = await litellm.aresponses(input="async responses", model="openai/gpt-resp-async", **openai_kwargs)
+        return answer.output[0].content[0].text
+
+    async_text = asyncio.run(main())
+    spans = {s["name"]: s["attributes"] for s in w.spans(3)}  # one each: litellm's, never the client's beside it
+    a = spans["responses openai/gpt-resp"]
+    assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM" and a[sc.LLM_PROVIDER] == "openai"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.0.{sc.MESSAGE_CONTENT}"] == "be brief"
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.1.{sc.MESSAGE_CONTENT}"] == "hello responses"
+    assert a[sc.OUTPUT_VALUE] == reply.output[0].content[0].text
+    assert a[sc.LLM_TOKEN_COUNT_TOTAL] > 0 and a[sc.SERVER_ADDRESS] == "127.0.0.1"
+    assert KEY not in json.dumps(a)
+    assert spans["responses openai/gpt-resp-stream"][sc.OUTPUT_VALUE] == streamed
+    assert spans["responses openai/gpt-resp-async"][sc.OUTPUT_VALUE] == async_text
+
+
 def chunks_text(chunks: list) -> str:
     return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
 

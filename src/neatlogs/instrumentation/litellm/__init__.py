@@ -1,4 +1,5 @@
-"""litellm instrumentation: ``completion`` / ``acompletion`` (plain and streamed), ``embedding`` / ``aembedding``.
+"""litellm instrumentation: ``completion`` / ``acompletion``, ``responses`` / ``aresponses`` (plain and streamed),
+``embedding`` / ``aembedding``.
 
 litellm's calls are functions of its top-level module, not client methods, so they are
 replaced on the ``litellm`` module the moment the program imports it: a program's own
@@ -66,6 +67,7 @@ def _keywords(positional: tuple[str, ...]) -> Callable[..., Any]:
 
 TARGETS = (
     PatchTarget("litellm", (), ("completion", "acompletion"), "chat", _keywords(("model", "messages"))),
+    PatchTarget("litellm", (), ("responses", "aresponses"), "responses", _keywords(("input", "model"))),
     PatchTarget("litellm", (), ("embedding", "aembedding"), "embeddings", _keywords(("model", "input"))),
 )
 """Every function traced: litellm's own, on its top-level module."""
@@ -77,6 +79,12 @@ def _operation(name: str, library: Any) -> LLMOperation:
     if name == "chat":
         return _extract.CompletionOperation(
             "chat", _extract.completion_request, _extract.completion_response, _stream.CompletionStreamAccumulator
+        )
+    if name == "responses":
+        from ..openai._accumulate import ResponsesStreamAccumulator  # litellm streams the Responses API's events
+
+        return _extract.CompletionOperation(
+            "responses", _extract.responses_request, _extract.responses_response, ResponsesStreamAccumulator
         )
     return _extract.CompletionOperation("embeddings", _extract.embedding_request, _extract.embedding_response)
 

@@ -83,7 +83,8 @@ PROVIDERS: dict[str, tuple[str, str]] = {
 ``OpenInferenceLLMProviderValues`` (openinference-semantic-conventions 0.1.42). A provider
 neither spec lists keeps litellm's own name under both keys."""
 
-_CONTENT_ARGUMENTS = frozenset({"model", "messages", "input", "prompt", "mock_response", "mock_tool_calls"})
+_CONTENT_ARGUMENTS = frozenset({"model", "messages", "input", "instructions", "prompt", "mock_response",
+                                "mock_tool_calls"})
 """Keyword arguments that are the call's content, not its invocation parameters."""
 
 _NOT_PARAMETERS = frozenset({
@@ -254,6 +255,25 @@ def embedding_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
 
 
 # --- the operation --------------------------------------------------------------------------
+# --- responses ------------------------------------------------------------------------------
+def responses_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
+    """Start attributes of ``responses`` / ``aresponses``: the Responses API's input, sent where litellm resolves."""
+    from ..openai._extract import responses_request as openai_request  # the same request shape
+
+    attributes = openai_request(kwargs, policy)
+    attributes.update(_base("LLM", "chat", kwargs))
+    return attributes
+
+
+def responses_response(response: Any, policy: ContentPolicy) -> dict[str, Any]:
+    """Final attributes of litellm's ``ResponsesAPIResponse`` (the Responses API's ``Response`` shape)."""
+    from ..openai._extract import responses_response as openai_response
+
+    attributes = openai_response(response, policy)
+    answered_provider(attributes, response)
+    return attributes
+
+
 class CompletionOperation(LLMOperation):
     """A litellm call: it streams when litellm returns a stream (``CustomStreamWrapper``), whatever asked for it."""
 
