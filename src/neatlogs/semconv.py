@@ -44,6 +44,7 @@ __all__ = [
     "EMBEDDING_VECTOR",
     "ERROR_TYPE",
     "EXCEPTION_EVENT",
+    "GEN_AI_AGENT_ID",
     "GEN_AI_AGENT_NAME",
     "GEN_AI_CHOICE_EVENT",
     "GEN_AI_CONVERSATION_ID",
@@ -432,6 +433,9 @@ GEN_AI_USAGE_COST: Final[str] = "gen_ai.usage.cost"
 
 GEN_AI_AGENT_NAME: Final[str] = "gen_ai.agent.name"
 """The agent's name (GenAI registry)."""
+
+GEN_AI_AGENT_ID: Final[str] = "gen_ai.agent.id"
+"""The id of a remote agent a call runs (GenAI registry; Mistral's ``agents.complete``)."""
 
 GEN_AI_TOOL_NAME: Final[str] = "gen_ai.tool.name"
 """The tool's name (GenAI registry)."""

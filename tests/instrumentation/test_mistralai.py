@@ -133,6 +133,28 @@ def test_stream_sync_and_async(wire, client) -> None:
     assert sc.NEATLOGS_STREAM_INCOMPLETE not in full
 
 
+def test_agents_complete_and_stream_sync_and_async(wire, client) -> None:
+    w = wire(instrumentations=["mistralai"])
+    reply = client.agents.complete(agent_id="ag_support", messages=USER)
+    events = list(client.agents.stream(agent_id="ag_stream", messages=USER))
+    text = "".join(e.data.choices[0].delta.content or "" for e in events)
+
+    async def main() -> str:
+        answer = await client.agents.complete_async(agent_id="ag_async", messages=USER)
+        return answer.choices[0].message.content
+
+    async_text = asyncio.run(main())
+    spans = _by_name(w.spans(3, scope="neatlogs"))
+    a = spans["chat agent ag_support"]["attributes"]
+    assert a[sc.OPENINFERENCE_SPAN_KIND] == "LLM" and a[sc.GEN_AI_AGENT_ID] == "ag_support"
+    assert a[sc.GEN_AI_RESPONSE_MODEL] == reply.model == "mistral-agent-model"
+    assert a[sc.OUTPUT_VALUE] == reply.choices[0].message.content
+    assert a[sc.LLM_TOKEN_COUNT_TOTAL] == reply.usage.total_tokens
+    assert a[f"{sc.LLM_INPUT_MESSAGES}.1.{sc.MESSAGE_CONTENT}"] == USER[-1]["content"]
+    assert spans["chat agent ag_stream"]["attributes"][sc.OUTPUT_VALUE] == text
+    assert spans["chat agent ag_async"]["attributes"][sc.OUTPUT_VALUE] == async_text
+
+
 def test_embeddings_sync_and_async(wire, client) -> None:
     w = wire(instrumentations=["mistralai"])
     result = client.embeddings.create(model="mistral-embed", inputs=["first text", "second"])

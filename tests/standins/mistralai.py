@@ -1,4 +1,5 @@
-"""A stand-in Mistral API on loopback: ``/v1/chat/completions`` (JSON, or SSE when ``stream``) and ``/v1/embeddings``.
+"""A stand-in Mistral API on loopback: ``/v1/chat/completions`` and ``/v1/agents/completions`` (JSON, or SSE when
+``stream``) and ``/v1/embeddings``.
 
 The real ``mistralai`` client talks to it unchanged (``Mistral(server_url=base_url)``). Its
 replies follow the kit's conventions (``standins._json_handler``): the reply echoes the last
@@ -29,6 +30,8 @@ class _Handler(JsonHandler):
     def route(self, path: str, body: dict[str, Any], model: str, delay: float) -> None:
         if path == "/v1/chat/completions":
             self._chat(body, model, delay)
+        elif path == "/v1/agents/completions":  # an agent answers with its own model
+            self._chat(body, model or "mistral-agent-model", delay)
         elif path == "/v1/embeddings":
             self._embeddings(body, model)
         else:

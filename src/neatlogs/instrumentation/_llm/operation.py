@@ -86,7 +86,11 @@ class LLMOperation:
             stamped = workflow_attributes(instance)
             if stamped is not None:
                 where = {**(where or {}), **stamped}
-        return start_call(span_name(self.operation, kwargs.get("model")), self.request, kwargs, where)
+        return start_call(self.span_name(kwargs), self.request, kwargs, where)
+
+    def span_name(self, kwargs: dict[str, Any]) -> str:
+        """The span's name: the operation and the model asked for (``chat gpt-4o``)."""
+        return span_name(self.operation, kwargs.get("model"))
 
     def end(self, call: LLMCall, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
         """Record ``result`` (or hand the program a proxy that will); returns what the program gets."""

@@ -72,8 +72,10 @@ def _messages(messages: Any) -> Any:
 
 
 def chat_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str, Any]:
-    """Start attributes of ``chat.complete`` / ``chat.stream`` (and their async twins)."""
+    """Start attributes of ``chat.complete`` / ``chat.stream`` (and their async twins), and of ``agents.*``."""
     attributes = _base("LLM", "chat", kwargs)
+    if isinstance(kwargs.get("agent_id"), str):  # agents.complete: an agent on Mistral's side, its model its own
+        attributes[semconv.GEN_AI_AGENT_ID] = kwargs["agent_id"]
     messages: Any = kwargs.get("messages")
     if is_given(messages):
         if not isinstance(messages, (list, tuple)):
