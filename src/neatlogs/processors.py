@@ -91,7 +91,7 @@ class SessionSpanProcessor(StartOnlySpanProcessor):
                 copy = getattr(existing, "copy", None)
                 present = copy() if copy is not None else dict(existing)
                 if not present.keys().isdisjoint(_SET_BY_CALLER):
-                    stamp = _without_callers_own(stamp, present)
+                    stamp = _without_callers_own(stamp, present, parent_session is not None)
             self._set_attributes(span, stamp)
         except Exception:
             _log.internal_error("stamping the session on span %s failed", getattr(span, "name", "?"))
@@ -107,16 +107,19 @@ class SessionSpanProcessor(StartOnlySpanProcessor):
         return session_id if isinstance(session_id, str) else None
 
 
-def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any]) -> dict[str, Any]:
+def _without_callers_own(stamp: Mapping[str, Any], present: Mapping[str, Any], in_parents: bool) -> dict[str, Any]:
+    """The stamp without what the span's creator set itself; ``in_parents``: the span joins its parent's session."""
     kept = dict(stamp)
     if semconv.SESSION_ID in present:
         kept.pop(semconv.SESSION_ID, None)
         kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
     elif semconv.GEN_AI_CONVERSATION_ID in present:
-        # An OpenTelemetry-native framework named the conversation: the program's own id wins.
+        # The span names its conversation (an OpenTelemetry-native framework, a Responses API call
+        # with ``conversation=``): the program's own id wins, unless the span continues a trace
+        # already in a session of this process (a trace is in one session).
         conversation = present[semconv.GEN_AI_CONVERSATION_ID]
         kept.pop(semconv.GEN_AI_CONVERSATION_ID, None)
-        if isinstance(conversation, str) and conversation:
+        if isinstance(conversation, str) and conversation and not in_parents:
             kept[semconv.SESSION_ID] = conversation
     for key in (semconv.USER_ID, semconv.TAG_TAGS, semconv.METADATA):
         if key in present:

@@ -346,6 +346,19 @@ def test_an_sdk_session_is_the_session_of_its_runs(memory, in_loop):
     assert third.attributes[semconv.SESSION_ID] != "user-9"
 
 
+def test_an_openai_conversation_a_run_continues_is_its_session(memory, in_loop):
+    neatlogs.init(auto_session=True)
+    agent = _helper()
+
+    async def main() -> None:
+        await agents.Runner.run(agent, "Continue our chat", conversation_id="conv_77")
+
+    in_loop(main)
+    tree = Tree(memory.get_finished_spans())
+    (root,) = tree.roots()
+    assert {s.attributes[semconv.SESSION_ID] for s in tree.spans} == {"conv_77"}  # the client call's too
+
+
 def test_an_sdk_trace_around_two_runs_is_one_trace(memory, in_loop):
     agent = _helper()
 

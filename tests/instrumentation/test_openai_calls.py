@@ -66,6 +66,25 @@ def test_responses_parse_and_async_stream(wire, client, async_client_factory) ->
     assert spans["responses gpt-rasync"]["attributes"][sc.OUTPUT_VALUE] == text
 
 
+def test_a_responses_conversation_is_the_session_of_a_call_that_starts_its_trace(client) -> None:
+    from neatlogs import _testing
+
+    memory = _testing.init_in_memory(instrumentations=["openai"], auto_session=True)
+    client.responses.create(model="gpt-conv", input="hi", conversation="conv_alice")
+    client.responses.create(model="gpt-conv-dict", input="hi", conversation={"id": "conv_bob"})
+
+    @neatlogs.span(kind="AGENT", name="handle")
+    def handle() -> None:  # a trace already in the run's session stays in it, its calls too
+        client.responses.create(model="gpt-conv-nested", input="hi", conversation="conv_carol")
+
+    handle()
+    spans = {s.name: s.attributes for s in memory.get_finished_spans()}
+    assert spans["responses gpt-conv"][sc.SESSION_ID] == "conv_alice"
+    assert spans["responses gpt-conv-dict"][sc.SESSION_ID] == "conv_bob"
+    assert spans["responses gpt-conv-nested"][sc.GEN_AI_CONVERSATION_ID] == "conv_carol"
+    assert spans["responses gpt-conv-nested"][sc.SESSION_ID] == spans["handle"][sc.SESSION_ID] != "conv_carol"
+
+
 def test_embeddings_are_embedding_spans_without_vectors(wire, client) -> None:
     w = wire()
     result = client.embeddings.create(model="emb-small", input=["first text", "second"])

@@ -145,9 +145,13 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
         attributes = attributes_of(request, call.policy)
         if extra:
             attributes.update(extra)
-        # Only the kind goes through start_span (processors read it at start); the rest is
-        # set right after, before the request is sent, without the SDK re-checking each value.
+        # Only the kind (and a conversation the program named) go through start_span: processors
+        # read them at start, and a conversation id makes the call's session. The rest is set
+        # right after, before the request is sent, without the SDK re-checking each value.
         kind = {semconv.OPENINFERENCE_SPAN_KIND: attributes[semconv.OPENINFERENCE_SPAN_KIND]}
+        conversation = attributes.get(semconv.GEN_AI_CONVERSATION_ID)
+        if conversation is not None:
+            kind[semconv.GEN_AI_CONVERSATION_ID] = conversation
         # Under a framework's model call (LangChain's), its span is the parent: one model call, nested.
         call.span = span = tracer.start_span(name, context=_framework_runs.parent_context(), kind=client_kind,
                                              attributes=kind)

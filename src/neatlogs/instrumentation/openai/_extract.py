@@ -70,6 +70,10 @@ def responses_request(kwargs: dict[str, Any], policy: ContentPolicy) -> dict[str
     """Start attributes of ``responses.create`` / ``parse``."""
     attributes = _base("LLM", "chat", kwargs)
     attributes[semconv.OPENAI_API_TYPE] = "responses"
+    conversation = kwargs.get("conversation")  # an id, or {"id": ...}: the program's own conversation
+    conversation = get(conversation, "id") if not isinstance(conversation, str) else conversation
+    if isinstance(conversation, str) and conversation:
+        attributes[semconv.GEN_AI_CONVERSATION_ID] = conversation
     instructions = kwargs.get("instructions")
     value: Any = kwargs.get("input")
     start = 0

@@ -1,5 +1,7 @@
 """The Agents SDK ``Session`` a run was given (``Runner.run(..., session=SQLiteSession("id"))``), for its trace.
 
+Else the OpenAI conversation it continues (``conversation_id=``).
+
 The SDK's trace carries ``group_id`` but not the run's memory session, so we wrap
 ``AgentRunner.run`` and ``run_streamed`` (``Runner.run_sync`` goes through ``run``;
 https://github.com/openai/openai-agents-python/blob/main/src/agents/run.py) to keep the
@@ -32,8 +34,9 @@ def current() -> str | None:
 
 def _id_of(kwargs: dict[str, Any]) -> str | None:
     session = kwargs.get("session")
-    if session is None:
-        return None
+    if session is None:  # else a conversation the OpenAI API keeps (``Runner.run(..., conversation_id=...)``)
+        conversation = kwargs.get("conversation_id")
+        return (conversation.strip() or None) if isinstance(conversation, str) else None
     try:
         value = session.session_id
     except Exception:  # a Session of the program's own that cannot say: no session id then
