@@ -68,6 +68,9 @@ PARAMS: tuple[Param, ...] = (
           doc="sent as the x-api-key header to the endpoint"),
     Param("endpoint", "NEATLOGS_ENDPOINT", "url", None, otel_env="OTEL_EXPORTER_OTLP_ENDPOINT",
           doc="OTLP/HTTP base URL; unset means the local SQLite store"),
+    Param("headers", "NEATLOGS_HEADERS", "headers", None, otel_env="OTEL_EXPORTER_OTLP_HEADERS", secret=True,
+          doc="more HTTP headers for the endpoint (Langfuse's Authorization, say): name=value pairs separated "
+              "by commas, values URL-encoded, as in OTEL_EXPORTER_OTLP_HEADERS; a table in the config file"),
     Param("workflow_name", "NEATLOGS_WORKFLOW_NAME", "str", None, otel_env="OTEL_SERVICE_NAME",
           doc="service.name of every span; defaults to the script's name"),
     Param("instrumentations", "NEATLOGS_INSTRUMENTATIONS", "list", None,
@@ -119,6 +122,7 @@ class Settings:
 
     api_key: str | None
     endpoint: str | None
+    headers: dict[str, str] | None
     workflow_name: str | None
     instrumentations: tuple[str, ...] | None
     auto_session: bool
@@ -305,6 +309,8 @@ def _coerce(param: Param, value: Any, where: str) -> Any:
         if isinstance(value, dict):
             return dict(value)
         raise bad("a table / dict")
+    if kind == "headers":
+        return _headers(value, bad)
     if kind == "rate":
         try:
             rate = float(value)
@@ -334,6 +340,28 @@ def _coerce(param: Param, value: Any, where: str) -> Any:
     if kind == "object":
         return value
     raise AssertionError(f"unknown setting kind {kind}")  # pragma: no cover
+
+
+def _headers(value: Any, bad: Callable[[str], ConfigError]) -> dict[str, str] | None:
+    """``name=value,name2=value2`` (the OTLP exporter variables' format, values URL-encoded), or a table."""
+    expected = "name=value pairs separated by commas"
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in value.items()):
+            return {k.strip(): v for k, v in value.items()} or None
+        raise bad("a table of header names and string values")
+    if not isinstance(value, str):
+        raise bad(expected)
+    from urllib.parse import unquote
+
+    headers: dict[str, str] = {}
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        name, equals, raw = pair.partition("=")
+        if not equals or not name.strip():
+            raise bad(expected)
+        headers[unquote(name.strip())] = unquote(raw.strip())
+    return headers or None
 
 
 def load(

@@ -32,15 +32,16 @@ def masked(value: object, secret: bool) -> str:
     return "(none)" if value is None else str(value)
 
 
-def endpoint_check(endpoint: str, api_key: str | None, timeout: float = ENDPOINT_TIMEOUT_SECONDS) -> tuple[str, str]:
-    """POST an empty OTLP export to the endpoint; return (ok|problem, what happened)."""
+def endpoint_check(endpoint: str, api_key: str | None, timeout: float = ENDPOINT_TIMEOUT_SECONDS,
+                   extra_headers: dict[str, str] | None = None) -> tuple[str, str]:
+    """POST an empty OTLP export with the exporter's headers to the endpoint; return (ok|problem, what happened)."""
     import urllib.error
     import urllib.request
 
     from neatlogs.export.otlp import traces_url
 
     url = traces_url(endpoint)
-    headers = {"content-type": "application/x-protobuf"}
+    headers = {**(extra_headers or {}), "content-type": "application/x-protobuf"}
     if api_key:
         headers["x-api-key"] = api_key
     request = urllib.request.Request(url, data=b"", headers=headers, method="POST")
@@ -48,7 +49,7 @@ def endpoint_check(endpoint: str, api_key: str | None, timeout: float = ENDPOINT
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return OK, f"{url} answers (HTTP {response.status})"
     except urllib.error.HTTPError as exc:
-        hint = " (check the API key)" if exc.code in (401, 403) else ""
+        hint = " (check the API key or the headers)" if exc.code in (401, 403) else ""
         return PROBLEM, f"{url} answers but refused an empty export: HTTP {exc.code}{hint}"
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
@@ -151,7 +152,7 @@ def doctor(echo: Callable[[str], None] = print, environ: dict[str, str] | None =
         value = masked(getattr(settings, param.name), param.secret)
         echo(f"  {param.name:<{width}}  {value}   [{settings.sources.get(param.name, 'default')}]")
     if settings.endpoint:
-        status, detail = endpoint_check(settings.endpoint, settings.api_key)
+        status, detail = endpoint_check(settings.endpoint, settings.api_key, extra_headers=settings.headers)
     else:
         status, detail = store_check(settings.store_path)
     problems += status == PROBLEM

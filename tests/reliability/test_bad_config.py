@@ -10,10 +10,11 @@ import pytest
 
 from neatlogs.config import PARAMS, ConfigError, load
 
-BAD_VALUES = {"bool": "perhaps", "url": "ftp://nowhere", "rate": "1.5", "list": None, "dict": None}
+BAD_VALUES = {"bool": "perhaps", "url": "ftp://nowhere", "rate": "1.5", "list": None, "dict": None,
+              "headers": "Authorization"}
 CHECKED = [p for p in PARAMS if p.env and BAD_VALUES.get(p.kind)]
 FILE_BAD = {"bool": '"perhaps"', "url": '"not a url"', "rate": "2", "list": "[1, 2]", "dict": '"text"',
-            "str": "42", "path": "[]"}
+            "str": "42", "path": "[]", "headers": "[1]"}
 
 
 @pytest.mark.parametrize("param", CHECKED, ids=lambda p: p.env)
@@ -44,3 +45,9 @@ def test_a_program_gets_the_one_line_error_not_a_traceback_from_our_internals(tm
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("neatlogs.config.ConfigError: neatlogs: sample_rate from environment NEATLOGS_SAMPLE_RATE")
+
+
+def test_a_bad_header_never_shows_its_value():
+    with pytest.raises(ConfigError) as info:
+        load({}, environ={"OTEL_EXPORTER_OTLP_HEADERS": "Basic-secret-token"})
+    assert "OTEL_EXPORTER_OTLP_HEADERS" in str(info.value) and "secret" not in str(info.value)

@@ -30,6 +30,28 @@ def test_otlp_export_is_gzipped_protobuf_to_v1_traces_with_the_api_key(otlp_rece
     assert span["status_code"] == 1  # OK
 
 
+
+def test_the_otlp_headers_variable_adds_headers_and_the_neatlogs_one_wins(otlp_receiver, monkeypatch):
+    # Langfuse's OTLP endpoint takes Basic auth; OTEL_EXPORTER_OTLP_HEADERS is how every OTLP exporter gets it.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic%20cGs6c2s=,x-team = support")
+    neatlogs.init(endpoint=otlp_receiver.endpoint, workflow_name="wire")
+    with neatlogs.trace("hello"):
+        pass
+    assert neatlogs.flush()
+    otlp_receiver.wait_for(1)
+    headers = otlp_receiver.raw[0]["headers"]
+    assert headers["authorization"] == "Basic cGs6c2s=" and headers["x-team"] == "support"
+    assert headers["content-encoding"] == "gzip"
+    monkeypatch.setenv("NEATLOGS_HEADERS", "x-team=billing")
+    neatlogs.init(endpoint=otlp_receiver.endpoint)  # a new destination: a new exporter with the new headers
+    with neatlogs.trace("again"):
+        pass
+    assert neatlogs.flush()
+    otlp_receiver.wait_for(2)
+    assert otlp_receiver.raw[-1]["headers"]["x-team"] == "billing"
+    assert "authorization" not in otlp_receiver.raw[-1]["headers"]
+
+
 def test_endpoint_already_ending_in_v1_traces_is_used_as_is(otlp_receiver):
     neatlogs.init(endpoint=otlp_receiver.endpoint + "/v1/traces/")
     with neatlogs.trace("x"):

@@ -104,7 +104,8 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
     safely on disk, FAILURE only when they were dropped (and counted).
     """
 
-    def __init__(self, endpoint: str, api_key: str | None, spool: Spool | None) -> None:
+    def __init__(self, endpoint: str, api_key: str | None, spool: Spool | None,
+                 headers: dict[str, str] | None = None) -> None:
         self.url = traces_url(endpoint)
         parts = urllib.parse.urlsplit(self.url)
         self._https = parts.scheme == "https"
@@ -116,6 +117,9 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
             "Content-Encoding": "gzip",
             "User-Agent": "neatlogs",
         }
+        for name, value in (headers or {}).items():  # the program's own (an Authorization header, say)
+            if name.lower() not in ("content-type", "content-encoding", "content-length"):
+                self._headers[name] = value
         if api_key:
             self._headers["x-api-key"] = api_key
         self.spool = spool
@@ -154,7 +158,7 @@ class OtlpHttpSpanExporter(NeatlogsSpanExporter):
         except OSError:
             _log.debug("cannot create %s; the spool will say why", settings.home)
         spool = Spool(spool_folder(settings.home, endpoint), endpoint)
-        return cls(endpoint, settings.api_key, spool)
+        return cls(endpoint, settings.api_key, spool, settings.headers)
 
     # --- NeatlogsSpanExporter interface ------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:

@@ -16,7 +16,7 @@ from .base import NeatlogsSpanExporter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Any, Sequence
 
     from opentelemetry.sdk.trace import ReadableSpan
 
@@ -42,9 +42,10 @@ def exporter_for(settings: Settings) -> NeatlogsSpanExporter:
     return SqliteSpanExporter(settings.store_path)
 
 
-def _destination(settings: Settings) -> tuple[str | None, str | None, str]:
+def _destination(settings: Settings) -> tuple[Any, ...]:
     """What decides the target: a change of any of these builds a new exporter."""
-    return (settings.endpoint, settings.api_key, settings.store_path)
+    headers = tuple(sorted((settings.headers or {}).items()))
+    return (settings.endpoint, settings.api_key, headers, settings.store_path)
 
 
 class RoutingSpanExporter(NeatlogsSpanExporter):
@@ -56,7 +57,7 @@ class RoutingSpanExporter(NeatlogsSpanExporter):
 
     def __init__(self, settings: Settings) -> None:
         self._target: NeatlogsSpanExporter | None = None
-        self._destination: tuple[str | None, str | None, str] | None = None
+        self._destination: tuple[Any, ...] | None = None
         self.configure(settings)
 
     @property
