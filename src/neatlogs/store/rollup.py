@@ -243,6 +243,12 @@ class Rollup:
             [(*key, *row) for key, row in self.usage.items()],
         )
         conn.executemany("INSERT OR IGNORE INTO labels VALUES (?,?,?,?)", sorted(self.labels))
+        # Each session's distinct labels, for the sessions list's tag and meta filters (schema version 7):
+        # taken from the rows ``labels`` holds, whose session is the trace's first (a trace crossing
+        # sessions has one row per label), so both tables always name the same sessions.
+        conn.executemany("INSERT OR IGNORE INTO session_labels SELECT key, value, session_id FROM labels"
+                         " WHERE trace_id = ? AND key = ? AND value = ?",
+                         sorted({(trace_id, key, value) for trace_id, key, value, _ in self.labels}))
         conn.executemany(
             """INSERT INTO trace_hours VALUES (?,?,?,?,?,?)
                ON CONFLICT(hour, service_name, latency_bucket) DO UPDATE SET
@@ -302,7 +308,10 @@ def forget(conn: sqlite3.Connection, spans: list[SpanRecord], column: str, keys:
     touched = {r[0] for key in keys for r in conn.execute(f"SELECT session_id FROM traces WHERE {column} = ?", (key,))}
     for table in ("traces", "usage", "labels"):
         conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(key,) for key in keys])
-    for sid in touched:  # what is left of each session's usage, summed again
+    for sid in touched:  # what is left of each session's usage and labels, gathered again
+        conn.execute("DELETE FROM session_labels WHERE session_id = ?", (sid,))
+        conn.execute("INSERT INTO session_labels SELECT DISTINCT key, value, session_id FROM labels"
+                     " WHERE session_id = ?", (sid,))
         conn.execute("DELETE FROM session_usage WHERE session_id = ?", (sid,))
         conn.execute("""INSERT INTO session_usage
                         SELECT session_id, provider, model, own_cost, SUM(calls), SUM(input_tokens),
