@@ -90,4 +90,5 @@ def drop_version_7(raw: sqlite3.Connection) -> None:
     """Take away what schema version 7 added (a file as version 6 left it, once ``user_version`` says 6)."""
     for index in ("sessions_tokens", "sessions_window", "sessions_users"):
         raw.execute(f"DROP INDEX {index}")
+    raw.execute("DROP TRIGGER labels_sessions")
     raw.execute("DROP TABLE session_labels")

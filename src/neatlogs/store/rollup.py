@@ -243,12 +243,6 @@ class Rollup:
             [(*key, *row) for key, row in self.usage.items()],
         )
         conn.executemany("INSERT OR IGNORE INTO labels VALUES (?,?,?,?)", sorted(self.labels))
-        # Each session's distinct labels, for the sessions list's tag and meta filters (schema version 7):
-        # taken from the rows ``labels`` holds, whose session is the trace's first (a trace crossing
-        # sessions has one row per label), so both tables always name the same sessions.
-        conn.executemany("INSERT OR IGNORE INTO session_labels SELECT key, value, session_id FROM labels"
-                         " WHERE trace_id = ? AND key = ? AND value = ?",
-                         sorted({(trace_id, key, value) for trace_id, key, value, _ in self.labels}))
         conn.executemany(
             """INSERT INTO trace_hours VALUES (?,?,?,?,?,?)
                ON CONFLICT(hour, service_name, latency_bucket) DO UPDATE SET

@@ -258,10 +258,11 @@ CREATE INDEX IF NOT EXISTS spans_local_roots ON spans (start_time_ns) WHERE {LOC
 #   (the GROUP BY reads no session row and sorts nothing);
 # ``session_labels``: each session's distinct tags and metadata entries (``labels`` has one row per
 #   trace), keyed by label: a tag or meta filter reads only the sessions that have it, so a rare
-#   label, or one that the other filters reject in most sessions, never walks every session. The
-#   writer keeps it (``store.rollup``); sessions stored before are filled by the ``labels`` backfill
-#   (from ``labels``, a chunk of sessions at a time). The writer's cost: a few index entries per
-#   session a batch touches, nothing per span.
+#   label, or one that the other filters reject in most sessions, never walks every session. A
+#   trigger keeps it from the rows ``labels`` gains (a row ignored as already there fires nothing,
+#   so both tables name the same session for a trace crossing sessions, and the writer's cost is
+#   one lookup per new trace label, in SQLite); deletes gather it again (``rollup.forget``);
+#   sessions stored before are filled by the ``labels`` backfill, a chunk of sessions at a time.
 _SCHEMA_V7 = """
 CREATE INDEX IF NOT EXISTS sessions_tokens ON sessions (token_count, last_end_ns);
 CREATE INDEX IF NOT EXISTS sessions_window ON sessions (last_end_ns, first_start_ns, session_id);
@@ -273,7 +274,10 @@ CREATE TABLE IF NOT EXISTS session_labels (
     session_id  TEXT NOT NULL,
     PRIMARY KEY (key, value, session_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS session_labels_session ON session_labels (session_id)
+CREATE INDEX IF NOT EXISTS session_labels_session ON session_labels (session_id);
+CREATE TRIGGER IF NOT EXISTS labels_sessions AFTER INSERT ON labels BEGIN
+    INSERT OR IGNORE INTO session_labels VALUES (new.key, new.value, new.session_id);
+END
 """
 
 
@@ -294,9 +298,16 @@ _MIGRATIONS: dict[int, str] = {
 
 
 def _exec_script(conn: sqlite3.Connection, script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    """Run each statement of ``script`` (a trigger's body, with its own semicolons, is one statement)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                conn.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        conn.execute(statement)
 
 
 @contextlib.contextmanager
