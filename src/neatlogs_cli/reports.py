@@ -321,10 +321,16 @@ def overview(conn: sqlite3.Connection, filters: Filters, bucket: str | None = No
 
     histograms: list[dict[int, int]] = [{} for _ in range(n)]
     by_workflow = split == "workflow"
-    for hour, service, latency_bucket, traces, errors, tokens in conn.execute(
-            f"SELECT hour, service_name, latency_bucket, traces, errors, tokens FROM trace_hours WHERE {where}",
-            params):
-        i = hour // per - first
+    if by_workflow:  # a series per workflow, named in the order the hours meet them
+        rows = conn.execute("SELECT hour / ?, service_name, latency_bucket, traces, errors, tokens FROM trace_hours"
+                            f" WHERE {where}", [per, *params])
+    else:
+        # One series: the hours' rows summed per bar and latency bucket in SQL, so Python reads a row
+        # per bar and bucket, not one per hour, workflow and bucket (a busy store fills every bucket).
+        rows = conn.execute("SELECT hour / ? AS bar, '', latency_bucket, SUM(traces), SUM(errors), SUM(tokens)"
+                            f" FROM trace_hours WHERE {where} GROUP BY bar, latency_bucket", [per, *params])
+    for bar, service, latency_bucket, traces, errors, tokens in rows:
+        i = bar - first
         name = (service or "(none)") if by_workflow else "all"
         add("traces", name, i, traces)
         add("errors", name, i, errors)

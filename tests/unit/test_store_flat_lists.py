@@ -1,7 +1,9 @@
-"""Schema 7: each session's distinct labels, kept by the writer, deletes and the backfill as ``labels`` names them.
+"""What keeps the lists flat on a big store gives the rows it gave before (issue 17, bench/dashboard_lists.py).
 
-The sessions list's tag and meta filters read ``session_labels``, either through the label or
-walking the sessions in list order: both give the rows the filter on ``labels`` gave.
+Schema 7's ``session_labels``, each session's distinct labels, kept by the writer, deletes and
+the backfill as ``labels`` names them: the sessions list's tag and meta filters read it, either
+through the label or walking the sessions in list order, and both give the rows the filter on
+``labels`` gave. The Overview sums its hours per bar in SQL: the same figures as row by row.
 """
 
 from __future__ import annotations
@@ -161,3 +163,48 @@ def test_a_version_6_file_gains_its_sessions_labels_when_read(tmp_path, monkeypa
         f = parse_filters(params, now_ns=NOW)
         assert ([r.summary.session_id for r in reports.list_sessions(reader, f)]
                 == [r.summary.session_id for r in reports.list_sessions(fresh, f)]), params
+
+
+def _overview_by_hour_rows(conn: sqlite3.Connection, f, bucket: str, split: str | None) -> reports.Overview:
+    """The Overview as it was computed before its hours were summed in SQL: every trace_hours row read in Python."""
+    view = reports.overview(conn, f, bucket, split, now_ns=NOW)
+    per = view.bucket_ns // (3600 * _S)
+    first = view.starts_ns[0] // view.bucket_ns
+    n = len(view.starts_ns)
+    # tokens come from trace_hours without a split (from the usage rows with one)
+    expected: dict[str, dict[str, list[float]]] = {m: {} for m in ("traces", "errors") + (("tokens",) if split is None
+                                                                                         else ())}
+    histograms: list[dict[int, int]] = [{} for _ in range(n)]
+    lo, hi = first * per, (first + n) * per - 1
+    for hour, service, latency_bucket, traces, errors, tokens in conn.execute(
+            "SELECT hour, service_name, latency_bucket, traces, errors, tokens FROM trace_hours"
+            " WHERE hour BETWEEN ? AND ?", (lo, hi)):
+        i = hour // per - first
+        name = (service or "(none)") if split == "workflow" else "all"
+        for measure, value in (("traces", traces), ("errors", errors)) + ((("tokens", tokens),) if split is None else ()):
+            expected[measure].setdefault(name, [0.0] * n)[i] += value
+        if latency_bucket >= 0 and traces:
+            histograms[i][latency_bucket] = histograms[i].get(latency_bucket, 0) + traces
+    for measure in expected:
+        assert view.series[measure] == expected[measure], (bucket, split, measure)
+        assert list(view.series[measure]) == list(expected[measure])  # the series in the same order
+    for measure, q in (("p50_ms", 0.5), ("p95_ms", 0.95)):
+        assert view.series[measure]["all"] == [reports._histogram_percentile(h, q) or 0.0 for h in histograms]
+    return view
+
+
+@pytest.mark.parametrize("bucket", ["hour", "day"])
+@pytest.mark.parametrize("split", [None, "model", "workflow"])
+def test_the_overview_sums_its_hours_as_before(tmp_path, bucket, split):
+    conn = _store(str(tmp_path / "t.db"))
+    spans = []
+    for n in range(30):  # another workflow, its turns spread over two days and many latency buckets
+        for span in _turn(100 + n, f"w-{n % 3}"):
+            span.resource = {semconv.SERVICE_NAME: "other"}
+            spans.append(store.SpanRecord(span.trace_id, span.span_id, span.parent_span_id, span.name,
+                                          span.start_time_ns - n * 5400 * _S, span.end_time_ns - n * 5400 * _S
+                                          + n * n * 10**7, kind=span.kind, attributes=span.attributes,
+                                          resource={semconv.SERVICE_NAME: "other"}))
+    store.insert_spans(conn, spans)
+    view = _overview_by_hour_rows(conn, parse_filters({"range": "7d"}, now_ns=NOW), bucket, split)
+    assert sum(sum(v) for v in view.series["traces"].values()) == 71  # the oldest turn is 7 days and more ago
