@@ -102,8 +102,9 @@ def few_labeled(conn: sqlite3.Connection, filters: Filters) -> bool:
     sessions are read until a page of them passes every filter. With only the label to pass,
     that takes about limit * sessions / labeled reads, so the label wins when labeled² is
     below limit * sessions; with other filters too, they may reject most labeled sessions (the
-    walk would then read them all): the label wins when up to :data:`FEW_LABELED` have it. Either
-    way no list reads more than that many, or a page's worth of walking, however big the store.
+    walk would then read them all): the label wins when up to :data:`FEW_LABELED` have it. A
+    label on more sessions than that, with other filters that reject nearly all of them, still
+    walks the list (as before version 7).
     """
     labels = ([("tag", filters.tag)] if filters.tag is not None else []) + (
         [("meta." + filters.meta[0], filters.meta[1])] if filters.meta is not None else [])
@@ -112,7 +113,7 @@ def few_labeled(conn: sqlite3.Connection, filters: Filters) -> bool:
     key, value = labels[0]
     labeled = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM session_labels WHERE key = ? AND value = ? LIMIT ?)",
                            (key, value, FEW_LABELED + 1)).fetchone()[0]
-    others = len(labels) > 1 or any(value is not None for value in (
+    others = len(labels) > 1 or any(given is not None for given in (
         filters.since_ns, filters.until_ns, filters.workflow, filters.model, filters.provider, filters.status,
         filters.min_latency_ns, filters.min_tokens, filters.min_cost, filters.user, filters.q))
     if others:
