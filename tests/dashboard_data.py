@@ -14,11 +14,12 @@ Three sessions, their times counted back from now:
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from neatlogs import semconv, store
 
-__all__ = ["ALPHA_CALL_COST", "BETA_COST", "GAMMA_OWN_COST", "build", "records"]
+__all__ = ["ALPHA_CALL_COST", "BETA_COST", "GAMMA_OWN_COST", "build", "drop_version_7", "records"]
 
 ALPHA_CALL_COST = (600 * 2.5 + 400 * 1.25 + 200 * 10) / 1e6
 BETA_COST = (1000 * 3 + 1000 * 3.75 + 100 * 15) / 1e6
@@ -83,3 +84,11 @@ def build(path: str, now_ns: int | None = None) -> str:
     store.insert_spans(conn, records(now_ns))
     conn.close()
     return path
+
+
+def drop_version_7(raw: sqlite3.Connection) -> None:
+    """Take away what schema version 7 added (a file as version 6 left it, once ``user_version`` says 6)."""
+    for index in ("sessions_tokens", "sessions_window", "sessions_users"):
+        raw.execute(f"DROP INDEX {index}")
+    raw.execute("DROP TRIGGER labels_sessions")
+    raw.execute("DROP TABLE session_labels")

@@ -69,9 +69,11 @@ def _search(index: str) -> str:
     return f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT {SEARCH_MATCHES}"
 
 
-def _common(f: Filters, a: str, owner: str, usage: str, where: list[str], params: list[object]
-            ) -> list[tuple[str, list[object]]]:
+def _common(f: Filters, a: str, owner: str, usage: str, where: list[str], params: list[object],
+            by_label: bool = False) -> list[tuple[str, list[object]]]:
     """Conditions both lists share; ``a`` is the table alias, ``owner`` its key column in ``usage`` and labels.
+
+    With ``by_label`` (sessions only) the rows are chosen through the tag or meta filter's label.
 
     The row's own columns go into ``where`` now; the lookups in other tables are returned, for
     the caller to add after its own column tests: SQLite tests conditions in the order given,
@@ -94,8 +96,17 @@ def _common(f: Filters, a: str, owner: str, usage: str, where: list[str], params
         params.append(f.user)
     for label_key, value in ((("tag", f.tag),) if f.tag is not None else ()) + (
             (("meta." + f.meta[0], f.meta[1]),) if f.meta is not None else ()):
-        lookups.append((f"EXISTS (SELECT 1 FROM labels l WHERE l.{owner} = {key} AND l.key = ? AND l.value = ?)",
-                        [label_key, value]))
+        if owner == "session_id" and by_label:
+            # Read only the sessions that have the label (session_labels is keyed by it), each tested
+            # and the few sorted, instead of walking the sessions in list order (see ``few_labeled``).
+            lookups.append((f"{key} IN (SELECT sl.session_id FROM session_labels sl WHERE sl.key = ?"
+                            " AND sl.value = ?)", [label_key, value]))
+        elif owner == "session_id":
+            lookups.append((f"EXISTS (SELECT 1 FROM session_labels sl WHERE sl.key = ? AND sl.value = ?"
+                            f" AND sl.session_id = {key})", [label_key, value]))
+        else:
+            lookups.append((f"EXISTS (SELECT 1 FROM labels l WHERE l.{owner} = {key} AND l.key = ? AND l.value = ?)",
+                            [label_key, value]))
     if f.model is not None or f.provider is not None:
         cond, values = [f"u.{owner} = {key}"], list[object]()
         for column, wanted in (("provider", f.provider), ("model", f.model)):
@@ -138,7 +149,8 @@ class _Columns:
     latency: str
 
 
-def _filtered(f: Filters, c: _Columns, cached: bool, where: list[str], params: list[object]) -> str:
+def _filtered(f: Filters, c: _Columns, cached: bool, where: list[str], params: list[object],
+              by_label: bool = False) -> str:
     """Add the conditions both lists share, cheapest first; returns the list's cost expression.
 
     A row's own columns come before the lookups in other tables (SQLite tests the conditions
@@ -150,7 +162,7 @@ def _filtered(f: Filters, c: _Columns, cached: bool, where: list[str], params: l
     if f.until_ns is not None:
         where.append(f"{c.starts} <= ?")
         params.append(f.until_ns)
-    lookups = _common(f, c.alias, c.owner, c.usage, where, params)
+    lookups = _common(f, c.alias, c.owner, c.usage, where, params, by_label)
     if f.min_latency_ns is not None:
         where.append(f"{c.latency} >= ?")
         params.append(f.min_latency_ns)
@@ -183,18 +195,19 @@ def _two_steps(table: str, key: str, usage: str, cost: str, cached: bool, where:
             + order.replace(" LIMIT ?", "").replace(" cost ", " c.cost "))
 
 
-def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False) -> Query:
+def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False, few_labeled: bool = False) -> Query:
     """The sessions list's query: ``sessions`` rows (aliased ``s``) plus ``cost_usd`` and ``unpriced_calls``.
 
     With ``cached`` (``costs.refresh`` answered True) the cost filter and sort read the
     sessions' cached ``cost`` column; with ``few_costly`` too (``costs.few_costly``: few rows
     reach ``min_cost``) the rows are found through the index on it rather than by scanning
-    the newest first for rows that reach it.
+    the newest first for rows that reach it. With ``few_labeled`` (``reports.few_labeled``:
+    the tag or meta filter's label is on few sessions) the rows are read through the label.
     """
     where: list[str] = []
     params: list[object] = []
     cost = _filtered(f, _Columns("s", "session_id", "session_usage", "s.last_end_ns", "s.first_start_ns",
-                                 "s.max_latency_ns"), cached, where, params)
+                                 "s.max_latency_ns"), cached, where, params, few_labeled and not few_costly)
     if f.q and len(f.q) >= 3:
         where.append(
             "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"

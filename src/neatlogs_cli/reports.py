@@ -20,8 +20,8 @@ from . import costs, pricing
 from .filters import Filters
 from .list_queries import COST_SQL, UNPRICED_SQL, cost_of, priced, sessions_query, traces_query, unpriced_of
 
-__all__ = ["Overview", "SessionRow", "TraceRow", "UserRow", "list_sessions", "list_traces", "list_users",
-           "overview", "percentile", "session_totals"]
+__all__ = ["FEW_LABELED", "Overview", "SessionRow", "TraceRow", "UserRow", "few_labeled", "list_sessions",
+           "list_traces", "list_users", "overview", "percentile", "session_totals"]
 
 _SUMMARY_FIELDS = ("session_id", "service_name", "first_start_ns", "last_end_ns", "span_count", "trace_count",
                    "error_count", "token_count", "turn_count", "no_session")
@@ -91,10 +91,42 @@ def _session_row(row: sqlite3.Row, latencies: list[float]) -> SessionRow:
                       row["max_latency_ns"] / 1e6 if latencies else None)
 
 
+FEW_LABELED = 5000
+"""Sessions with a label up to which a list filtered by it and by more reads them through the label."""
+
+
+def few_labeled(conn: sqlite3.Connection, filters: Filters) -> bool:
+    """True when the sessions list is cheaper read through its tag or meta filter's label than in list order.
+
+    Through the label, every session that has it is read (and the page sorted); in list order,
+    sessions are read until a page of them passes every filter. With only the label to pass,
+    that takes about limit * sessions / labeled reads, so the label wins when labeled² is
+    below limit * sessions; with other filters too, they may reject most labeled sessions (the
+    walk would then read them all): the label wins when up to :data:`FEW_LABELED` have it. A
+    label on more sessions than that, with other filters that reject nearly all of them, still
+    walks the list (as before version 7).
+    """
+    labels = ([("tag", filters.tag)] if filters.tag is not None else []) + (
+        [("meta." + filters.meta[0], filters.meta[1])] if filters.meta is not None else [])
+    if not labels:
+        return False
+    key, value = labels[0]
+    labeled = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM session_labels WHERE key = ? AND value = ? LIMIT ?)",
+                           (key, value, FEW_LABELED + 1)).fetchone()[0]
+    others = len(labels) > 1 or any(given is not None for given in (
+        filters.since_ns, filters.until_ns, filters.workflow, filters.model, filters.provider, filters.status,
+        filters.min_latency_ns, filters.min_tokens, filters.min_cost, filters.user, filters.q))
+    if others:
+        return bool(labeled <= FEW_LABELED)
+    sessions = conn.execute("SELECT MAX(rowid) FROM sessions").fetchone()[0] or 0  # about how many: O(1)
+    return labeled * labeled < filters.limit * sessions
+
+
 def list_sessions(conn: sqlite3.Connection, filters: Filters) -> list[SessionRow]:
     """The sessions matching ``filters``, in its sort order (most recent activity first by default)."""
     cached = costs.refresh(conn)
-    query = sessions_query(filters, cached, cached and costs.few_costly(conn, "sessions", filters.min_cost))
+    query = sessions_query(filters, cached, cached and costs.few_costly(conn, "sessions", filters.min_cost),
+                           few_labeled(conn, filters))
     rows = conn.execute(query.sql, query.params).fetchall()
     latencies = _latencies(conn, [r["session_id"] for r in rows])
     return [_session_row(r, latencies[r["session_id"]]) for r in rows]
@@ -290,10 +322,16 @@ def overview(conn: sqlite3.Connection, filters: Filters, bucket: str | None = No
 
     histograms: list[dict[int, int]] = [{} for _ in range(n)]
     by_workflow = split == "workflow"
-    for hour, service, latency_bucket, traces, errors, tokens in conn.execute(
-            f"SELECT hour, service_name, latency_bucket, traces, errors, tokens FROM trace_hours WHERE {where}",
-            params):
-        i = hour // per - first
+    if by_workflow:  # a series per workflow, named in the order the hours meet them
+        rows = conn.execute("SELECT hour / ?, service_name, latency_bucket, traces, errors, tokens FROM trace_hours"
+                            f" WHERE {where}", [per, *params])
+    else:
+        # One series: the hours' rows summed per bar and latency bucket in SQL, so Python reads a row
+        # per bar and bucket, not one per hour, workflow and bucket (a busy store fills every bucket).
+        rows = conn.execute("SELECT hour / ? AS bar, '', latency_bucket, SUM(traces), SUM(errors), SUM(tokens)"
+                            f" FROM trace_hours WHERE {where} GROUP BY bar, latency_bucket", [per, *params])
+    for bar, service, latency_bucket, traces, errors, tokens in rows:
+        i = bar - first
         name = (service or "(none)") if by_workflow else "all"
         add("traces", name, i, traces)
         add("errors", name, i, errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from dashboard_data import ALPHA_CALL_COST, BETA_COST, GAMMA_OWN_COST, records
+from dashboard_data import ALPHA_CALL_COST, BETA_COST, GAMMA_OWN_COST, drop_version_7, records
 
 from neatlogs import semconv, store
 from neatlogs.store import backfill
@@ -26,11 +26,12 @@ def _traces(conn: sqlite3.Connection, **params: str) -> list[str]:
 
 
 def _version_4_file(path: str) -> None:
-    """A file as version 4 left it: the spans and their rollups, without version 5's and 6's columns and tables."""
+    """A file as version 4 left it: the spans and their rollups, without version 5's, 6's and 7's columns and tables."""
     conn = store.connect(path)
     store.insert_spans(conn, records(NOW))
     conn.close()
     raw = sqlite3.connect(path, isolation_level=None)
+    drop_version_7(raw)
     for index in ("sessions_cost", "sessions_to_price", "traces_cost", "traces_to_price"):
         raw.execute(f"DROP INDEX {index}")
     for table in ("cost_cache", "span_ids", "backfill"):
@@ -49,7 +50,7 @@ def test_a_version_4_file_is_priced_and_searchable_by_part_of_an_id(tmp_path):
     _version_4_file(path)
     conn = open_for_reading(path)
     assert conn is not None
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 6
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 7
     assert backfill.pending(conn) == []
     pricing.install(conn)
     assert _sessions(conn, sort="-cost") == [("gamma-session", GAMMA_OWN_COST), ("beta-session", BETA_COST),
@@ -63,7 +64,7 @@ def test_the_writer_migrating_a_version_4_file_leaves_the_filling_to_readers(tmp
     path = str(tmp_path / "v4.db")
     _version_4_file(path)
     writer = store.connect(path)  # as a traced program's exporter opens it
-    assert backfill.pending(writer) == ["roots", "ids"]
+    assert backfill.pending(writer) == ["roots", "labels", "ids"]
     assert writer.execute("SELECT COUNT(*) FROM span_ids WHERE span_ids MATCH '\"alpha\"'").fetchone()[0] == 0
     writer.close()
     reader = open_for_reading(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from dashboard_data import drop_version_7
+
 from neatlogs import semconv, store
 from neatlogs.store import backfill
 from neatlogs_cli import pricing, reports
@@ -68,13 +70,14 @@ def test_a_version_5_store_marks_its_remote_parented_spans_when_read(tmp_path):
     path = str(tmp_path / "t.db")
     _two_turns(tmp_path).close()
     raw = sqlite3.connect(path, isolation_level=None)  # as version 5 left it: no flag, trace rows without a root
+    drop_version_7(raw)
     raw.execute("DROP INDEX spans_local_roots")
     raw.execute("ALTER TABLE spans DROP COLUMN parent_remote")
     raw.execute("UPDATE traces SET name = NULL, latency_ns = NULL")
     raw.execute("PRAGMA user_version = 5")
     raw.close()
     writer = store.connect(path)  # a traced program's writer migrates; the reading side fills
-    assert backfill.pending(writer) == ["roots"]
+    assert backfill.pending(writer) == ["roots", "labels"]
     writer.close()
     conn = open_for_reading(path)
     assert conn is not None and backfill.pending(conn) == []

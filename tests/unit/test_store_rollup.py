@@ -14,7 +14,7 @@ from neatlogs_cli.filters import parse_filters
 from neatlogs_cli.store_open import open_for_reading
 
 NOW = 1_800_000_000 * 10**9
-ROLLUPS = ("traces", "usage", "labels", "trace_hours", "usage_hours")
+ROLLUPS = ("traces", "usage", "labels", "session_labels", "trace_hours", "usage_hours")
 
 
 def _dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
@@ -86,7 +86,7 @@ def test_the_migration_backfills_the_rollups_as_the_writer_keeps_them(tmp_path):
     writer = store.connect(old)  # a traced program's writer migrates, and leaves the filling to readers
     assert writer.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert _dump(writer)["traces"] == []
-    assert backfill.pending(writer) == ["roots", "rollups", "ids"]
+    assert backfill.pending(writer) == ["roots", "rollups", "labels", "ids"]
     writer.close()
     migrated = open_for_reading(old)
     assert migrated is not None and backfill.pending(migrated) == []

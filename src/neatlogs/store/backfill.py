@@ -5,7 +5,7 @@ still need (the spans up to the rowid it found): it may run inside a traced prog
 at exit, which must not spend minutes reading a big store. The reading side (``neatlogs ui``,
 ``sessions``, ``show``) calls :func:`run` when it opens a store it can write; each chunk of
 spans is its own transaction, so writers wait a moment at most, and a run cut short goes on
-from where it stopped the next time. Two jobs:
+from where it stopped the next time. The jobs:
 
 * ``rollups`` (version 4): the spans, in the order they were stored (as the writer met them),
   added to the rollup tables by :func:`neatlogs.store.rollup.rebuild`;
@@ -13,7 +13,10 @@ from where it stopped the next time. Two jobs:
 * ``roots`` (version 6, done first): ``parent_remote`` = 1 on each span whose parent is not in its
   session (the rows of a store from before are complete, so a missing parent is another
   process's), and a trace row still without a root gets that span's name and latency. Their
-  session totals and search text are left as the writer of the time made them.
+  session totals and search text are left as the writer of the time made them;
+* ``labels`` (version 7): each session's distinct labels into ``session_labels``, from ``labels``
+  (the sessions stored before the migration, up to the ``sessions`` rowid it found, a chunk of
+  sessions at a time; it runs after ``rollups``, which fills ``labels`` and ``session_labels`` both).
 
 Spans written after the migration were already counted by the writer. A trace whose spans
 were being written across the upgrade may count a wrapper's tokens twice (its children's
@@ -47,7 +50,10 @@ def id_text(trace_id: str, session_key: str, attributes: dict, name: str) -> str
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:
-    """The jobs not finished yet, in the order they run: ``roots``, ``rollups``, ``ids`` (the others read roots)."""
+    """The jobs not finished yet, in the order they run: ``roots``, ``rollups``, ``labels``, ``ids``.
+
+    The others read roots; ``labels`` reads what ``rollups`` fills.
+    """
     try:
         return [r[0] for r in conn.execute("SELECT job FROM backfill ORDER BY job DESC")]
     except sqlite3.OperationalError:  # no backfill table: a store not migrated yet, read-only
@@ -105,6 +111,14 @@ def _roots_chunk(conn: sqlite3.Connection, after: int, last: int) -> int:
     return upto
 
 
+def _labels_chunk(conn: sqlite3.Connection, after: int, last: int) -> int:
+    upto = min(after + CHUNK // 10, last)  # sessions: each may have many labels rows (one per trace)
+    conn.execute("INSERT OR IGNORE INTO session_labels SELECT DISTINCT l.key, l.value, l.session_id"
+                 " FROM sessions s JOIN labels l ON l.session_id = s.session_id WHERE s.rowid > ? AND s.rowid <= ?",
+                 (after, upto))
+    return upto
+
+
 def run(conn: sqlite3.Connection) -> int:
     """Do every pending job to its end; returns the chunks done (0: nothing was pending).
 
@@ -122,6 +136,8 @@ def run(conn: sqlite3.Connection) -> int:
                 if done < last:
                     if job == "rollups":
                         done = _rollups_chunk(conn, done, last, flags)
+                    elif job == "labels":
+                        done = _labels_chunk(conn, done, last)
                     else:
                         done = _ids_chunk(conn, done, last) if job == "ids" else _roots_chunk(conn, done, last)
                 if done >= last:

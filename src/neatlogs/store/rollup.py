@@ -300,9 +300,12 @@ def forget(conn: sqlite3.Connection, spans: list[SpanRecord], column: str, keys:
            WHERE hour = ? AND service_name = ? AND provider = ? AND model = ? AND own_cost = ?""",
         [(*row[1:], *key) for key, row in by_hour.usage_hours.items()])
     touched = {r[0] for key in keys for r in conn.execute(f"SELECT session_id FROM traces WHERE {column} = ?", (key,))}
-    for table in ("traces", "usage", "labels"):
+    for table in ("traces", "usage", "labels") + (("session_labels",) if column == "session_id" else ()):
         conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(key,) for key in keys])
-    for sid in touched:  # what is left of each session's usage, summed again
+    for sid in touched:  # what is left of each session's usage and labels, gathered again
+        conn.execute("DELETE FROM session_labels WHERE session_id = ?", (sid,))
+        conn.execute("INSERT INTO session_labels SELECT DISTINCT key, value, session_id FROM labels"
+                     " WHERE session_id = ?", (sid,))
         conn.execute("DELETE FROM session_usage WHERE session_id = ?", (sid,))
         conn.execute("""INSERT INTO session_usage
                         SELECT session_id, provider, model, own_cost, SUM(calls), SUM(input_tokens),

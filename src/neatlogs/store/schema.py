@@ -19,7 +19,7 @@ from .._files import private_file, private_folder
 
 __all__ = ["LOCAL_ROOT_SQL", "SCHEMA_VERSION", "NewerSchemaError", "connect", "local_root_sql", "write_transaction"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -248,6 +248,38 @@ DROP INDEX IF EXISTS spans_roots;
 CREATE INDEX IF NOT EXISTS spans_local_roots ON spans (start_time_ns) WHERE {LOCAL_ROOT_SQL}
 """
 
+# Version 7: what keeps the dashboard's lists flat from a small store to a big one (issue 17,
+# ``bench/dashboard_lists.py``). Each index lets a list walk the sessions in the order it shows
+# them, or read only the rows a filter names, and stop at the page's size:
+# ``sessions_tokens``: the sort by tokens (it scanned and sorted every session);
+# ``sessions_window``: the from/to filter reads its sessions' start times from the index, not each row
+#   (``last_end_ns`` >= from walks the newer ones; their ``first_start_ns`` <= to is tested in it);
+# ``sessions_users``: the Users page's figures per user, read from the index alone, in user order
+#   (the GROUP BY reads no session row and sorts nothing);
+# ``session_labels``: each session's distinct tags and metadata entries (``labels`` has one row per
+#   trace), keyed by label: a tag or meta filter reads only the sessions that have it, so a rare
+#   label, or one that the other filters reject in most sessions, never walks every session. A
+#   trigger keeps it from the rows ``labels`` gains (a row ignored as already there fires nothing,
+#   so both tables name the same session for a trace crossing sessions, and the writer's cost is
+#   one lookup per new trace label, in SQLite); deletes gather it again (``rollup.forget``);
+#   sessions stored before are filled by the ``labels`` backfill, a chunk of sessions at a time.
+_SCHEMA_V7 = """
+CREATE INDEX IF NOT EXISTS sessions_tokens ON sessions (token_count, last_end_ns);
+CREATE INDEX IF NOT EXISTS sessions_window ON sessions (last_end_ns, first_start_ns, session_id);
+CREATE INDEX IF NOT EXISTS sessions_users ON sessions (user_id, last_end_ns, first_start_ns, turn_count, token_count,
+                                                      cost, unpriced) WHERE user_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS session_labels (
+    key         TEXT NOT NULL,   -- as in labels: "tag", or "meta." + a metadata key
+    value       TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    PRIMARY KEY (key, value, session_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS session_labels_session ON session_labels (session_id);
+CREATE TRIGGER IF NOT EXISTS labels_sessions AFTER INSERT ON labels BEGIN
+    INSERT OR IGNORE INTO session_labels VALUES (new.key, new.value, new.session_id);
+END
+"""
+
 
 class NewerSchemaError(Exception):
     """The file was written by a newer neatlogs (a schema above :data:`SCHEMA_VERSION`): never write to it."""
@@ -261,14 +293,21 @@ class NewerSchemaError(Exception):
 
 # _MIGRATIONS[n] takes a file at version n to n + 1.
 _MIGRATIONS: dict[int, str] = {
-    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4, 4: _SCHEMA_V5, 5: _SCHEMA_V6,
+    0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4, 4: _SCHEMA_V5, 5: _SCHEMA_V6, 6: _SCHEMA_V7,
 }
 
 
 def _exec_script(conn: sqlite3.Connection, script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    """Run each statement of ``script`` (a trigger's body, with its own semicolons, is one statement)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                conn.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        conn.execute(statement)
 
 
 @contextlib.contextmanager
@@ -335,12 +374,15 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise NewerSchemaError(path, version)
-        jobs = [job for job, before in (("rollups", 4), ("ids", 5), ("roots", 6)) if version < before]
+        # Each job walks the rows of one table that were there before: spans, or sessions (labels).
+        jobs = [(job, table) for job, before, table in (("rollups", 4, "spans"), ("ids", 5, "spans"),
+                                                       ("roots", 6, "spans"), ("labels", 7, "sessions"))
+                if version < before]
         while version < SCHEMA_VERSION:
             _exec_script(conn, _MIGRATIONS[version])
             version += 1
         # What older spans need is filled later, by the reading side (store.backfill).
-        conn.executemany("INSERT OR IGNORE INTO backfill (job, last_rowid)"
-                         " SELECT ?, m FROM (SELECT MAX(rowid) AS m FROM spans) WHERE m IS NOT NULL",
-                         [(job,) for job in jobs])
+        for job, table in jobs:
+            conn.execute("INSERT OR IGNORE INTO backfill (job, last_rowid)"
+                         f" SELECT ?, m FROM (SELECT MAX(rowid) AS m FROM {table}) WHERE m IS NOT NULL", (job,))
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
