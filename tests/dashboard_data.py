@@ -19,7 +19,8 @@ import time
 
 from neatlogs import semconv, store
 
-__all__ = ["ALPHA_CALL_COST", "BETA_COST", "GAMMA_OWN_COST", "build", "drop_version_7", "records"]
+__all__ = ["ALPHA_CALL_COST", "BETA_COST", "GAMMA_OWN_COST", "build", "drop_version_7", "drop_version_8",
+           "records"]
 
 ALPHA_CALL_COST = (600 * 2.5 + 400 * 1.25 + 200 * 10) / 1e6
 BETA_COST = (1000 * 3 + 1000 * 3.75 + 100 * 15) / 1e6
@@ -86,8 +87,14 @@ def build(path: str, now_ns: int | None = None) -> str:
     return path
 
 
+def drop_version_8(raw: sqlite3.Connection) -> None:
+    """Take away what schema version 8 added (a file as version 7 left it, once ``user_version`` says 7)."""
+    raw.execute("ALTER TABLE traces DROP COLUMN turn_start")
+
+
 def drop_version_7(raw: sqlite3.Connection) -> None:
-    """Take away what schema version 7 added (a file as version 6 left it, once ``user_version`` says 6)."""
+    """Take away what schema versions 7 and later added (a file as version 6 left it, once ``user_version`` says 6)."""
+    drop_version_8(raw)
     for index in ("sessions_tokens", "sessions_window", "sessions_users"):
         raw.execute(f"DROP INDEX {index}")
     raw.execute("DROP TRIGGER labels_sessions")

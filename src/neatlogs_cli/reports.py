@@ -53,8 +53,9 @@ class SessionRow:
     def to_json(self) -> dict[str, Any]:
         """The summary's keys plus ``user_id``, ``call_count``, ``cost_usd`` (None: no price) and latencies.
 
-        ``latency_ms`` is the sum of its turns' (traces') latencies, ``latency_p50_ms`` and
-        ``latency_p95_ms`` their median and 95th percentile, ``max_latency_ms`` the slowest.
+        ``latency_ms`` is the sum of its turns' latencies (a turn from its first trace's start to
+        its last one's end), ``latency_p50_ms`` and ``latency_p95_ms`` their median and 95th
+        percentile, ``max_latency_ms`` the slowest trace.
         """
         return {**self.summary.to_json(), "user_id": self.user_id, "call_count": self.call_count,
                 "cost_usd": self.cost, "unpriced_calls": self.unpriced_calls, "latency_ms": self.latency_ms,
@@ -70,13 +71,28 @@ def _cost(row: sqlite3.Row) -> tuple[float | None, int]:
 
 
 def _latencies(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, list[float]]:
+    """Each session's turn latencies, in ms, oldest first.
+
+    A turn runs from the start of the trace that began it to the end of the last trace that
+    continued it (a tool loop's next call, a step: ``traces.turn_start`` 0), so the time its
+    tools took counts. A trace stored before schema 8 (``turn_start`` NULL) is a turn of its own.
+    """
     found: dict[str, list[float]] = {sid: [] for sid in session_ids}
     for i in range(0, len(session_ids), 500):
         chunk = session_ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for sid, ns in conn.execute(f"SELECT session_id, latency_ns FROM traces WHERE session_id IN ({marks})"
-                                    " AND latency_ns IS NOT NULL", chunk):
-            found[sid].append(ns / 1e6)
+        turn: list[Any] | None = None  # [session, start, end] of the turn being read
+        for sid, start, latency, turn_start in conn.execute(
+                f"SELECT session_id, start_ns, latency_ns, turn_start FROM traces WHERE session_id IN ({marks})"
+                " AND latency_ns IS NOT NULL ORDER BY session_id, start_ns", chunk):
+            if turn is not None and turn[0] == sid and turn_start == 0:
+                turn[2] = max(turn[2], start + latency)
+                continue
+            if turn is not None:
+                found[turn[0]].append((turn[2] - turn[1]) / 1e6)
+            turn = [sid, start, start + latency]
+        if turn is not None:
+            found[turn[0]].append((turn[2] - turn[1]) / 1e6)
     return found
 
 

@@ -50,7 +50,7 @@ def test_a_version_4_file_is_priced_and_searchable_by_part_of_an_id(tmp_path):
     _version_4_file(path)
     conn = open_for_reading(path)
     assert conn is not None
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 7
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 8
     assert backfill.pending(conn) == []
     pricing.install(conn)
     assert _sessions(conn, sort="-cost") == [("gamma-session", GAMMA_OWN_COST), ("beta-session", BETA_COST),

@@ -24,7 +24,7 @@ def test_an_empty_file_is_built_at_the_current_version(tmp_path):
     sqlite3.connect(path).close()  # a file at version 0
     assert _version(path) == 0
     store.connect(path).close()
-    assert _version(path) == store.SCHEMA_VERSION == 7
+    assert _version(path) == store.SCHEMA_VERSION == 8
     assert {("table", "spans"), ("table", "sessions"), ("table", "span_text"),
             ("index", "spans_session"), ("index", "sessions_last"), ("index", "spans_local_roots")} <= _objects(path)
     assert ("index", "spans_start") not in _objects(path)

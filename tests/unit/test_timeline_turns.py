@@ -209,3 +209,32 @@ def test_keyword_arguments_recorded_as_one_argument_still_say_what_the_user_aske
     call = record("a", "2", "1", 200, "LLM", **oi_messages(IN, ("user", "[[ ## question ## ]]\nWeather in Paris?")))
     (turn,) = build_turns([store.TraceSpans(root.trace_id, [root, call])])
     assert turn.user_text == "Weather in Paris?"
+
+
+def test_a_sessions_latency_figures_are_per_turn_its_tool_loop_included(tmp_path):
+    import sqlite3
+
+    from dashboard_data import drop_version_8
+
+    from neatlogs_cli import pricing, reports
+
+    ms = 1_000_000
+    asking = record("a", "1", None, 0, "LLM", session="loop", **oi_messages(IN, ("user", "weather?")))
+    looping = record("b", "2", None, 300 * ms, "LLM", session="loop",
+                     **oi_messages(IN, ("user", "weather?"), ("tool", "sunny")))
+    thanks = record("c", "3", None, 1000 * ms, "LLM", session="loop", **oi_messages(IN, ("user", "thanks")))
+    for span, duration in ((asking, 100), (looping, 100), (thanks, 50)):
+        span.end_time_ns = span.start_time_ns + duration * ms
+    path = str(tmp_path / "t.db")
+    conn = store.connect(path)
+    store.insert_spans(conn, [asking, looping, thanks])
+    totals = reports.session_totals(pricing.install(conn), "loop")
+    # turn 1 runs from the first call's start to the end of the call after the tool: 400 ms, not 100 + 100
+    assert (totals.summary.turn_count, totals.latency_ms, totals.p95_ms > 300) == (2, 450.0, True)
+    conn.close()
+    raw = sqlite3.connect(path, isolation_level=None)  # a store from before: every trace is a turn of its own
+    drop_version_8(raw)
+    raw.execute("PRAGMA user_version = 7")
+    raw.close()
+    older = pricing.install(store.connect(path))
+    assert reports.session_totals(older, "loop").latency_ms == 250.0

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from .. import semconv
 from .records import SpanRecord, TokenCounts, token_counts
-from .turns import is_model_call
+from .turns import is_model_call, starts_turn
 
 __all__ = [
     "CALL",
@@ -145,8 +145,12 @@ class Rollup:
         self.session_usage: dict[Any, list[Any]] = {}
         self.sessions: dict[str, list[Any]] = {}
 
-    def add(self, r: SpanRecord, session_key: str) -> int:
-        """Account for one new span; returns the tokens it adds to its session (0 for a wrapper)."""
+    def add(self, r: SpanRecord, session_key: str, starts_turn: bool = True) -> int:
+        """Account for one new span; returns the tokens it adds to its session (0 for a wrapper).
+
+        ``starts_turn``: for a root, whether it begins a turn (``store.turns.starts_turn``, which
+        the caller has worked out already).
+        """
         attributes = r.attributes
         counts = token_counts(attributes)
         reports = counts is not None and bool(counts.total)
@@ -169,9 +173,10 @@ class Rollup:
         user = str(user) if user is not None else None
         t = self.traces.get(r.trace_id)
         if t is None:
-            # session, name, service, start, end, latency, spans, errors, tokens, calls, user, no_session
+            # session, name, service, start, end, latency, spans, errors, tokens, calls, user, no_session,
+            # turn_start
             t = self.traces[r.trace_id] = [session_key, None, service_name, r.start_time_ns, r.end_time_ns,
-                                           None, 0, 0, 0, 0, user, int(r.session_id is None)]
+                                           None, 0, 0, 0, 0, user, int(r.session_id is None), None]
         t[3], t[4] = min(t[3], r.start_time_ns), max(t[4], r.end_time_ns)
         t[6] += 1
         t[7] += error
@@ -182,6 +187,7 @@ class Rollup:
             # A trace crossing sessions (a back end continuing it under its own conversation) has one
             # row, in the session of its first span: its name and latency are that session's root's.
             t[1], t[2], t[5] = r.name, service_name or t[2], r.end_time_ns - r.start_time_ns
+            t[12] = int(starts_turn)
         s = self.sessions.setdefault(session_key, [None, 0, 0])  # user, calls, longest trace
         s[0] = s[0] or user
         s[1] += counted_call
@@ -215,8 +221,9 @@ class Rollup:
         """Apply the figures to the rollup tables (inside the caller's transaction)."""
         conn.executemany(
             """INSERT INTO traces (trace_id, session_id, name, service_name, start_ns, end_ns, latency_ns,
-                                  span_count, error_count, token_count, call_count, user_id, no_session)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                                  span_count, error_count, token_count, call_count, user_id, no_session,
+                                  turn_start)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(trace_id) DO UPDATE SET priced = 0,
                  name = CASE WHEN excluded.session_id = traces.session_id
                              THEN COALESCE(excluded.name, traces.name) ELSE traces.name END,
@@ -224,6 +231,8 @@ class Rollup:
                  start_ns = MIN(traces.start_ns, excluded.start_ns), end_ns = MAX(traces.end_ns, excluded.end_ns),
                  latency_ns = CASE WHEN excluded.session_id = traces.session_id
                                    THEN COALESCE(excluded.latency_ns, traces.latency_ns) ELSE traces.latency_ns END,
+                 turn_start = CASE WHEN excluded.session_id = traces.session_id
+                                   THEN COALESCE(excluded.turn_start, traces.turn_start) ELSE traces.turn_start END,
                  span_count = traces.span_count + excluded.span_count,
                  error_count = traces.error_count + excluded.error_count,
                  token_count = traces.token_count + excluded.token_count,
@@ -351,5 +360,5 @@ def rebuild(conn: sqlite3.Connection, spans: Iterable[SpanRecord], session_of: d
     rollup = Rollup(flags if flags is not None else {})
     for trace_id, members in _deepest_first(spans):
         for span in members:
-            rollup.add(span, session_of.get(trace_id, trace_id))
+            rollup.add(span, session_of.get(trace_id, trace_id), span.is_local_root and starts_turn(span))
     rollup.write(conn)

@@ -19,7 +19,7 @@ from .._files import private_file, private_folder
 
 __all__ = ["LOCAL_ROOT_SQL", "SCHEMA_VERSION", "NewerSchemaError", "connect", "local_root_sql", "write_transaction"]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Bumped with every schema change; each bump adds a step to ``_MIGRATIONS``."""
 
 _SCHEMA_V1 = """
@@ -291,9 +291,17 @@ class NewerSchemaError(Exception):
         self.version = version
 
 
+_SCHEMA_V8 = """
+-- 1 when the trace's root begins a turn (store.turns.starts_turn), 0 when it continues one (a
+-- tool loop's next call, a step); NULL for traces stored before: each counts as its own turn.
+-- The per-turn latency figures (p50/p95 per turn) group a session's traces by it.
+ALTER TABLE traces ADD COLUMN turn_start INTEGER;
+"""
+
 # _MIGRATIONS[n] takes a file at version n to n + 1.
 _MIGRATIONS: dict[int, str] = {
     0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4, 4: _SCHEMA_V5, 5: _SCHEMA_V6, 6: _SCHEMA_V7,
+    7: _SCHEMA_V8,
 }
 
 

@@ -77,8 +77,9 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             t[3] += 1
             t[4] += 1 if root else 0
             t[5] += 1 if r.status_code == "ERROR" else 0
-            t[6] += rollup.add(r, key)
-            t[7] += 1 if root and starts_turn(r) else 0
+            turn = root and starts_turn(r)
+            t[6] += rollup.add(r, key, turn)
+            t[7] += 1 if turn else 0
         conn.executemany(
             """INSERT INTO sessions (session_id, service_name, first_start_ns, last_end_ns, span_count,
                                      trace_count, error_count, token_count, turn_count, no_session)
