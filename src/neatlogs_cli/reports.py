@@ -74,8 +74,9 @@ def _latencies(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, li
     """Each session's turn latencies, in ms, oldest first.
 
     A turn runs from the start of the trace that began it to the end of the last trace that
-    continued it (a tool loop's next call, a step: ``traces.turn_start`` 0), so the time its
-    tools took counts. A trace stored before schema 8 (``turn_start`` NULL) is a turn of its own.
+    continued it (a tool loop's next call: ``traces.turn_start`` 0), so the time its tools took
+    counts. A step (-1: an embedding the views may show in the next turn) lengthens no turn. A
+    trace stored before schema 8 (``turn_start`` NULL) is a turn of its own.
     """
     found: dict[str, list[float]] = {sid: [] for sid in session_ids}
     for i in range(0, len(session_ids), 500):
@@ -85,8 +86,9 @@ def _latencies(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, li
         for sid, start, latency, turn_start in conn.execute(
                 f"SELECT session_id, start_ns, latency_ns, turn_start FROM traces WHERE session_id IN ({marks})"
                 " AND latency_ns IS NOT NULL ORDER BY session_id, start_ns", chunk):
-            if turn is not None and turn[0] == sid and turn_start == 0:
-                turn[2] = max(turn[2], start + latency)
+            if turn is not None and turn[0] == sid and turn_start is not None and turn_start <= 0:
+                if turn_start == 0:
+                    turn[2] = max(turn[2], start + latency)
                 continue
             if turn is not None:
                 found[turn[0]].append((turn[2] - turn[1]) / 1e6)

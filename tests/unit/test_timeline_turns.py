@@ -222,14 +222,16 @@ def test_a_sessions_latency_figures_are_per_turn_its_tool_loop_included(tmp_path
     asking = record("a", "1", None, 0, "LLM", session="loop", **oi_messages(IN, ("user", "weather?")))
     looping = record("b", "2", None, 300 * ms, "LLM", session="loop",
                      **oi_messages(IN, ("user", "weather?"), ("tool", "sunny")))
+    embedding = record("d", "4", None, 990 * ms, "EMBEDDING", session="loop")  # the next question's
     thanks = record("c", "3", None, 1000 * ms, "LLM", session="loop", **oi_messages(IN, ("user", "thanks")))
-    for span, duration in ((asking, 100), (looping, 100), (thanks, 50)):
+    for span, duration in ((asking, 100), (looping, 100), (embedding, 5), (thanks, 50)):
         span.end_time_ns = span.start_time_ns + duration * ms
     path = str(tmp_path / "t.db")
     conn = store.connect(path)
-    store.insert_spans(conn, [asking, looping, thanks])
+    store.insert_spans(conn, [asking, looping, embedding, thanks])
     totals = reports.session_totals(pricing.install(conn), "loop")
-    # turn 1 runs from the first call's start to the end of the call after the tool: 400 ms, not 100 + 100
+    # turn 1 runs from the first call's start to the end of the call after the tool: 400 ms, not 100 + 100;
+    # the embedding before turn 2 lengthens neither
     assert (totals.summary.turn_count, totals.latency_ms, totals.p95_ms > 300) == (2, 450.0, True)
     conn.close()
     raw = sqlite3.connect(path, isolation_level=None)  # a store from before: every trace is a turn of its own
@@ -237,4 +239,4 @@ def test_a_sessions_latency_figures_are_per_turn_its_tool_loop_included(tmp_path
     raw.execute("PRAGMA user_version = 7")
     raw.close()
     older = pricing.install(store.connect(path))
-    assert reports.session_totals(older, "loop").latency_ms == 250.0
+    assert reports.session_totals(older, "loop").latency_ms == 255.0

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from .. import semconv
 from .records import SpanRecord, TokenCounts, token_counts
-from .turns import is_model_call, starts_turn
+from .turns import is_model_call, is_step, starts_turn
 
 __all__ = [
     "CALL",
@@ -85,6 +85,10 @@ def span_cost(attributes: dict[str, Any]) -> float | None:
     if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total):
         return float(total)
     return None
+
+
+STEP = -1
+"""``traces.turn_start`` of a trace whose root is a step (an embedding, a retrieval): it lengthens no turn."""
 
 
 def latency_bucket(duration_ns: int) -> int:
@@ -187,7 +191,7 @@ class Rollup:
             # A trace crossing sessions (a back end continuing it under its own conversation) has one
             # row, in the session of its first span: its name and latency are that session's root's.
             t[1], t[2], t[5] = r.name, service_name or t[2], r.end_time_ns - r.start_time_ns
-            t[12] = int(starts_turn)
+            t[12] = 1 if starts_turn else STEP if is_step(r) else 0
         s = self.sessions.setdefault(session_key, [None, 0, 0])  # user, calls, longest trace
         s[0] = s[0] or user
         s[1] += counted_call

@@ -293,7 +293,8 @@ class NewerSchemaError(Exception):
 
 _SCHEMA_V8 = """
 -- 1 when the trace's root begins a turn (store.turns.starts_turn), 0 when it continues one (a
--- tool loop's next call, a step); NULL for traces stored before: each counts as its own turn.
+-- tool loop's next call), -1 for a step (an embedding, a retrieval: it may belong to the next
+-- turn, so it lengthens none); NULL for traces stored before: each counts as its own turn.
 -- The per-turn latency figures (p50/p95 per turn) group a session's traces by it.
 ALTER TABLE traces ADD COLUMN turn_start INTEGER;
 """
