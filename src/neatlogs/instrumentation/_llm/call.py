@@ -19,7 +19,7 @@ from ..._fast_attributes import set_clean_attributes
 from .bounds import FINISH_RESERVE, bound_messages, room_on
 from .genai import request_genai, response_genai
 
-__all__ = ["LLMCall", "start_call"]
+__all__ = ["FrameworkModelCall", "LLMCall", "start_call"]
 
 _otel: Any = None
 """(context, trace, SpanKind.CLIENT, Status OK, suppress key, in-call key), once OTel is loaded."""
@@ -117,6 +117,43 @@ class LLMCall:
             _log.internal_error("ending the LLM span failed")
 
 
+class FrameworkModelCall:
+    """A framework's own span for one model call (the Agents SDK's ``response`` span).
+
+    While its context (:meth:`context`) is current, the client call the framework makes
+    inside it starts no span of its own: it leaves its request attributes (the messages sent,
+    the parameters, where the call goes) in ``attributes``, for the framework's span to carry
+    when it ends. One model call, one span.
+    """
+
+    __slots__ = ("span", "policy", "attributes")
+
+    def __init__(self, span: Any, policy: _content.ContentPolicy) -> None:
+        self.span = span
+        self.policy = policy
+        self.attributes: dict[str, Any] | None = None
+        """The first client call's request attributes, once it was made."""
+
+    def context(self) -> Any:
+        """The OpenTelemetry context with this span current, in which client calls add to it."""
+        parts = _otel or _otel_parts()
+        context, trace, in_call = parts[0], parts[1], parts[5]
+        return context.set_value(in_call, self, trace.set_span_in_context(self.span))
+
+    def absorb(self, attributes_of: Any, request: Any, extra: dict[str, Any] | None) -> None:
+        """Keep the client call's request attributes (the first call's only)."""
+        if self.attributes is not None:
+            return
+        attributes = attributes_of(request, self.policy)
+        if extra:
+            attributes.update(extra)
+        bound_messages(attributes, semconv.LLM_INPUT_MESSAGES, room_on(self.span, FINISH_RESERVE))
+        request_genai(attributes, self.policy)
+        self.attributes = attributes
+        global calls_started
+        calls_started += 1
+
+
 def _record_error(span: Any, error: BaseException) -> None:
     from opentelemetry.trace import Status, StatusCode
 
@@ -132,14 +169,20 @@ def start_call(name: str, attributes_of: Any, request: Any, extra: dict[str, Any
     so processors see it at start); it runs only when tracing is on; ``extra`` attributes (where
     the call goes) are added to them, replacing what the request said. Returns None when
     neatlogs is not enabled, instrumentation is suppressed, the call is made inside another
-    traced call (that one's span already stands for it), or anything fails.
+    traced call (that one's span already stands for it; a framework's model-call span takes
+    the request's attributes, :class:`FrameworkModelCall`), or anything fails.
     """
     tracer = tracing.get_tracer()
     if tracer is None:
         return None
     try:
         context, _trace, client_kind, _ok, suppress_key, in_call = _otel or _otel_parts()
-        if context.get_value(suppress_key) or context.get_value(in_call):
+        if context.get_value(suppress_key):
+            return None
+        running = context.get_value(in_call)
+        if running is not None:
+            if type(running) is FrameworkModelCall:
+                running.absorb(attributes_of, request, extra)
             return None
         call = LLMCall(None, _content.current())
         attributes = attributes_of(request, call.policy)

@@ -74,7 +74,7 @@ def processor() -> Any:
 
         _processor = NeatlogsTracingProcessor()
     _processor.enabled = True
-    _context.install(Scope, _processor.otel_span_of, _processor.otel_span_of)  # once; again after uninstrument
+    _context.install(Scope, _processor.context_of, _processor.context_of)  # once; again after uninstrument
     _sessions.install(AgentRunner)
     return _processor
 

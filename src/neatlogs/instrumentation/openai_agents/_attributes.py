@@ -70,13 +70,17 @@ def _handoff_name(data: Any) -> str:
     return f"handoff {data.from_agent} -> {data.to_agent}" if data.to_agent else f"handoff from {data.from_agent}"
 
 
-def end(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, Any]]:
-    """A new name for the span (or None) and the attributes to set when the SDK finishes it."""
+def end(data: Any, policy: ContentPolicy, requested: dict[str, Any] | None = None) -> tuple[str | None, dict[str, Any]]:
+    """A new name for the span (or None) and the attributes to set when the SDK finishes it.
+
+    ``requested``: a model call's request attributes, left by the client call made inside it
+    (``FrameworkModelCall``); without them the request is read from the SDK's span data.
+    """
     kind_name = getattr(data, "type", None)
     if kind_name == "response":
-        return _response(data, policy)
+        return _response(data, policy, requested)
     if kind_name == "generation":
-        return _generation(data, policy)
+        return _generation(data, policy, requested)
     attributes: dict[str, Any] = {}
     if kind_name == "agent":
         if data.tools:
@@ -122,19 +126,22 @@ def _voice(kind_name: str, data: Any, policy: ContentPolicy) -> tuple[str | None
     return (f"{kind_name} {model}" if model else None), attributes
 
 
-def _response(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, Any]]:
+def _response(data: Any, policy: ContentPolicy, requested: dict[str, Any] | None) -> tuple[str | None, dict[str, Any]]:
     """A Responses API call: the request's messages, the reply, the model and tokens."""
     response = data.response
-    request: dict[str, Any] = {}
-    if data.input is not None:
-        request["input"] = data.input
-    instructions = get(response, "instructions") if response is not None else None
-    if isinstance(instructions, str):
-        request["instructions"] = instructions
     model = get(response, "model") if response is not None else None
-    if model:
-        request["model"] = model
-    attributes = responses_request(request, policy)
+    if requested is not None:
+        attributes = dict(requested)
+    else:
+        request: dict[str, Any] = {}
+        if data.input is not None:
+            request["input"] = data.input
+        instructions = get(response, "instructions") if response is not None else None
+        if isinstance(instructions, str):
+            request["instructions"] = instructions
+        if model:
+            request["model"] = model
+        attributes = responses_request(request, policy)
     if response is not None:
         attributes.update(responses_response(response, policy))
     elif data.usage:
@@ -142,10 +149,14 @@ def _response(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, A
     return (f"response {model}" if model else None), attributes
 
 
-def _generation(data: Any, policy: ContentPolicy) -> tuple[str | None, dict[str, Any]]:
+def _generation(data: Any, policy: ContentPolicy, requested: dict[str, Any] | None
+                ) -> tuple[str | None, dict[str, Any]]:
     """A chat-completions call (``OpenAIChatCompletionsModel``, LiteLLM): messages, reply, tokens."""
-    attributes = request_attributes("LLM", "chat", "openai", data.model, to_json(dict(data.model_config or {})))
-    if data.input:
+    if requested is not None:
+        attributes = dict(requested)
+    else:
+        attributes = request_attributes("LLM", "chat", "openai", data.model, to_json(dict(data.model_config or {})))
+    if data.input and requested is None:
         flatten_messages(semconv.LLM_INPUT_MESSAGES, chat_messages(data.input), attributes, policy)
         attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, list(data.input)))
     response = _streamed_response(data)

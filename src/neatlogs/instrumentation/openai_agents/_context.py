@@ -6,10 +6,11 @@ The SDK keeps its current trace and span in contextvars, set and reset only thro
 ``finish(reset_current=True)`` and ``with span:``;
 https://github.com/openai/openai-agents-python/blob/main/src/agents/tracing/scope.py).
 We wrap those four class methods: when the SDK makes one of its spans current, the
-OpenTelemetry span our processor made for it is attached beside it, and detached when the
-SDK resets the same token. So the openai client call the SDK's model makes, a program's
-``@span`` tool, or any OpenTelemetry-instrumented library called inside a tool, start as
-children of the Agents SDK span that ran them, not as separate traces.
+OpenTelemetry context our processor keeps for it is attached beside it (the span it made
+for it, current), and detached when the SDK resets the same token. So a program's ``@span``
+tool, or any OpenTelemetry-instrumented library called inside a tool, start as children of
+the Agents SDK span that ran them, not as separate traces; and the openai client call the
+SDK's model makes adds its request to the SDK's model-call span (its context says so).
 
 Our context lives exactly as long as the SDK's own. When the SDK resets its token from a
 context that did not set it (an abandoned async generator finalised elsewhere, which the
@@ -44,11 +45,11 @@ def _wrap_set(original: Callable[[Any], Any], lookup: Callable[[Any], Any]) -> C
         if item is None:
             return token
         try:
-            otel_span = lookup(item)
-            if otel_span is not None:
-                from opentelemetry import context, trace
+            otel_context = lookup(item)
+            if otel_context is not None:
+                from opentelemetry import context
 
-                otel_token = context.attach(trace.set_span_in_context(otel_span))
+                otel_token = context.attach(otel_context)
                 with _lock:
                     if len(_pending) >= _MAX_PENDING:
                         _pending.pop(next(iter(_pending)))
@@ -78,7 +79,7 @@ def _wrap_reset(original: Callable[[Any], Any]) -> Callable[..., Any]:
 
 
 def install(scope_class: Any, span_lookup: Callable[[Any], Any], trace_lookup: Callable[[Any], Any]) -> None:
-    """Wrap ``Scope``'s set/reset class methods once; ``*_lookup`` give the OTel span of an SDK span/trace."""
+    """Wrap ``Scope``'s set/reset class methods once; ``*_lookup`` give the OTel context of an SDK span/trace."""
     if _originals:
         return
     names = ("set_current_span", "reset_current_span", "set_current_trace", "reset_current_trace")

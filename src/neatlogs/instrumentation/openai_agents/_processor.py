@@ -5,7 +5,9 @@ whose root span is named after the workflow and carries the trace's ``group_id``
 run's ``Session`` id) as its session; each SDK span is a child of the span its ``parent_id`` names (of the root when it
 has none). The root's ``input.value`` is what the user said to the first model call and
 its ``output.value`` the last reply, so the views' "You:" and answer are the run's. An
-agent span gets the instructions its model calls were sent as its system prompt.
+agent span gets the instructions its model calls were sent as its system prompt. A model
+call is one span: the SDK's, carrying what the openai client call made inside it was sent
+(messages, parameters, where it went; ``FrameworkModelCall``), and what it answered.
 
 Called by the SDK on the thread that starts and finishes each span; every hook returns at
 once and never raises. Each SDK span is ended once: a processor registered twice (the
@@ -26,6 +28,7 @@ from agents.tracing import TracingProcessor
 
 from ... import _log, semconv, tracing
 from ..._content import current
+from .._llm.call import FrameworkModelCall
 from . import _attributes, _sessions
 
 __all__ = ["NeatlogsTracingProcessor"]
@@ -37,10 +40,11 @@ _MAX_OPEN = 10_000
 class _Entry:
     """One open OpenTelemetry span and what its SDK span's descendants need of it."""
 
-    __slots__ = ("span", "policy", "kind", "trace_id", "parent_id", "said", "instructed")
+    __slots__ = ("span", "policy", "kind", "trace_id", "parent_id", "said", "instructed", "model_call")
 
     def __init__(self, span: Any, policy: Any, kind: str, trace_id: str, parent_id: str | None) -> None:
         self.span = span
+        self.model_call: FrameworkModelCall | None = None  # a model call's: the client call inside adds to it
         self.policy = policy
         self.kind = kind
         self.trace_id = trace_id
@@ -58,11 +62,24 @@ class NeatlogsTracingProcessor(TracingProcessor):
         self._lock = threading.Lock()
 
     # --- lookups for the context bridge -------------------------------------------------------
-    def otel_span_of(self, item: Any) -> Any:
-        """The open OpenTelemetry span of an SDK span or trace, None if we have none."""
+    def context_of(self, item: Any) -> Any:
+        """The OpenTelemetry context to make current while an SDK span or trace is, None if we have none.
+
+        A model call's context lets the openai client call the SDK's model makes inside it
+        add its request to the SDK's span instead of starting a second span for the same call.
+        """
+        entry = self._entry_of(item)
+        if entry is None:
+            return None
+        if entry.model_call is not None:
+            return entry.model_call.context()
+        from opentelemetry import trace as trace_api
+
+        return trace_api.set_span_in_context(entry.span)
+
+    def _entry_of(self, item: Any) -> _Entry | None:
         key = getattr(item, "span_id", None) or getattr(item, "trace_id", None)
-        entry = self._open.get(key) if isinstance(key, str) else None
-        return entry.span if entry is not None else None
+        return self._open.get(key) if isinstance(key, str) else None
 
     # --- the SDK's hooks --------------------------------------------------------------------------
     def on_trace_start(self, trace: Any) -> None:
@@ -110,6 +127,8 @@ class NeatlogsTracingProcessor(TracingProcessor):
             otel_span = tracer.start_span(name, context=context, attributes=attributes)
             entry = _Entry(otel_span, current(), attributes[semconv.OPENINFERENCE_SPAN_KIND], span.trace_id,
                            span.parent_id)
+            if getattr(span.span_data, "type", None) in _attributes.MODEL_TYPES:
+                entry.model_call = FrameworkModelCall(otel_span, entry.policy)
             self._remember(span.span_id, entry)
         except Exception:
             _log.internal_error("recording the start of an Agents SDK span failed")
@@ -122,7 +141,8 @@ class NeatlogsTracingProcessor(TracingProcessor):
         otel_span = entry.span
         try:
             data = span.span_data
-            name, attributes = _attributes.end(data, entry.policy)
+            requested = entry.model_call.attributes if entry.model_call is not None else None
+            name, attributes = _attributes.end(data, entry.policy, requested)
             if name:
                 otel_span.update_name(name)
             if attributes:
