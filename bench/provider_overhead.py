@@ -7,7 +7,9 @@ leave anything behind for another: uninstrumented (neatlogs never imported); nea
 (``init(instrumentations=[<library>])``, OTLP/HTTP to the receiver); OpenInference's
 instrumentor for the library on a plain OpenTelemetry SDK provider with a batch OTLP/HTTP
 exporter to the same receiver. The three worker processes are driven round by round in a
-rotating order, so drift hits them alike; each batch of calls ends with that mode's flush.
+rotating order (``_overhead.drive_workers``: many short rounds, so each round's paired
+differences are taken seconds apart, in three generations of fresh processes); each batch
+of calls ends with that mode's flush.
 A plain and a streamed call (read to the end) are timed, in wall-clock and process-CPU
 time (the steadier figure on a shared machine). Prints each library's table
 (``_overhead.print_overheads``, as ``openai_overhead.py`` does) and a summary of
@@ -21,15 +23,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from _overhead import per_call_us, print_overheads, start_receiver, start_standin
+from _overhead import drive_workers, print_overheads, serve_rounds, start_receiver, start_standin
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 OFFLINE = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
@@ -201,7 +201,7 @@ SHAPES = ("plain", "streamed")
 
 # --- one mode of one library, in its own process -------------------------------------------------
 def worker(name: str, mode: str, base_url: str, endpoint: str) -> None:
-    """Set the mode up, then answer each ``SHAPE CALLS`` line on stdin with ``wall cpu`` µs per call."""
+    """Set the mode up, then time the calls the driver asks for (``_overhead.serve_rounds``)."""
     library = LIBRARIES[name]
     flush: Callable[[], Any] = lambda: None  # noqa: E731
     if mode == "neatlogs":
@@ -220,14 +220,7 @@ def worker(name: str, mode: str, base_url: str, endpoint: str) -> None:
         getattr(importlib.import_module(module), cls)().instrument(tracer_provider=provider)
         flush = provider.force_flush
     client, plain, streamed = library.setup(base_url)
-    calls = {"plain": plain, "streamed": streamed}
-    for call in calls.values():  # warm every path up
-        per_call_us(call, client, 20, flush)
-    print("ready", flush=True)
-    for line in sys.stdin:
-        shape, count = line.split()
-        wall, cpu = per_call_us(calls[shape], client, int(count), flush)
-        print(json.dumps([wall, cpu]), flush=True)
+    serve_rounds({"plain": lambda: plain(client), "streamed": lambda: streamed(client)}, flush)
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -244,28 +237,12 @@ def _available(library: Library) -> str | None:
 def measure(name: str, endpoint: str, rounds: int, calls: int, env: dict[str, str]) -> dict[tuple[str, str], float]:
     """One library's three modes, round by round; prints its table, returns its CPU overheads."""
     standin, base_url = start_standin(*LIBRARIES[name].standin)
-    workers: dict[str, subprocess.Popen] = {}
     try:
-        for mode in MODES:
-            workers[mode] = subprocess.Popen([sys.executable, __file__, "--worker", name, mode, base_url, endpoint],
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        for mode, process in workers.items():
-            if process.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"{name} {mode} worker failed to start")
-        results: dict[tuple[str, str], list[tuple[float, float]]] = {(m, s): [] for m in MODES for s in SHAPES}
-        for round_number in range(rounds):
-            order = MODES[round_number % 3:] + MODES[:round_number % 3]
-            for shape in SHAPES:
-                for mode in order:
-                    process = workers[mode]
-                    process.stdin.write(f"{shape} {calls}\n")
-                    process.stdin.flush()
-                    results[(mode, shape)].append(tuple(json.loads(process.stdout.readline())))
+        commands = {mode: [sys.executable, __file__, "--worker", name, mode, base_url, endpoint] for mode in MODES}
+        results = drive_workers(commands, SHAPES, rounds, calls, env)
         print(f"=== {name} ===")
         return print_overheads(results, MODES, SHAPES, rounds, calls)
     finally:
-        for process in workers.values():
-            process.kill()
         standin.terminate()
 
 
@@ -276,8 +253,8 @@ def main() -> None:
         worker(*sys.argv[2:6])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=50, help="calls per mode per round")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=50, help="calls per mode per round, the mode's flush after them")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds, in three generations of worker processes")
     parser.add_argument("--only", help="comma list of libraries (default: all)")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(LIBRARIES)

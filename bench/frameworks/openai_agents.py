@@ -14,6 +14,7 @@ its key explicitly), and that exporter skips a batch it has no key for.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Callable
 
@@ -34,6 +35,7 @@ def build_turn(base_url: str) -> Callable[[], None]:
     Each call runs one turn (two model calls, one tool call) and checks the tool ran.
     """
     os.environ.pop("OPENAI_API_KEY", None)  # the SDK's trace exporter then sends nothing
+    logging.getLogger("openai.agents").setLevel(logging.ERROR)  # nor says so on every batch
     from agents import Agent, OpenAIResponsesModel, Runner, function_tool
     from openai import AsyncOpenAI
 
