@@ -13,7 +13,9 @@ The dashboard's pages, the JSON API (``/api/sessions``, ``/api/traces``,
     q=TEXT                      words of the turns' text (the newest 10,000 turns that have them);
                                 a part of a session, trace or user id, or of a root span's name
                                 (3 characters or more: through the span_ids index, the newest
-                                10,000 roots that have it)
+                                10,000 roots that have it). Whole words and session or user ids
+                                are looked for first, in the newest 1,000 matching turns; the
+                                rest only when those fill no page
     sort=COLUMN  (-COLUMN for descending)   limit=N
 
 A bad value raises :class:`FilterError` naming the parameter (the API answers 400 with it).
@@ -31,6 +33,7 @@ from urllib.parse import urlencode
 __all__ = [
     "MAX_LIMIT",
     "PARAMETERS",
+    "SEARCH_FIRST",
     "SEARCH_MATCHES",
     "RANGES",
     "SESSION_SORTS",
@@ -44,6 +47,12 @@ MAX_LIMIT = 1000
 
 SEARCH_MATCHES = 10_000
 """The newest turns matching a word search that are looked at: a common word stays fast on a big store."""
+
+SEARCH_FIRST = 1_000
+"""The newest matching turns a search looks at first; all :data:`SEARCH_MATCHES` only when those fill no page.
+
+A common word fills a page from its newest matches, so a search costs the same on a big
+store as on a small one; a rare word has few matches to look at anyway."""
 
 RANGES = {"1h": 3600, "24h": 86400, "1d": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
 """The ``range`` values and their length in seconds."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .filters import SEARCH_MATCHES, SESSION_SORTS, TRACE_SORTS, Filters
+from .filters import SEARCH_FIRST, SEARCH_MATCHES, SESSION_SORTS, TRACE_SORTS, Filters
 
 __all__ = ["COST_SQL", "UNPRICED_SQL", "Query", "cost_of", "priced", "sessions_query", "traces_query", "unpriced_of"]
 
@@ -54,9 +54,13 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _phrase(text: str) -> str:
-    """An FTS5 query: the words in order, the last one as a prefix ("order #10" finds "order #1042")."""
-    return '"' + text.replace('"', '""') + '"*'
+def _phrase(text: str, prefix: bool = True) -> str:
+    """An FTS5 query: the words in order, the last one as a prefix ("order #10" finds "order #1042").
+
+    Without ``prefix``, whole words only: a prefix query reads the whole index of every word
+    it starts, which grows with the store; whole words read only the newest matches.
+    """
+    return '"' + text.replace('"', '""') + ('"*' if prefix else '"')
 
 
 def _part(text: str) -> str:
@@ -64,9 +68,9 @@ def _part(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _search(index: str) -> str:
-    """The newest :data:`SEARCH_MATCHES` rows of a search index matching a parameter."""
-    return f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT {SEARCH_MATCHES}"
+def _search(index: str, matches: int) -> str:
+    """The newest ``matches`` rows of a search index matching a parameter."""
+    return f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT {int(matches)}"
 
 
 def _common(f: Filters, a: str, owner: str, usage: str, where: list[str], params: list[object],
@@ -195,7 +199,8 @@ def _two_steps(table: str, key: str, usage: str, cost: str, cached: bool, where:
             + order.replace(" LIMIT ?", "").replace(" cost ", " c.cost "))
 
 
-def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False, few_labeled: bool = False) -> Query:
+def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False, few_labeled: bool = False,
+                   first_pass: bool = False) -> Query:
     """The sessions list's query: ``sessions`` rows (aliased ``s``) plus ``cost_usd`` and ``unpriced_calls``.
 
     With ``cached`` (``costs.refresh`` answered True) the cost filter and sort read the
@@ -203,23 +208,32 @@ def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False, f
     reach ``min_cost``) the rows are found through the index on it rather than by scanning
     the newest first for rows that reach it. With ``few_labeled`` (``reports.few_labeled``:
     the tag or meta filter's label is on few sessions) the rows are read through the label.
+    A search (``q``) looks at the newest :data:`SEARCH_MATCHES` turns that match; its
+    ``first_pass`` only at the newest :data:`SEARCH_FIRST` that have its words whole, and at
+    the sessions' own ids and users (no index of id parts: see ``reports._searched``).
     """
     where: list[str] = []
     params: list[object] = []
     cost = _filtered(f, _Columns("s", "session_id", "session_usage", "s.last_end_ns", "s.first_start_ns",
                                  "s.max_latency_ns"), cached, where, params, few_labeled and not few_costly)
-    if f.q and len(f.q) >= 3:
+    session_of = "s.session_id IN (SELECT session_id FROM spans WHERE rowid IN ({}))".format
+    if f.q and first_pass:
         where.append(
             "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
-            f" OR s.session_id IN (SELECT session_id FROM spans WHERE rowid IN ({_search('span_ids')}))"
-            f" OR s.session_id IN (SELECT session_id FROM spans WHERE rowid IN ({_search('span_text')})))")
+            f" OR {session_of(_search('span_text', SEARCH_FIRST))})")
+        params += [_like(f.q)] * 2 + [_phrase(f.q, prefix=False)]
+    elif f.q and len(f.q) >= 3:
+        where.append(
+            "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
+            f" OR {session_of(_search('span_ids', SEARCH_MATCHES))}"
+            f" OR {session_of(_search('span_text', SEARCH_MATCHES))})")
         params += [_like(f.q)] * 2 + [_part(f.q), _phrase(f.q)]
     elif f.q:  # shorter than a trigram: the ids and root names are scanned
         where.append(
             "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
             " OR EXISTS (SELECT 1 FROM traces t WHERE t.session_id = s.session_id"
             "            AND (t.trace_id LIKE ? ESCAPE '\\' OR t.name LIKE ? ESCAPE '\\'))"
-            f" OR s.session_id IN (SELECT session_id FROM spans WHERE rowid IN ({_search('span_text')})))")
+            f" OR {session_of(_search('span_text', SEARCH_MATCHES))})")
         params += [_like(f.q)] * 4 + [_phrase(f.q)]
     order = _order(f, SESSION_SORTS, "-last", "s.last_end_ns")
     index = "sessions_cost" if cached and few_costly and f.min_cost else None
@@ -227,25 +241,30 @@ def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False, f
                  [*params, f.limit])
 
 
-def traces_query(f: Filters, cached: bool = False, few_costly: bool = False) -> Query:
+def traces_query(f: Filters, cached: bool = False, few_costly: bool = False, first_pass: bool = False) -> Query:
     """The traces list's query: ``traces`` rows (aliased ``t``) plus ``cost_usd`` and ``unpriced_calls``.
 
-    ``cached`` and ``few_costly`` as for :func:`sessions_query`.
+    ``cached``, ``few_costly`` and ``first_pass`` as for :func:`sessions_query`.
     """
     where = ["t.latency_ns IS NOT NULL"]
     params: list[object] = []
     cost = _filtered(f, _Columns("t", "trace_id", "usage", "t.start_ns", "t.start_ns", "t.latency_ns"),
                      cached, where, params)
-    if f.q and len(f.q) >= 3:
+    if f.q and first_pass:
         where.append(
-            f"(t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_ids')}))"
-            f" OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_text')})))")
+            "(t.session_id LIKE ? ESCAPE '\\' OR t.user_id LIKE ? ESCAPE '\\'"
+            f" OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_text', SEARCH_FIRST)})))")
+        params += [_like(f.q)] * 2 + [_phrase(f.q, prefix=False)]
+    elif f.q and len(f.q) >= 3:
+        where.append(
+            f"(t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_ids', SEARCH_MATCHES)}))"
+            f" OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_text', SEARCH_MATCHES)})))")
         params += [_part(f.q), _phrase(f.q)]
     elif f.q:  # shorter than a trigram: the ids and root names are scanned
         where.append(
             "(t.trace_id LIKE ? ESCAPE '\\' OR t.session_id LIKE ? ESCAPE '\\' OR t.name LIKE ? ESCAPE '\\'"
             " OR t.user_id LIKE ? ESCAPE '\\'"
-            f" OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_text')})))")
+            f" OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_text', SEARCH_MATCHES)})))")
         params += [_like(f.q)] * 4 + [_phrase(f.q)]
     order = _order(f, TRACE_SORTS, "-started", "t.start_ns")
     index = "traces_cost" if cached and few_costly and f.min_cost else None

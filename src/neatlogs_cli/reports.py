@@ -11,14 +11,23 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from neatlogs import store
 from neatlogs.store.rollup import HOUR_NS, LATENCY_BUCKETS_PER_DOUBLING
 
 from . import costs, pricing
 from .filters import Filters
-from .list_queries import COST_SQL, UNPRICED_SQL, cost_of, priced, sessions_query, traces_query, unpriced_of
+from .list_queries import (
+    COST_SQL,
+    UNPRICED_SQL,
+    Query,
+    cost_of,
+    priced,
+    sessions_query,
+    traces_query,
+    unpriced_of,
+)
 
 __all__ = ["FEW_LABELED", "Overview", "SessionRow", "TraceRow", "UserRow", "few_labeled", "list_sessions",
            "list_traces", "list_users", "overview", "percentile", "session_totals"]
@@ -140,12 +149,30 @@ def few_labeled(conn: sqlite3.Connection, filters: Filters) -> bool:
     return labeled * labeled < filters.limit * sessions
 
 
+def _searched(conn: sqlite3.Connection, filters: Filters, query_of: Callable[[bool], Query]) -> list[sqlite3.Row]:
+    """The rows of a list's query (``query_of(first_pass)``); a search runs in two passes.
+
+    The first looks for the text's whole words in the newest :data:`SEARCH_FIRST` turns
+    that have them, and in the rows' own session and user ids: for a common word or id that
+    fills a page, and costs the same on a big store as on a small one. Only when it fills
+    no page does the second look for any part of an id or name (the trigram index) and the
+    last word as a prefix, in the newest :data:`SEARCH_MATCHES` matches, as every search did.
+    """
+    if filters.q:
+        query = query_of(True)
+        rows = conn.execute(query.sql, query.params).fetchall()
+        if len(rows) >= filters.limit:
+            return rows
+    query = query_of(False)
+    return conn.execute(query.sql, query.params).fetchall()
+
+
 def list_sessions(conn: sqlite3.Connection, filters: Filters) -> list[SessionRow]:
     """The sessions matching ``filters``, in its sort order (most recent activity first by default)."""
     cached = costs.refresh(conn)
-    query = sessions_query(filters, cached, cached and costs.few_costly(conn, "sessions", filters.min_cost),
-                           few_labeled(conn, filters))
-    rows = conn.execute(query.sql, query.params).fetchall()
+    few_costly = cached and costs.few_costly(conn, "sessions", filters.min_cost)
+    labeled = few_labeled(conn, filters)
+    rows = _searched(conn, filters, lambda first: sessions_query(filters, cached, few_costly, labeled, first))
     latencies = _latencies(conn, [r["session_id"] for r in rows])
     return [_session_row(r, latencies[r["session_id"]]) for r in rows]
 
@@ -193,9 +220,9 @@ class TraceRow:
 def list_traces(conn: sqlite3.Connection, filters: Filters) -> list[TraceRow]:
     """The traces matching ``filters`` (those whose root has arrived), newest first by default."""
     cached = costs.refresh(conn)
-    query = traces_query(filters, cached, cached and costs.few_costly(conn, "traces", filters.min_cost))
+    few_costly = cached and costs.few_costly(conn, "traces", filters.min_cost)
     rows = []
-    for r in conn.execute(query.sql, query.params):
+    for r in _searched(conn, filters, lambda first: traces_query(filters, cached, few_costly, first)):
         cost, unpriced = _cost(r)
         rows.append(TraceRow(
             r["trace_id"], None if r["no_session"] else r["session_id"], r["name"], r["service_name"],

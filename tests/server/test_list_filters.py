@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import dashboard_data
 import pytest
@@ -55,6 +56,8 @@ def _traces(server, query: str) -> list[str]:
     ("meta=plan%3Dpro", ["alpha-session"]),
     ("tag=vip&status=error", []),
     ("q=parcel", ["alpha-session"]),  # words of the turns' text
+    ("q=parc", ["alpha-session"]),  # the last word as a prefix
+    ("q=refund%20my%20ord&limit=1", ["beta-session"]),
     ("q=pha-ses", ["alpha-session"]),  # a part of an id
     ("q=support_t", ["alpha-session", "beta-session", "gamma-session"]),  # a part of a root span's name
     ("sort=-cost", ["gamma-session", "beta-session", "alpha-session"]),
@@ -63,6 +66,23 @@ def _traces(server, query: str) -> list[str]:
 ])
 def test_sessions_filter_and_sort(data_server, query, expected):
     assert _sessions(data_server, query) == expected
+
+
+def test_a_search_gives_whole_words_first_and_parts_of_words_when_those_fill_no_page(db_path):
+    from neatlogs_cli.ui import DashboardServer
+
+    now = time.time_ns()
+    spans = []
+    for n, (session, text) in enumerate([("older", "my parcel is lost"), ("newer", "parcels arrived")]):
+        spans += dashboard_data._turn(10 + n, session, now - (100 - n) * 10**9, service="support", provider="openai",
+                                      model="gpt-4o", prompt=10, completion=10, text=text)
+    conn = store.connect(db_path)
+    store.insert_spans(conn, spans)
+    conn.close()
+    with DashboardServer(db_path) as server:
+        assert _sessions(server, "q=parcel&limit=1") == ["older"]  # a page of whole words: the first pass's
+        assert _sessions(server, "q=parcel") == ["newer", "older"]  # no page full: "parcels" too, newest first
+        assert _traces(server, "q=parcel&limit=1") == ["older"]
 
 
 def test_traces_take_the_same_parameters(data_server):
