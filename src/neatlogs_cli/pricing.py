@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from neatlogs import _log
 
-__all__ = ["KINDS", "UnitPrices", "format_cost", "install", "model_names", "price_call", "refresh", "unit_prices"]
+__all__ = ["KINDS", "NOT_REPORTED", "UnitPrices", "format_cost", "format_tokens", "install", "model_names",
+           "price_call", "refresh", "tokens_reported", "unit_prices"]
 
 KINDS = ("input", "output", "cache_read", "cache_write")
 """The token kinds priced separately, in the order of :class:`UnitPrices`' fields."""
@@ -166,8 +167,29 @@ def refresh(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT OR REPLACE INTO temp.prices VALUES (?,?,?,?,?,?)", rows)
 
 
-def format_cost(cost: float | None, unpriced_calls: int = 0) -> str:
-    """A cost as the views print it: "$0.0123", "no price", or "$0.0123 + no price" when partly priced."""
+NOT_REPORTED = "not reported"
+"""What the views print for the tokens and cost of model calls none of which reported tokens
+(an OpenAI stream without ``stream_options={"include_usage": True}``, say): not 0 and $0."""
+
+
+def tokens_reported(token_count: int, call_count: int | None) -> bool:
+    """False when model calls were made and none of them reported a token count."""
+    return bool(token_count) or not call_count
+
+
+def format_tokens(token_count: int, call_count: int | None = None) -> str:
+    """A token count as the views print it: the number, or "not reported" (see :data:`NOT_REPORTED`)."""
+    return str(token_count) if tokens_reported(token_count, call_count) else NOT_REPORTED
+
+
+def format_cost(cost: float | None, unpriced_calls: int = 0, reported: bool = True) -> str:
+    """A cost as the views print it: "$0.0123", "no price", or "$0.0123 + no price" when partly priced.
+
+    ``reported`` False (:func:`tokens_reported`): the calls reported no tokens to price, so a
+    cost of nothing is "not reported" rather than "$0".
+    """
+    if not cost and not reported:
+        return NOT_REPORTED
     if cost is None or (not cost and unpriced_calls):
         return "no price"
     if cost == 0:

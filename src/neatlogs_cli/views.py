@@ -129,8 +129,9 @@ def sessions_command(limit: int = 20, as_json: bool = False, db: str | None = No
             session_cell.append("  (no session: one trace)", style="dim")
         table.add_row(
             session_cell, Text(_clean(s.service_name or "")), _time(s.first_start_ns),
-            _time(s.last_end_ns), str(s.turn_count), str(row.call_count), str(s.token_count),
-            pricing.format_cost(row.cost, row.unpriced_calls),
+            _time(s.last_end_ns), str(s.turn_count), str(row.call_count),
+            pricing.format_tokens(s.token_count, row.call_count),
+            pricing.format_cost(row.cost, row.unpriced_calls, pricing.tokens_reported(s.token_count, row.call_count)),
             Text(str(s.error_count), style="red" if s.error_count else ""),
             f"{_ms(row.p50_ms)} / {_ms(row.p95_ms)}" if row.p50_ms is not None and row.p95_ms is not None else "",
         )
@@ -267,8 +268,9 @@ def traces_command(limit: int = 20, as_json: bool = False, db: str | None = None
         table.add_row(
             Text(_clean(t.trace_id)), Text(_clean(t.name)),
             Text(_clean(t.session_id)) if t.session_id else Text("no session", style="dim"),
-            _time(t.start_time_ns), _ms(t.latency_ms), str(t.span_count), str(t.token_count),
-            pricing.format_cost(t.cost, t.unpriced_calls),
+            _time(t.start_time_ns), _ms(t.latency_ms), str(t.span_count),
+            pricing.format_tokens(t.token_count, t.call_count),
+            pricing.format_cost(t.cost, t.unpriced_calls, pricing.tokens_reported(t.token_count, t.call_count)),
             Text(str(t.error_count), style="red" if t.error_count else ""),
         )
     console.print(table)
@@ -287,12 +289,15 @@ def print_timeline(session: store.SessionDetail, file: Any = None, totals: repor
         head.append("  (no session: one trace)", style="dim")
     if session.service_name:
         head.append(f"  workflow {_clean(session.service_name)}")
+    calls = totals.call_count if totals is not None else None
     head.append(
-        f"  {session.turn_count} turn{'s' if session.turn_count != 1 else ''}  {session.token_count} tokens  "
+        f"  {session.turn_count} turn{'s' if session.turn_count != 1 else ''}  "
+        f"{pricing.format_tokens(session.token_count, calls)} tokens  "
         f"{session.error_count} errors  started {_time(session.first_start_ns)}"
     )
     if totals is not None:
-        cost = pricing.format_cost(totals.cost, totals.unpriced_calls)
+        cost = pricing.format_cost(totals.cost, totals.unpriced_calls,
+                                   pricing.tokens_reported(session.token_count, totals.call_count))
         head.append(f"\n  {totals.call_count} model calls  cost {cost}  latency {_ms(totals.latency_ms)}")
         if totals.p50_ms is not None and totals.p95_ms is not None:
             head.append(f" (p50 {_ms(totals.p50_ms)}, p95 {_ms(totals.p95_ms)} per turn)")

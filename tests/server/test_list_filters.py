@@ -14,7 +14,7 @@ import dashboard_data
 import pytest
 from http_client import http
 
-from neatlogs import store
+from neatlogs import semconv, store
 
 
 @pytest.fixture
@@ -83,6 +83,30 @@ def test_a_search_gives_whole_words_first_and_parts_of_words_when_those_fill_no_
         assert _sessions(server, "q=parcel&limit=1") == ["older"]  # a page of whole words: the first pass's
         assert _sessions(server, "q=parcel") == ["newer", "older"]  # no page full: "parcels" too, newest first
         assert _traces(server, "q=parcel&limit=1") == ["older"]
+
+
+def test_model_calls_that_reported_no_tokens_say_so_rather_than_0_tokens_and_0_dollars(db_path):
+    from neatlogs_cli.ui import DashboardServer
+
+    # An OpenAI stream without stream_options={"include_usage": True} reports no usage.
+    spans = [s for s in dashboard_data._turn(20, "unreported", time.time_ns(), service="support", provider="openai",
+                                             model="gpt-4o", prompt=0, completion=0, text="hi")]
+    for span in spans:
+        for key in (semconv.LLM_TOKEN_COUNT_PROMPT, semconv.LLM_TOKEN_COUNT_COMPLETION, semconv.LLM_TOKEN_COUNT_TOTAL):
+            span.attributes.pop(key, None)
+    conn = store.connect(db_path)
+    store.insert_spans(conn, spans)
+    conn.close()
+    with DashboardServer(db_path) as server:
+        row = http("GET", server.url + "/api/sessions").json()["sessions"][0]
+        assert (row["call_count"], row["token_count"]) == (1, 0)  # the API keeps the numbers
+        for page in ("/", "/traces", "/sessions/unreported"):
+            body = http("GET", server.url + page).body.decode()
+            assert "not reported" in body, page
+            assert "$0<" not in body, page
+    shown = subprocess.run([sys.executable, "-m", "neatlogs_cli", "sessions"], capture_output=True, text=True,
+                           env={**os.environ, "NEATLOGS_HOME": os.path.dirname(db_path), "COLUMNS": "200"})
+    assert "not reported" in shown.stdout, shown.stdout + shown.stderr
 
 
 def test_traces_take_the_same_parameters(data_server):

@@ -25,7 +25,7 @@ from neatlogs.store.rollup import span_cost, usage_key
 from .. import reports
 from ..conversation import content_parts
 from ..filters import RANGES, SESSION_SORTS, TRACE_SORTS, FilterError, parse_filters
-from ..pricing import format_cost, price_call
+from ..pricing import format_cost, format_tokens, price_call, tokens_reported
 from ..timeline import RUNNING_WINDOW_NS, build_turns, is_running, span_messages
 from .auth import KEY_COOKIE, KeyCheck
 from .markup import is_image_data_url, is_long, render_markdown
@@ -143,7 +143,14 @@ _environment.globals["semconv"] = semconv
 _environment.globals["span_messages"] = span_messages
 _environment.globals["live_seconds"] = RUNNING_WINDOW_NS // 1_000_000_000
 _environment.globals["ranges"] = tuple(RANGES)
-_environment.filters["cost"] = lambda row: format_cost(row.cost, row.unpriced_calls)
+def _counts(row: Any) -> tuple[int, int | None]:
+    """A list row's (tokens, model calls): a session's, a trace's or a user's (no call count)."""
+    summary = getattr(row, "summary", row)
+    return summary.token_count, getattr(row, "call_count", None)
+
+
+_environment.filters["cost"] = lambda row: format_cost(row.cost, row.unpriced_calls, tokens_reported(*_counts(row)))
+_environment.filters["tokens"] = lambda row: format_tokens(*_counts(row))
 _environment.filters["opt_ms"] = lambda ms: _format_ms(ms) if ms is not None else ""
 
 
