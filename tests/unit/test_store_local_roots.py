@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 from dashboard_data import drop_version_7
@@ -110,3 +111,9 @@ def test_a_trace_rooted_in_two_processes_lists_and_counts_once(tmp_path):
     store.insert_spans(conn, [server, client])
     assert [(t.trace_id, t.name) for t in store.list_traces(conn)] == [(trace, "tools/call forecast")]
     assert store.stats(conn, ":memory:").trace_count == 1
+    assert [s.trace_count for s in store.list_sessions(conn)] == [1]
+    # The next turn's two roots come in two batches, the server's first (it ends first, in its own process).
+    later = [dataclasses.replace(span, trace_id="d" * 32) for span in (server, client)]
+    store.insert_spans(conn, later[:1])
+    store.insert_spans(conn, later[1:])
+    assert [s.trace_count for s in store.list_sessions(conn)] == [2]

@@ -12,7 +12,7 @@ from .backfill import id_text
 from .chat import chat_text
 from .records import SpanRecord
 from .rollup import Rollup
-from .schema import write_transaction
+from .schema import LOCAL_ROOT_SQL, write_transaction
 from .turns import starts_turn
 
 __all__ = ["insert_spans", "insert_spans_apart", "repaired_record", "search_text"]
@@ -43,6 +43,8 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
     # keeps the dict alive, so its id cannot be reused by another during the call.
     resources: dict[int, tuple[Any, str]] = {}
     rollup = Rollup(_flags)
+    rooted: set[tuple[str, str]] = set()  # (trace id, session key) of the local roots in this batch
+    first_rowid = 0
     with write_transaction(conn):
         for r in records:
             resource = resources.get(id(r.resource))
@@ -60,6 +62,8 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             )
             if cursor.rowcount != 1:
                 continue
+            if not added:
+                first_rowid = cursor.lastrowid or 0
             added += 1
             root = r.is_local_root
             key = session_id if session_id is not None else r.trace_id
@@ -75,11 +79,14 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
             t[1] = min(t[1], r.start_time_ns)
             t[2] = max(t[2], r.end_time_ns)
             t[3] += 1
-            t[4] += 1 if root else 0
+            if root:
+                rooted.add((r.trace_id, key))
             t[5] += 1 if r.status_code == "ERROR" else 0
             turn = root and starts_turn(r)
             t[6] += rollup.add(r, key, turn)
             t[7] += 1 if turn else 0
+        for _, key in _new_traces(conn, rooted, first_rowid) if rooted else ():
+            totals[key][4] += 1
         conn.executemany(
             """INSERT INTO sessions (session_id, service_name, first_start_ns, last_end_ns, span_count,
                                      trace_count, error_count, token_count, turn_count, no_session)
@@ -97,6 +104,23 @@ def insert_spans(conn: sqlite3.Connection, records: Iterable[SpanRecord]) -> int
         )
         rollup.write(conn)
     return added
+
+
+def _new_traces(conn: sqlite3.Connection, rooted: set[tuple[str, str]], first_rowid: int) -> list[tuple[str, str]]:
+    """The (trace, session) pairs of ``rooted`` that no earlier batch gave a root: each trace counts once there.
+
+    A trace rooted in two processes (a client and the MCP server it called, each under
+    ``neatlogs run``) has two local roots, in two batches or one; it is one trace. A trace
+    crossing sessions counts in each. ``first_rowid``: this batch's first span row.
+    """
+    ids = sorted({trace_id for trace_id, _ in rooted})
+    known: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        known.update((row[0], row[1]) for row in conn.execute(
+            f"SELECT trace_id, session_id FROM spans WHERE trace_id IN ({','.join('?' * len(chunk))})"
+            f" AND rowid < ? AND {LOCAL_ROOT_SQL}", [*chunk, first_rowid]))
+    return [pair for pair in rooted if pair not in known]
 
 
 def _is_store_error(error: BaseException) -> bool:
