@@ -13,6 +13,7 @@ know has no price (None), never 0. Calls that carried their own cost are taken a
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -195,7 +196,8 @@ def format_cost(cost: float | None, unpriced_calls: int = 0, reported: bool = Tr
     if cost == 0:
         text = "$0"
     elif cost < 0.01:
-        text = f"${cost:.4f}"
+        # Two significant digits however small ("$0.000012" for a short gpt-4o-mini call), never "$0.0000".
+        text = f"${cost:.{max(4, 1 - math.floor(math.log10(cost)))}f}"
     else:
         text = f"${cost:,.2f}"
     return f"{text} + no price" if unpriced_calls else text

@@ -58,6 +58,7 @@ def test_sql_prices_through_the_registered_function():
 def test_costs_print_in_dollars():
     assert pricing.format_cost(0.0) == "$0"
     assert pricing.format_cost(0.00825) == "$0.0083"
+    assert pricing.format_cost(0.0000123) == "$0.000012"  # a short gpt-4o-mini call: never "$0.0000"
     assert pricing.format_cost(12.5) == "$12.50"
 
 
