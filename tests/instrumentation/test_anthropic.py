@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 
 import pytest
 
@@ -147,10 +148,16 @@ def test_beta_messages_create_stream_and_the_tool_runner(wire, base_url) -> None
                 return "".join([text async for text in s.text_stream])
 
     async_text = asyncio.run(main())
-    spans = w.spans(5, scope="neatlogs")
+    spans = w.spans(6, scope="neatlogs")
     by_name: dict[str, list] = {}
     for span in spans:
         by_name.setdefault(span["name"], []).append(span)
+    (tool,) = by_name.pop("get_weather")  # the runner ran the tool the model asked for: a TOOL span
+    assert tool["attributes"][sc.OPENINFERENCE_SPAN_KIND] == "TOOL"
+    assert tool["attributes"][sc.TOOL_NAME] == "get_weather"
+    assert json.loads(tool["attributes"][sc.INPUT_VALUE]) == {"location": "stand-in"}
+    assert tool["attributes"][sc.OUTPUT_VALUE] == "sunny in stand-in"
+    spans = [s for s in spans if s is not tool]
     assert by_name["chat claude-beta"][0]["attributes"][sc.OUTPUT_VALUE] == reply.content[0].text
     assert by_name["chat claude-beta-helper"][0]["attributes"][sc.OUTPUT_VALUE] == final.content[0].text
     assert by_name["chat claude-beta-async"][0]["attributes"][sc.OUTPUT_VALUE] == async_text
@@ -294,3 +301,30 @@ def test_a_tool_use_loop_records_the_call_and_its_result(wire, base_url, ask) ->
     b = second["attributes"]
     assert b[f"{sc.LLM_INPUT_MESSAGES}.2.{sc.MESSAGE_CONTENT}"] == "sunny in stand-in"
     assert b[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ["end_turn"]
+
+
+def test_an_async_tool_runners_function_tool_is_a_tool_span_that_records_its_error(memory, base_url) -> None:
+    @anthropic.beta_async_tool
+    async def get_weather(location: str) -> str:
+        """The weather in a city.
+
+        Args:
+            location: the city
+        """
+        raise RuntimeError(f"no weather service for {location}")
+
+    async def main() -> None:
+        async with anthropic.AsyncAnthropic(base_url=base_url, api_key="x", max_retries=0) as client:
+            runner = client.beta.messages.tool_runner(model="claude-beta-runner", max_tokens=64, tools=[get_weather],
+                                                      messages=[{"role": "user", "content": "weather in SF?"}])
+            async for _ in runner:
+                pass
+
+    asyncio.run(main())
+    (tool,) = [s for s in memory.get_finished_spans() if s.name == "get_weather"]
+    assert tool.attributes[sc.OPENINFERENCE_SPAN_KIND] == "TOOL"
+    assert tool.status.status_code.name == "ERROR"  # the runner answers the model with it, as without neatlogs
+    assert [e.name for e in tool.events] == ["exception"]
+    calls = [s for s in memory.get_finished_spans() if s.name == "chat claude-beta-runner"]
+    assert len(calls) == 2  # the call that asked for the tool, and the one that read its error
+    assert tool.parent is None or tool.parent.span_id not in {c.context.span_id for c in calls}  # between them

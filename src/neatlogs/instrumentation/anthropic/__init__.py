@@ -1,7 +1,7 @@
 """Anthropic instrumentation: ``messages.create`` (sync, async, streamed), ``parse`` and ``stream()``, one span each.
 
 The same for ``beta.messages`` (tool runners, threads, fallbacks, the MCP connector and other
-beta features send through it).
+beta features send through it), and a tool runner's function tools as TOOL spans (``_tools.py``).
 
 A provider folder like any other: the methods to patch are listed here, the request,
 response and stream extraction is in ``_extract.py``, the ``stream()`` helper's own wrapper
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations only
 from .._llm.patching import ClientInstrumentor, PatchTarget
 from ._sdk_tracing import wrap_copy_open_telemetry, wrap_set_open_telemetry, wrap_tracer
 from ._stream_helper import wrap_stream_helper
+from ._tools import wrap_tool_call
 
 __all__ = ["instrument", "uninstrument"]
 
@@ -32,6 +33,9 @@ TARGETS = (
     PatchTarget(_MODULE, _CLASSES, ("stream",), "chat", wrap_stream_helper),
     PatchTarget(_BETA_MODULE, _CLASSES, ("create", "parse"), "chat"),
     PatchTarget(_BETA_MODULE, _CLASSES, ("stream",), "chat", wrap_stream_helper),
+    # The tool runner's function tools: a TOOL span each time one runs.
+    PatchTarget("anthropic.lib.tools._beta_functions", ("BetaFunctionTool", "BetaAsyncFunctionTool"), ("call",), "tool",
+                wrap_tool_call),
     # Not traced calls: the SDK's own tracing, off for clients given no open_telemetry option.
     PatchTarget("anthropic._base_client", ("BaseClient",), ("_set_open_telemetry",), "chat", wrap_set_open_telemetry),
     PatchTarget("anthropic._base_client", ("BaseClient",), ("_copy_open_telemetry",), "chat", wrap_copy_open_telemetry),
