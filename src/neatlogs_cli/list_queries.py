@@ -73,6 +73,17 @@ def _search(index: str, matches: int) -> str:
     return f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT {int(matches)}"
 
 
+def _first_pass(q: str, a: str, key: str, where: list[str], params: list[object]) -> None:
+    """A search's first pass (``reports._searched``) on the list of alias ``a`` keyed by ``key``.
+
+    The row's own session or user id containing the text, or the text's words whole in the
+    newest :data:`SEARCH_FIRST` turns that have them.
+    """
+    where.append(f"({a}.session_id LIKE ? ESCAPE '\\' OR {a}.user_id LIKE ? ESCAPE '\\'"
+                 f" OR {a}.{key} IN (SELECT {key} FROM spans WHERE rowid IN ({_search('span_text', SEARCH_FIRST)})))")
+    params += [_like(q)] * 2 + [_phrase(q, prefix=False)]
+
+
 def _common(f: Filters, a: str, owner: str, usage: str, where: list[str], params: list[object],
             by_label: bool = False) -> list[tuple[str, list[object]]]:
     """Conditions both lists share; ``a`` is the table alias, ``owner`` its key column in ``usage`` and labels.
@@ -218,10 +229,7 @@ def sessions_query(f: Filters, cached: bool = False, few_costly: bool = False, f
                                  "s.max_latency_ns"), cached, where, params, few_labeled and not few_costly)
     session_of = "s.session_id IN (SELECT session_id FROM spans WHERE rowid IN ({}))".format
     if f.q and first_pass:
-        where.append(
-            "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
-            f" OR {session_of(_search('span_text', SEARCH_FIRST))})")
-        params += [_like(f.q)] * 2 + [_phrase(f.q, prefix=False)]
+        _first_pass(f.q, "s", "session_id", where, params)
     elif f.q and len(f.q) >= 3:
         where.append(
             "(s.session_id LIKE ? ESCAPE '\\' OR s.user_id LIKE ? ESCAPE '\\'"
@@ -251,10 +259,7 @@ def traces_query(f: Filters, cached: bool = False, few_costly: bool = False, fir
     cost = _filtered(f, _Columns("t", "trace_id", "usage", "t.start_ns", "t.start_ns", "t.latency_ns"),
                      cached, where, params)
     if f.q and first_pass:
-        where.append(
-            "(t.session_id LIKE ? ESCAPE '\\' OR t.user_id LIKE ? ESCAPE '\\'"
-            f" OR t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_text', SEARCH_FIRST)})))")
-        params += [_like(f.q)] * 2 + [_phrase(f.q, prefix=False)]
+        _first_pass(f.q, "t", "trace_id", where, params)
     elif f.q and len(f.q) >= 3:
         where.append(
             f"(t.trace_id IN (SELECT trace_id FROM spans WHERE rowid IN ({_search('span_ids', SEARCH_MATCHES)}))"
