@@ -156,9 +156,9 @@ def _generation(data: Any, policy: ContentPolicy, requested: dict[str, Any] | No
         attributes = dict(requested)
     else:
         attributes = request_attributes("LLM", "chat", "openai", data.model, to_json(dict(data.model_config or {})))
-    if data.input and requested is None:
-        flatten_messages(semconv.LLM_INPUT_MESSAGES, chat_messages(data.input), attributes, policy)
-        attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, list(data.input)))
+        if data.input:
+            flatten_messages(semconv.LLM_INPUT_MESSAGES, chat_messages(data.input), attributes, policy)
+            attributes.update(policy.value_attributes(semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, list(data.input)))
     response = _streamed_response(data)
     if response is not None:
         attributes.update(responses_response(response, policy))

@@ -44,13 +44,13 @@ class _Entry:
 
     def __init__(self, span: Any, policy: Any, kind: str, trace_id: str, parent_id: str | None) -> None:
         self.span = span
-        self.model_call: FrameworkModelCall | None = None  # a model call's: the client call inside adds to it
         self.policy = policy
         self.kind = kind
         self.trace_id = trace_id
         self.parent_id = parent_id
         self.said = False  # root: the user's input recorded; agent: its instructions recorded
         self.instructed = False
+        self.model_call: FrameworkModelCall | None = None  # a model call's: the client call inside adds to it
 
 
 class NeatlogsTracingProcessor(TracingProcessor):
